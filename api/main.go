@@ -1,0 +1,108 @@
+// Command api serves Handoff's HTTP API: it starts and drives the case
+// workflows on Temporal and reads lists from the Postgres read model.
+//
+//	go run ./api
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"handoff/config"
+	"handoff/health"
+	"handoff/store"
+	"handoff/telemetry"
+)
+
+func main() {
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api:", err)
+		os.Exit(2)
+	}
+	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "api")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger, nil); err != nil {
+		logger.Error("api stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the API until ctx ends, then lets in-flight requests finish
+// within the shutdown timeout. When ready is not nil it receives the
+// listening address once the server accepts connections.
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
+	reg := telemetry.NewRegistry()
+	metrics, err := telemetry.TemporalMetrics(reg, logger)
+	if err != nil {
+		return err
+	}
+	opts, err := cfg.Temporal.ClientOptions(logger, metrics)
+	if err != nil {
+		return err
+	}
+	// A lazy client lets the API start, and say so on /readyz, while
+	// Temporal is still coming up.
+	tc, err := client.NewLazyClient(opts)
+	if err != nil {
+		return fmt.Errorf("temporal client for %s: %w", cfg.Temporal.Address, err)
+	}
+	defer tc.Close()
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s3c, err := cfg.S3.NewClient(ctx)
+	if err != nil {
+		return err
+	}
+
+	srv := &server{
+		logger:   logger,
+		registry: reg,
+		checker: health.NewChecker(2*time.Second,
+			health.Temporal(tc), health.Postgres(db.Ping), health.S3(s3c, cfg.S3.Bucket)),
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	logger.Info("api listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve HTTP on %s: %w", cfg.HTTPAddr, err)
+	case <-ctx.Done():
+	}
+	logger.Info("api stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("finish in-flight requests: %w", err)
+	}
+	logger.Info("api stopped")
+	return nil
+}

@@ -1,0 +1,291 @@
+// Package config reads Handoff's settings from environment variables.
+//
+// Every variable has a default that serves the local stack started by
+// `make run`, so a newcomer sets nothing; production overrides what differs.
+// Load reports every missing or malformed value at once, each error naming
+// its variable, so a process fails at start instead of half-working.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config holds every setting of the worker, the API and the command-line tool.
+type Config struct {
+	Temporal Temporal
+	// DatabaseURL is the Postgres connection string of the read model.
+	DatabaseURL string
+	S3          S3
+	SMTP        SMTP
+	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
+	SLAPolicyFile string
+	// HTTPAddr is where the API listens.
+	HTTPAddr string
+	// WorkerMetricsAddr is where the worker serves /metrics, /healthz and /readyz.
+	WorkerMetricsAddr string
+	// LogLevel is the minimum level of the structured logs.
+	LogLevel slog.Level
+	// ShutdownTimeout bounds how long a process waits for in-flight work when stopping.
+	ShutdownTimeout time.Duration
+}
+
+// Temporal holds how to reach the Temporal service.
+type Temporal struct {
+	// Address is the frontend's host:port.
+	Address string
+	// Namespace is the Temporal namespace of every Handoff workflow.
+	Namespace string
+	// TaskQueue is the queue Handoff's worker polls.
+	TaskQueue string
+	// TLS turns on TLS towards the frontend (implied by a client certificate or an API key).
+	TLS bool
+	// TLSServerName overrides the server name checked in the frontend's certificate.
+	TLSServerName string
+	// TLSCertPath and TLSKeyPath name a client certificate for mTLS.
+	TLSCertPath string
+	TLSKeyPath  string
+	// APIKey authenticates to Temporal Cloud with an API key.
+	APIKey string
+}
+
+// S3 holds how to reach the evidence store.
+type S3 struct {
+	// Endpoint is the S3 endpoint URL; empty means AWS S3 itself.
+	Endpoint string
+	// Bucket holds every evidence object.
+	Bucket string
+	// Region is the bucket's region.
+	Region string
+	// AccessKeyID and SecretAccessKey are static credentials; both empty
+	// means the AWS default credential chain (environment, profile, IAM role).
+	AccessKeyID     string
+	SecretAccessKey string
+	// UsePathStyle addresses buckets as a path, which MinIO needs.
+	UsePathStyle bool
+}
+
+// SMTP holds how email leaves Handoff.
+type SMTP struct {
+	// Addr is the SMTP server's host:port.
+	Addr string
+	// From is the sender of every email, as an RFC 5322 address.
+	From string
+	// Username and Password authenticate with PLAIN auth when set.
+	Username string
+	Password string
+	// StartTLS requires STARTTLS before any mail is sent.
+	StartTLS bool
+}
+
+// Var documents one environment variable: its name, its default and what it sets.
+type Var struct {
+	Name    string
+	Default string
+	Doc     string
+}
+
+// Vars lists every variable Load reads, in the order the README's table shows them.
+var Vars = []Var{
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port (a Temporal Cloud endpoint in production)."},
+	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace of every Handoff workflow."},
+	{"HANDOFF_TASK_QUEUE", "handoff", "Task queue the worker polls and the API starts workflows on."},
+	{"TEMPORAL_TLS", "false", "Use TLS towards Temporal; implied by a client certificate or an API key."},
+	{"TEMPORAL_TLS_SERVER_NAME", "", "Server name expected in Temporal's certificate, when it differs from the address."},
+	{"TEMPORAL_TLS_CLIENT_CERT_PATH", "", "Client certificate (PEM) for mTLS; needs TEMPORAL_TLS_CLIENT_KEY_PATH."},
+	{"TEMPORAL_TLS_CLIENT_KEY_PATH", "", "Client key (PEM) for mTLS; needs TEMPORAL_TLS_CLIENT_CERT_PATH."},
+	{"TEMPORAL_API_KEY", "", "Temporal Cloud API key."},
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff?sslmode=disable", "Postgres connection string of the read model."},
+	{"S3_ENDPOINT", "http://127.0.0.1:9000", "S3 endpoint URL; set it empty to use AWS S3 itself."},
+	{"S3_BUCKET", "handoff-evidence", "Bucket that holds evidence."},
+	{"S3_REGION", "us-east-1", "Region of the bucket."},
+	{"S3_ACCESS_KEY_ID", "handoff", "Static S3 access key; set it and the secret empty to use the AWS default credential chain."},
+	{"S3_SECRET_ACCESS_KEY", "handoff-local-secret", "Static S3 secret key (the local MinIO's root password)."},
+	{"S3_USE_PATH_STYLE", "true", "Address buckets by path (MinIO); false for virtual-hosted AWS style."},
+	{"SMTP_ADDR", "127.0.0.1:1025", "SMTP server host:port (Mailpit locally)."},
+	{"SMTP_FROM", "Handoff Support <support@handoff.localhost>", "Sender of every email."},
+	{"SMTP_USERNAME", "", "SMTP user for PLAIN auth; empty sends without auth."},
+	{"SMTP_PASSWORD", "", "SMTP password for PLAIN auth."},
+	{"SMTP_STARTTLS", "false", "Require STARTTLS before sending."},
+	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
+	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
+	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
+	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
+	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
+}
+
+// Load reads the configuration from the process environment.
+func Load() (Config, error) {
+	return LoadFrom(os.LookupEnv)
+}
+
+// LoadFrom reads the configuration through lookup, which answers like
+// os.LookupEnv; tests pass a map's lookup instead of changing the process.
+func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
+	r := reader{lookup: lookup}
+	cfg := Config{
+		Temporal: Temporal{
+			Address:       r.hostPort("TEMPORAL_ADDRESS"),
+			Namespace:     r.nonEmpty("TEMPORAL_NAMESPACE"),
+			TaskQueue:     r.nonEmpty("HANDOFF_TASK_QUEUE"),
+			TLS:           r.bool("TEMPORAL_TLS"),
+			TLSServerName: r.string("TEMPORAL_TLS_SERVER_NAME"),
+			TLSCertPath:   r.file("TEMPORAL_TLS_CLIENT_CERT_PATH"),
+			TLSKeyPath:    r.file("TEMPORAL_TLS_CLIENT_KEY_PATH"),
+			APIKey:        r.string("TEMPORAL_API_KEY"),
+		},
+		DatabaseURL: r.databaseURL("DATABASE_URL"),
+		S3: S3{
+			Endpoint:        r.optionalURL("S3_ENDPOINT"),
+			Bucket:          r.nonEmpty("S3_BUCKET"),
+			Region:          r.nonEmpty("S3_REGION"),
+			AccessKeyID:     r.string("S3_ACCESS_KEY_ID"),
+			SecretAccessKey: r.string("S3_SECRET_ACCESS_KEY"),
+			UsePathStyle:    r.bool("S3_USE_PATH_STYLE"),
+		},
+		SMTP: SMTP{
+			Addr:     r.hostPort("SMTP_ADDR"),
+			From:     r.nonEmpty("SMTP_FROM"),
+			Username: r.string("SMTP_USERNAME"),
+			Password: r.string("SMTP_PASSWORD"),
+			StartTLS: r.bool("SMTP_STARTTLS"),
+		},
+		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
+		HTTPAddr:          r.hostPort("HTTP_ADDR"),
+		WorkerMetricsAddr: r.hostPort("WORKER_METRICS_ADDR"),
+		LogLevel:          r.logLevel("LOG_LEVEL"),
+		ShutdownTimeout:   r.positiveDuration("SHUTDOWN_TIMEOUT"),
+	}
+	r.pair("TEMPORAL_TLS_CLIENT_CERT_PATH", cfg.Temporal.TLSCertPath, "TEMPORAL_TLS_CLIENT_KEY_PATH", cfg.Temporal.TLSKeyPath)
+	r.pair("S3_ACCESS_KEY_ID", cfg.S3.AccessKeyID, "S3_SECRET_ACCESS_KEY", cfg.S3.SecretAccessKey)
+	r.pair("SMTP_USERNAME", cfg.SMTP.Username, "SMTP_PASSWORD", cfg.SMTP.Password)
+	if len(r.errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(r.errs...))
+	}
+	return cfg, nil
+}
+
+// reader reads variables through lookup, falling back to the defaults in
+// Vars, and collects one error per bad variable.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) string(name string) string {
+	if v, ok := r.lookup(name); ok {
+		return strings.TrimSpace(v)
+	}
+	for _, v := range Vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	panic("config: variable " + name + " is not listed in Vars")
+}
+
+func (r *reader) nonEmpty(name string) string {
+	v := r.string(name)
+	if v == "" {
+		r.fail(name, "must not be empty")
+	}
+	return v
+}
+
+func (r *reader) hostPort(name string) string {
+	v := r.nonEmpty(name)
+	if v == "" {
+		return v
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, "want host:port, got %q", v)
+		return v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		r.fail(name, "port %q is not a number from 0 to 65535", port)
+	}
+	return v
+}
+
+func (r *reader) bool(name string) bool {
+	v := r.string(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "want true or false, got %q", v)
+	}
+	return b
+}
+
+func (r *reader) positiveDuration(name string) time.Duration {
+	v := r.string(name)
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "want a positive duration such as 30s or 2m, got %q", v)
+	}
+	return d
+}
+
+func (r *reader) logLevel(name string) slog.Level {
+	v := r.string(name)
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, "want debug, info, warn or error, got %q", v)
+	}
+	return l
+}
+
+func (r *reader) file(name string) string {
+	v := r.string(name)
+	if v == "" {
+		return v
+	}
+	if _, err := os.Stat(v); err != nil {
+		r.fail(name, "%v", err)
+	}
+	return v
+}
+
+func (r *reader) optionalURL(name string) string {
+	v := r.string(name)
+	if v == "" {
+		return v
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "want an http or https URL, got %q", v)
+	}
+	return v
+}
+
+func (r *reader) databaseURL(name string) string {
+	v := r.nonEmpty(name)
+	if v == "" {
+		return v
+	}
+	if _, err := pgxpool.ParseConfig(v); err != nil {
+		// pgx's message can quote the password; name the variable only.
+		r.fail(name, "not a valid Postgres connection string")
+	}
+	return v
+}
+
+// pair requires two variables that only make sense together to be set or unset together.
+func (r *reader) pair(nameA, a, nameB, b string) {
+	if (a == "") != (b == "") {
+		r.fail(nameA, "must be set together with %s", nameB)
+	}
+}

@@ -1,0 +1,38 @@
+package config
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+)
+
+// ClientOptions turns the settings into Temporal client options: TLS when
+// asked for or implied (client certificate, API key), the API key as
+// credentials, logs through logger and SDK metrics through metrics (nil
+// keeps the SDK's no-op handler).
+func (t Temporal) ClientOptions(logger *slog.Logger, metrics client.MetricsHandler) (client.Options, error) {
+	opts := client.Options{
+		HostPort:       t.Address,
+		Namespace:      t.Namespace,
+		Logger:         tlog.NewStructuredLogger(logger),
+		MetricsHandler: metrics,
+	}
+	if t.TLS || t.TLSCertPath != "" || t.APIKey != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.TLSServerName}
+		if t.TLSCertPath != "" {
+			cert, err := tls.LoadX509KeyPair(t.TLSCertPath, t.TLSKeyPath)
+			if err != nil {
+				return client.Options{}, fmt.Errorf("load Temporal client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	if t.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)
+	}
+	return opts, nil
+}

@@ -1,0 +1,125 @@
+// Command starter is Handoff's command-line tool for operators and
+// developers: it applies migrations, registers search attributes and
+// creates API keys (later also demo scenarios and load runs).
+//
+//	go run ./starter migrate
+//	go run ./starter search-attributes
+//	go run ./starter keys create --role admin --name ops
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+
+	"handoff/config"
+	"handoff/store"
+	"handoff/telemetry"
+	"handoff/workflows"
+)
+
+const usage = `usage: starter <command> [flags]
+
+commands:
+  migrate                              apply the Postgres migrations not applied yet
+  search-attributes                    register Handoff's search attributes in the namespace
+  keys create --role ROLE --name NAME  create an API key and print it once
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("bad usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	logger := telemetry.NewLogger(stderr, cfg.LogLevel, "starter")
+	switch {
+	case args[0] == "migrate":
+		return migrate(ctx, cfg, logger)
+	case args[0] == "search-attributes":
+		return searchAttributes(ctx, cfg, logger, stdout)
+	case args[0] == "keys" && len(args) > 1 && args[1] == "create":
+		return createKey(ctx, cfg, args[2:], stdout)
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+}
+
+func migrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx, logger)
+}
+
+func searchAttributes(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+	opts, err := cfg.Temporal.ClientOptions(logger, nil)
+	if err != nil {
+		return err
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Address, err)
+	}
+	defer c.Close()
+	if err := workflows.RegisterSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d search attributes registered in namespace %s\n",
+		len(workflows.SearchAttributes), cfg.Temporal.Namespace)
+	return nil
+}
+
+func createKey(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
+	roleName := fs.String("role", "", "role of the key: integration, agent, account_manager, security, trust_safety or admin")
+	name := fs.String("name", "", "who or what uses the key")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	role, err := store.ParseRole(*roleName)
+	if err != nil {
+		return fmt.Errorf("--role: %w", err)
+	}
+	if *name == "" {
+		return fmt.Errorf("%w: --name is required", errUsage)
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, secret, err := db.CreateAPIKey(ctx, *name, role)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created key %d (%s, role %s); it is shown once:\n%s\n", key.ID, key.Name, key.Role, secret)
+	return nil
+}

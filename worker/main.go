@@ -1,0 +1,115 @@
+// Command worker runs Handoff's Temporal worker: it polls the task queue,
+// runs the workflows and activities, and serves its own /metrics, /healthz
+// and /readyz.
+//
+//	go run ./worker
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"handoff/activities"
+	"handoff/config"
+	"handoff/health"
+	"handoff/store"
+	"handoff/telemetry"
+)
+
+func main() {
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "worker")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("worker stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then stops polling, lets in-flight activities
+// finish within the shutdown timeout, and closes the metrics server.
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	reg := telemetry.NewRegistry()
+	metrics, err := telemetry.TemporalMetrics(reg, logger)
+	if err != nil {
+		return err
+	}
+	opts, err := cfg.Temporal.ClientOptions(logger, metrics)
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Address, err)
+	}
+	defer tc.Close()
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s3c, err := cfg.S3.NewClient(ctx)
+	if err != nil {
+		return err
+	}
+
+	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
+		WorkerStopTimeout: cfg.ShutdownTimeout,
+	})
+	register(w, cfg)
+
+	checker := health.NewChecker(2*time.Second,
+		health.Temporal(tc), health.Postgres(db.Ping), health.S3(s3c, cfg.S3.Bucket))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", health.Live)
+	mux.HandleFunc("GET /readyz", checker.Ready)
+	srv := &http.Server{Addr: cfg.WorkerMetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.ListenAndServe() }()
+
+	if err := w.Start(); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
+	}
+	logger.Info("worker started", "task_queue", cfg.Temporal.TaskQueue,
+		"namespace", cfg.Temporal.Namespace, "metrics_addr", cfg.WorkerMetricsAddr)
+
+	select {
+	case <-ctx.Done():
+	case err := <-srvErr:
+		w.Stop()
+		return fmt.Errorf("metrics server on %s: %w", cfg.WorkerMetricsAddr, err)
+	}
+	logger.Info("worker stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	// Stop blocks until in-flight activities finish or WorkerStopTimeout passes.
+	w.Stop()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stop metrics server: %w", err)
+	}
+	logger.Info("worker stopped")
+	return nil
+}
+
+// register puts every workflow and activity of Handoff on w.
+func register(w sdkworker.Registry, cfg config.Config) {
+	w.RegisterActivity(activities.NewNotifier(cfg.SMTP))
+}
