@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -36,15 +37,23 @@ func main() {
 	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "worker")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, logger); err != nil {
+	if err := run(ctx, cfg, logger, hooks{}); err != nil {
 		logger.Error("worker stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
+// hooks let tests see inside a running worker; the command leaves them empty.
+type hooks struct {
+	// ready receives the metrics server's address once the worker polls.
+	ready chan<- string
+	// register adds more workflows and activities before the worker starts.
+	register func(sdkworker.Registry)
+}
+
 // run serves until ctx ends, then stops polling, lets in-flight activities
 // finish within the shutdown timeout, and closes the metrics server.
-func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) error {
 	reg := telemetry.NewRegistry()
 	metrics, err := telemetry.TemporalMetrics(reg, logger)
 	if err != nil {
@@ -73,6 +82,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 	})
 	register(w, cfg)
+	if h.register != nil {
+		h.register(w)
+	}
 
 	checker := health.NewChecker(2*time.Second,
 		health.Temporal(tc), health.Postgres(db.Ping), health.S3(s3c, cfg.S3.Bucket))
@@ -80,16 +92,23 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", health.Live)
 	mux.HandleFunc("GET /readyz", checker.Ready)
-	srv := &http.Server{Addr: cfg.WorkerMetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on WORKER_METRICS_ADDR %s: %w", cfg.WorkerMetricsAddr, err)
+	}
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- srv.ListenAndServe() }()
+	go func() { srvErr <- srv.Serve(ln) }()
 
 	if err := w.Start(); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("start worker on task queue %s: %w", cfg.Temporal.TaskQueue, err)
 	}
 	logger.Info("worker started", "task_queue", cfg.Temporal.TaskQueue,
-		"namespace", cfg.Temporal.Namespace, "metrics_addr", cfg.WorkerMetricsAddr)
+		"namespace", cfg.Temporal.Namespace, "metrics_addr", ln.Addr().String())
+	if h.ready != nil {
+		h.ready <- ln.Addr().String()
+	}
 
 	select {
 	case <-ctx.Done():

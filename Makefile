@@ -1,0 +1,56 @@
+# Handoff: `make run` starts the whole local stack, `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+BINARIES := bin/handoff-worker bin/handoff-api bin/localstack bin/starter
+
+.PHONY: run stop clean status tools build test test-unit lint fmt help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+run: tools build ## start Temporal, Postgres, MinIO, Mailpit, the worker and the API; Ctrl-C stops them
+	bin/localstack run
+
+stop: bin/localstack ## stop every process a `make run` or `make test` left running
+	bin/localstack down
+
+status: bin/localstack ## show which parts of the stack answer
+	bin/localstack status
+
+clean: ## stop the stack and delete its data (.dev) and the built binaries (bin)
+	-[ -x bin/localstack ] && bin/localstack down
+	rm -rf .dev bin
+
+tools: ## build the pinned tools (Temporal CLI, MinIO, Mailpit, linters) into ./bin
+	deploy/tools.sh
+
+build: ## build the worker, the API, the stack supervisor and the command-line tool
+	$(GO) build -o bin/handoff-worker ./worker
+	$(GO) build -o bin/handoff-api ./api
+	$(GO) build -o bin/localstack ./deploy/localstack
+	$(GO) build -o bin/starter ./starter
+
+bin/localstack: $(shell find deploy/localstack config store workflows -name '*.go' 2>/dev/null) go.mod
+	$(GO) build -o bin/localstack ./deploy/localstack
+
+test: bin/localstack ## every test: unit tests and integration tests on the real stack (started if not running)
+	deploy/tools.sh temporal minio mailpit
+	deploy/test.sh
+
+test-unit: ## unit tests only, no stack needed (workflow tests run on the SDK's test suite)
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt, go vet, staticcheck and Temporal's workflowcheck
+	deploy/tools.sh staticcheck workflowcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	bin/staticcheck ./...
+	bin/staticcheck -tags integration ./...
+	bin/workflowcheck ./workflows/...
+
+fmt: ## format every Go file
+	gofmt -w $$(git ls-files '*.go')

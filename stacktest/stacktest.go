@@ -1,0 +1,149 @@
+// Package stacktest connects integration tests to the running local stack
+// (`make run`, or the one `make test` starts) through the same
+// configuration the processes read. A part that does not answer fails the
+// test with its address and how to start it; nothing is skipped.
+package stacktest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.temporal.io/sdk/client"
+
+	"handoff/config"
+	"handoff/store"
+)
+
+const hint = "start the stack with `make run` (or run the tests with `make test`)"
+
+// Config answers the stack's configuration, failing t when it is malformed.
+func Config(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatalf("stack configuration: %v", err)
+	}
+	return cfg
+}
+
+// Logger answers a logger that writes through t, so output shows with the failing test.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// Store answers a migrated store on the stack's Postgres, closed when t ends.
+func Store(t testing.TB) *store.Store {
+	t.Helper()
+	cfg := Config(t)
+	ctx := Context(t)
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("postgres is not reachable: %v; %s", err, hint)
+	}
+	if err := db.Migrate(ctx, Logger(t)); err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	return db
+}
+
+// Temporal answers a client of the stack's Temporal, closed when t ends.
+func Temporal(t testing.TB) client.Client {
+	t.Helper()
+	cfg := Config(t)
+	opts, err := cfg.Temporal.ClientOptions(Logger(t), nil)
+	if err != nil {
+		t.Fatalf("temporal: %v", err)
+	}
+	c, err := client.DialContext(Context(t), opts)
+	if err != nil {
+		t.Fatalf("temporal at %s is not reachable: %v; %s", cfg.Temporal.Address, err, hint)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// S3 answers a client of the stack's S3 endpoint after checking the
+// evidence bucket answers.
+func S3(t testing.TB) *s3.Client {
+	t.Helper()
+	cfg := Config(t)
+	c, err := cfg.S3.NewClient(Context(t))
+	if err != nil {
+		t.Fatalf("s3: %v", err)
+	}
+	if _, err := c.HeadBucket(Context(t), &s3.HeadBucketInput{Bucket: &cfg.S3.Bucket}); err != nil {
+		t.Fatalf("s3 bucket %s at %s is not reachable: %v; %s", cfg.S3.Bucket, cfg.S3.Endpoint, err, hint)
+	}
+	return c
+}
+
+// Context answers a context that ends with t or after two minutes.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// MailpitURL is the base URL of Mailpit's API: MAILPIT_URL, else the local stack's.
+func MailpitURL() string {
+	if u := os.Getenv("MAILPIT_URL"); u != "" {
+		return u
+	}
+	return "http://127.0.0.1:8025"
+}
+
+// MailpitMessage is the part of a Mailpit message summary tests look at.
+type MailpitMessage struct {
+	ID        string `json:"ID"`
+	MessageID string `json:"MessageID"`
+	Subject   string `json:"Subject"`
+	To        []struct {
+		Address string `json:"Address"`
+	} `json:"To"`
+}
+
+// MailpitSearch answers the messages Mailpit holds that match query
+// (Mailpit's search syntax, such as "to:someone@example.com").
+func MailpitSearch(ctx context.Context, query string) ([]MailpitMessage, error) {
+	u := MailpitURL() + "/api/v1/search?query=" + url.QueryEscape(query)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("mailpit at %s is not reachable: %w; %s", MailpitURL(), err, hint)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("mailpit search %q: %s: %s", query, resp.Status, body)
+	}
+	var out struct {
+		Messages []MailpitMessage `json:"messages"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode mailpit search: %w", err)
+	}
+	return out.Messages, nil
+}
