@@ -85,6 +85,10 @@ type SMTP struct {
 	Password string
 	// StartTLS requires STARTTLS before any mail is sent.
 	StartTLS bool
+	// StaffDomain is the mail domain of agents and team channels: team
+	// alerts go to team-<team>@StaffDomain, an assignee without a domain
+	// to <assignee>@StaffDomain.
+	StaffDomain string
 }
 
 // Var documents one environment variable: its name, its default and what it sets.
@@ -116,6 +120,7 @@ var Vars = []Var{
 	{"SMTP_USERNAME", "", "SMTP user for PLAIN auth; empty sends without auth."},
 	{"SMTP_PASSWORD", "", "SMTP password for PLAIN auth."},
 	{"SMTP_STARTTLS", "false", "Require STARTTLS before sending."},
+	{"STAFF_EMAIL_DOMAIN", "staff.handoff.localhost", "Mail domain of agents and team channels (team-<team>@domain)."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
@@ -153,11 +158,12 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			UsePathStyle:    r.bool("S3_USE_PATH_STYLE"),
 		},
 		SMTP: SMTP{
-			Addr:     r.hostPort("SMTP_ADDR"),
-			From:     r.nonEmpty("SMTP_FROM"),
-			Username: r.string("SMTP_USERNAME"),
-			Password: r.string("SMTP_PASSWORD"),
-			StartTLS: r.bool("SMTP_STARTTLS"),
+			Addr:        r.hostPort("SMTP_ADDR"),
+			From:        r.nonEmpty("SMTP_FROM"),
+			Username:    r.string("SMTP_USERNAME"),
+			Password:    r.string("SMTP_PASSWORD"),
+			StartTLS:    r.bool("SMTP_STARTTLS"),
+			StaffDomain: r.nonEmpty("STAFF_EMAIL_DOMAIN"),
 		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),
