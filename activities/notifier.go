@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/config"
+	"handoff/workflows"
 )
 
 // Notifier tells people what happens to their case.
@@ -106,4 +108,59 @@ func (n *Notifier) client() (*mail.Client, error) {
 			mail.WithUsername(n.smtp.Username), mail.WithPassword(n.smtp.Password))
 	}
 	return mail.NewClient(host, opts...)
+}
+
+// Notify tells a notification's audience what happened to a case. The
+// email's Message-ID is the notification's id, so a receiver recognises a
+// retried delivery.
+func (n *Notifier) Notify(ctx context.Context, note workflows.Notification) error {
+	to, err := n.recipient(note)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidEmail, err)
+	}
+	subject, text := render(note)
+	activity.GetLogger(ctx).Info("notify", "notification", note.ID, "event", note.Event, "audience", note.Audience)
+	return n.SendEmail(ctx, Email{ID: note.ID, To: to, Subject: subject, Text: text})
+}
+
+// recipient answers the address of a notification's audience.
+func (n *Notifier) recipient(note workflows.Notification) (string, error) {
+	switch note.Audience {
+	case "customer":
+		return note.Case.Customer.Email, nil
+	case "assignee":
+		if strings.Contains(note.Case.Assignee, "@") {
+			return note.Case.Assignee, nil
+		}
+		return note.Case.Assignee + "@" + n.smtp.StaffDomain, nil
+	case "team":
+		return "team-" + string(note.Case.Team) + "@" + n.smtp.StaffDomain, nil
+	}
+	return "", fmt.Errorf("notification %s: unknown audience %q", note.ID, note.Audience)
+}
+
+// render writes a plain-text message for a notification.
+func render(note workflows.Notification) (subject, text string) {
+	c := note.Case
+	headline := map[string]string{
+		workflows.EventOpened:           "We received your request",
+		workflows.EventAgentReply:       "New reply on your request",
+		workflows.EventWaitingCustomer:  "We are waiting for your answer",
+		workflows.EventCustomerReminder: "Reminder: we are waiting for your answer",
+		workflows.EventEscalated:        "Case escalated to " + string(c.Team),
+		workflows.EventResolved:         "Your request is resolved",
+		workflows.EventClosed:           "Your request is closed",
+		workflows.EventSLAWarning:       "SLA warning",
+		workflows.EventSLABreach:        "SLA breached",
+	}[note.Event]
+	if headline == "" {
+		headline = "Update on case " + c.ID
+	}
+	subject = fmt.Sprintf("[%s] %s: %s", c.ID, headline, c.Subject)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\nCase %s · %s · %s · %s\n", headline, c.ID, c.Category, c.Priority, c.Status)
+	if note.Detail != "" {
+		fmt.Fprintf(&b, "\n%s\n", note.Detail)
+	}
+	return subject, b.String()
 }

@@ -26,6 +26,7 @@ import (
 	"handoff/health"
 	"handoff/store"
 	"handoff/telemetry"
+	"handoff/workflows"
 )
 
 func main() {
@@ -130,5 +131,6 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 
 // register puts every workflow and activity of Handoff on w.
 func register(w sdkworker.Registry, cfg config.Config) {
+	w.RegisterWorkflow(workflows.SupportCase)
 	w.RegisterActivity(activities.NewNotifier(cfg.SMTP))
 }

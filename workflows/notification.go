@@ -1,0 +1,83 @@
+package workflows
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// ActivityNotify is the name of the activity that tells people what
+// happened to a case (activities.Notifier.Notify).
+const ActivityNotify = "Notify"
+
+// Who a notification is for.
+const (
+	audienceCustomer = "customer"
+	audienceAssignee = "assignee"
+	audienceTeam     = "team"
+)
+
+// Notification asks the notifier to tell one audience about one event.
+type Notification struct {
+	// ID is the workflow id, the event's sequence number and the audience;
+	// the channels use it to deliver at most once.
+	ID string `json:"id"`
+	// Event is the timeline event kind being told.
+	Event string `json:"event"`
+	// Audience is customer, assignee or team.
+	Audience string           `json:"audience"`
+	Case     NotificationCase `json:"case"`
+	// Detail is the event's text: a reply, a resolution, the SLA target due.
+	Detail string `json:"detail,omitempty"`
+}
+
+// NotificationCase is what a message may say about the case.
+type NotificationCase struct {
+	ID              string   `json:"id"`
+	Subject         string   `json:"subject"`
+	Category        Category `json:"category"`
+	Priority        Priority `json:"priority"`
+	Status          Status   `json:"status"`
+	Team            Team     `json:"team"`
+	Assignee        string   `json:"assignee,omitempty"`
+	EscalationLevel int      `json:"escalation_level"`
+	Customer        Customer `json:"customer"`
+}
+
+// notify tells audience about the newest timeline event in the background;
+// a delivery that fails past its retry budget is recorded on the timeline
+// and never fails the case.
+func (c *supportCase) notify(ctx workflow.Context, event, audience, detail string) {
+	n := Notification{
+		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
+		Event:    event,
+		Audience: audience,
+		Detail:   detail,
+		Case: NotificationCase{
+			ID: c.view.ID, Subject: c.view.Subject, Category: c.view.Category, Priority: c.view.Priority,
+			Status: c.view.Status, Team: c.view.Team, Assignee: c.view.Assignee,
+			EscalationLevel: c.view.EscalationLevel, Customer: c.view.Customer,
+		},
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+		Summary:                fmt.Sprintf("tell %s: %s", audience, event),
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+		},
+	})
+	c.pending++
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		defer func() { c.pending--; c.version++ }()
+		if err := workflow.ExecuteActivity(actx, ActivityNotify, n).Get(gctx, nil); err != nil {
+			c.record(gctx, SystemActor, EventNotifyFailed, payload("notification", n.ID, "event", event, "audience", audience, "error", err.Error()))
+			c.changed(gctx)
+		}
+	})
+}

@@ -1,0 +1,414 @@
+package workflows
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/sla"
+)
+
+// The case's SLA targets and the deadlines they and the lifecycle set:
+// warnings, breaches, the reminder and auto-close of a wait on the
+// customer, the end of the reopen window and of the survey.
+
+func (c *supportCase) target(name target) *slaTarget {
+	for _, t := range c.targets {
+		if t.name == name {
+			return t
+		}
+	}
+	panic("unknown SLA target " + string(name))
+}
+
+// meet stops a target that was met in time (or late: its breach stays recorded).
+func (c *supportCase) meet(ctx workflow.Context, name target) {
+	t := c.target(name)
+	if t.active {
+		t.clock.Pause(workflow.Now(ctx), c.policy.Calendar)
+		t.active = false
+	}
+}
+
+// startNextResponse starts the next-response target on a customer message,
+// unless the first response is still owed (it covers the message) or a
+// next response is already owed (the oldest unanswered message counts).
+func (c *supportCase) startNextResponse(now time.Time) {
+	if c.target(targetFirstResponse).active || c.target(targetNextResponse).active {
+		return
+	}
+	c.targets[1] = &slaTarget{name: targetNextResponse, clock: sla.NewClock(c.policy.Targets.NextResponse, now), active: true}
+	if c.view.Status == StatusWaitingCustomer {
+		c.targets[1].clock.Pause(now, c.policy.Calendar)
+	}
+}
+
+func (c *supportCase) pauseClocks(now time.Time) {
+	for _, t := range c.targets {
+		if t.active {
+			t.clock.Pause(now, c.policy.Calendar)
+		}
+	}
+}
+
+func (c *supportCase) resumeClocks(now time.Time) {
+	for _, t := range c.targets {
+		if t.active {
+			t.clock.Resume(now)
+		}
+	}
+}
+
+// stopClocks ends every target: the case is resolved.
+func (c *supportCase) stopClocks(now time.Time) {
+	c.pauseClocks(now)
+	for _, t := range c.targets {
+		t.active = false
+	}
+}
+
+// reopenAt brings a resolved case back to open, its resolution clock
+// running again from the business time it had already used.
+func (c *supportCase) reopenAt(now time.Time) {
+	c.view.Status = StatusOpen
+	c.view.ResolvedAt = nil
+	c.view.Resolution = ""
+	res := c.target(targetResolution)
+	res.active = true
+	res.clock.Resume(now)
+}
+
+// retarget moves every target to policy's, keeping the business time used.
+func (c *supportCase) retarget(now time.Time, policy sla.Policy) {
+	paused := c.view.Status == StatusWaitingCustomer
+	targets := map[target]time.Duration{
+		targetFirstResponse: policy.Targets.FirstResponse,
+		targetNextResponse:  policy.Targets.NextResponse,
+		targetResolution:    policy.Targets.Resolution,
+	}
+	for _, t := range c.targets {
+		if !t.active {
+			continue
+		}
+		if !paused {
+			t.clock.Pause(now, c.policy.Calendar)
+		}
+		t.clock.Retarget(targets[t.name])
+		if !paused {
+			t.clock.Resume(now)
+		}
+	}
+	c.policy = policy
+}
+
+// deadlineKind is what happens when a deadline passes.
+type deadlineKind int
+
+const (
+	deadlineWarning deadlineKind = iota + 1
+	deadlineBreach
+	deadlineReminder
+	deadlineAutoClose
+	deadlineReopenWindowEnd
+	deadlineSurveyEnd
+)
+
+// deadline is the next moment the case must act by itself.
+type deadline struct {
+	at     time.Time
+	kind   deadlineKind
+	target target
+}
+
+func (d deadline) summary(priority Priority) string {
+	at := d.at.UTC().Format("2006-01-02 15:04 UTC")
+	switch d.kind {
+	case deadlineWarning:
+		return fmt.Sprintf("%s warning %s (%s)", targetLabels[d.target], at, priority)
+	case deadlineBreach:
+		return fmt.Sprintf("%s due %s (%s)", targetLabels[d.target], at, priority)
+	case deadlineReminder:
+		return "remind the customer " + at
+	case deadlineAutoClose:
+		return "close for no answer " + at
+	case deadlineReopenWindowEnd:
+		return "reopen window ends " + at
+	default:
+		return "survey closes " + at
+	}
+}
+
+// nextDeadline answers the earliest moment the case must act by itself.
+func (c *supportCase) nextDeadline(now time.Time) (deadline, bool) {
+	var all []deadline
+	lc := c.in.Lifecycle
+	switch c.view.Status {
+	case StatusWaitingCustomer:
+		if !c.reminderSent {
+			all = append(all, deadline{at: c.waitingSince.Add(lc.AutoCloseAfterWaiting / 2), kind: deadlineReminder})
+		}
+		all = append(all, deadline{at: c.waitingSince.Add(lc.AutoCloseAfterWaiting), kind: deadlineAutoClose})
+	case StatusResolved:
+		all = append(all, deadline{at: c.view.ResolvedAt.Add(lc.ReopenWindow), kind: deadlineReopenWindowEnd})
+	case StatusClosed:
+		if c.view.ResolvedAt != nil && c.view.CSAT == nil && !c.surveyOver {
+			all = append(all, deadline{at: c.csatDeadline(), kind: deadlineSurveyEnd})
+		}
+	}
+	for _, t := range c.targets {
+		if !t.active || c.view.Status == StatusWaitingCustomer {
+			continue
+		}
+		if !t.warned && t.breaches == 0 {
+			if at, ok, err := t.clock.WarnAt(c.policy.Calendar, c.policy.WarningThreshold); err == nil && ok {
+				all = append(all, deadline{at: at, kind: deadlineWarning, target: t.name})
+			}
+		}
+		if at, ok := c.breachAt(t); ok {
+			all = append(all, deadline{at: at, kind: deadlineBreach, target: t.name})
+		}
+	}
+	if len(all) == 0 {
+		return deadline{}, false
+	}
+	next := all[0]
+	for _, d := range all[1:] {
+		if d.at.Before(next.at) {
+			next = d
+		}
+	}
+	return next, true
+}
+
+// breachAt answers when t breaches next: its target for the first breach,
+// each further target period for the next level, none past the top level.
+func (c *supportCase) breachAt(t *slaTarget) (time.Time, bool) {
+	if t.breaches > 0 && c.view.EscalationLevel >= LevelSupportManager {
+		return time.Time{}, false
+	}
+	clock := t.clock
+	clock.Target = t.clock.Target * time.Duration(t.breaches+1)
+	at, ok, err := clock.DueAt(c.policy.Calendar)
+	return at, err == nil && ok
+}
+
+// onDeadline does what d asks for; run has checked it is due.
+func (c *supportCase) onDeadline(ctx workflow.Context, d deadline) {
+	switch d.kind {
+	case deadlineWarning:
+		c.warn(ctx, c.target(d.target), d.at)
+	case deadlineBreach:
+		c.breach(ctx, c.target(d.target), d.at)
+	case deadlineReminder:
+		c.reminderSent = true
+		c.record(ctx, SystemActor, EventCustomerReminder, nil)
+		c.changed(ctx)
+		c.notify(ctx, EventCustomerReminder, audienceCustomer, "")
+	case deadlineAutoClose:
+		c.stopClocks(workflow.Now(ctx))
+		c.closeCase(ctx, SystemActor, fmt.Sprintf("no answer from the customer in %s", c.in.Lifecycle.AutoCloseAfterWaiting))
+	case deadlineReopenWindowEnd:
+		c.closeCase(ctx, SystemActor, "reopen window ended")
+	case deadlineSurveyEnd:
+		c.surveyOver = true
+		c.version++
+	}
+}
+
+func (c *supportCase) warn(ctx workflow.Context, t *slaTarget, dueAt time.Time) {
+	t.warned = true
+	due, _ := c.breachAt(t)
+	c.record(ctx, SystemActor, EventSLAWarning, payload("target", string(t.name), "due_at", due.UTC().Format(time.RFC3339)))
+	c.changed(ctx)
+	detail := fmt.Sprintf("%s due %s", targetLabels[t.name], due.UTC().Format(time.RFC3339))
+	if c.view.Assignee != "" {
+		c.notify(ctx, EventSLAWarning, audienceAssignee, detail)
+	}
+	c.notify(ctx, EventSLAWarning, audienceTeam, detail)
+}
+
+// breach escalates the case one level, records it on the timeline and in
+// the search attributes, and alerts the team channel, once per breach.
+func (c *supportCase) breach(ctx workflow.Context, t *slaTarget, dueAt time.Time) {
+	now := workflow.Now(ctx)
+	t.breaches++
+	if c.view.EscalationLevel < LevelSupportManager {
+		c.view.EscalationLevel++
+	}
+	if c.view.Status != StatusWaitingCustomer {
+		c.view.Status = StatusEscalated
+	}
+	b := Breach{Target: string(t.name), DueAt: dueAt, At: now, Level: c.view.EscalationLevel}
+	c.view.SLA.Breaches = append(c.view.SLA.Breaches, b)
+	c.record(ctx, SystemActor, EventSLABreach, payload("target", string(t.name), "due_at", dueAt.UTC().Format(time.RFC3339), "level", strconv.Itoa(c.view.EscalationLevel)))
+	c.changed(ctx)
+	c.notify(ctx, EventSLABreach, audienceTeam, fmt.Sprintf("%s was due %s; escalated to level %d",
+		targetLabels[t.name], dueAt.UTC().Format(time.RFC3339), c.view.EscalationLevel))
+}
+
+// closeCase closes a resolved case or one the customer never answered.
+func (c *supportCase) closeCase(ctx workflow.Context, actor, reason string) {
+	now := workflow.Now(ctx)
+	c.view.Status = StatusClosed
+	c.view.ClosedAt = &now
+	c.record(ctx, actor, EventClosed, payload("reason", reason))
+	c.changed(ctx)
+	c.notify(ctx, EventClosed, audienceCustomer, reason)
+}
+
+// slaView answers the due times of the running targets.
+func (c *supportCase) slaView(ctx workflow.Context) SLAView {
+	v := SLAView{Paused: c.view.Status == StatusWaitingCustomer, Breaches: c.view.SLA.Breaches}
+	if v.Breaches == nil {
+		v.Breaches = []Breach{}
+	}
+	for _, t := range c.targets {
+		if !t.active {
+			continue
+		}
+		at, ok, err := t.clock.DueAt(c.policy.Calendar)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("SLA due time not computed", "target", t.name, "error", err)
+			continue
+		}
+		if !ok { // paused: show when it would be due if the clock ran from now
+			at, err = c.policy.Calendar.Add(workflow.Now(ctx), t.clock.Remaining(workflow.Now(ctx), c.policy.Calendar))
+			if err != nil {
+				continue
+			}
+		}
+		switch t.name {
+		case targetFirstResponse:
+			v.FirstResponseDue = &at
+		case targetNextResponse:
+			v.NextResponseDue = &at
+		case targetResolution:
+			v.ResolutionDue = &at
+		}
+	}
+	return v
+}
+
+// nearestDue is the earliest due time among the running targets.
+func (v SLAView) nearestDue() *time.Time {
+	var best *time.Time
+	for _, at := range []*time.Time{v.FirstResponseDue, v.NextResponseDue, v.ResolutionDue} {
+		if at != nil && (best == nil || at.Before(*best)) {
+			best = at
+		}
+	}
+	return best
+}
+
+// deadlineTimer is the one timer the case keeps: re-armed only when the
+// next deadline moves, so an action that leaves it in place costs no timer.
+type deadlineTimer struct {
+	deadline   deadline
+	armed      bool
+	cancel     workflow.CancelFunc
+	generation int
+	fired      bool
+}
+
+func (t *deadlineTimer) arm(ctx workflow.Context, next deadline, ok bool, summary string) {
+	if t.armed && ok && next.at.Equal(t.deadline.at) && next.kind == t.deadline.kind && next.target == t.deadline.target {
+		return
+	}
+	if t.armed {
+		t.cancel()
+		t.armed = false
+	}
+	if !ok {
+		return
+	}
+	t.generation++
+	gen := t.generation
+	tctx, cancel := workflow.WithCancel(ctx)
+	t.cancel, t.deadline, t.armed = cancel, next, true
+	f := workflow.NewTimerWithOptions(tctx, next.at.Sub(workflow.Now(ctx)), workflow.TimerOptions{Summary: summary})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := f.Get(gctx, nil); err == nil && gen == t.generation {
+			t.armed = false
+			t.fired = true
+		}
+	})
+}
+
+// caseAttributes is the set of search attributes a case keeps current.
+type caseAttributes struct {
+	status, priority, category, team, assignee string
+	level                                      int64
+	due                                        time.Time
+	breached                                   bool
+	account, order, customer                   string
+}
+
+func (c *supportCase) attributes() caseAttributes {
+	a := caseAttributes{
+		status: string(c.view.Status), priority: string(c.view.Priority), category: string(c.view.Category),
+		team: string(c.view.Team), assignee: c.view.Assignee, level: int64(c.view.EscalationLevel),
+		breached: len(c.view.SLA.Breaches) > 0, account: c.view.AccountID, order: c.view.OrderID,
+		customer: c.view.Customer.ID,
+	}
+	if due := c.view.SLA.nearestDue(); due != nil && !c.view.SLA.Paused {
+		a.due = due.UTC().Truncate(time.Second)
+	}
+	return a
+}
+
+// currentAttributes reads what the workflow was started with.
+func currentAttributes(ctx workflow.Context) caseAttributes {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	var a caseAttributes
+	a.status, _ = sa.GetKeyword(CaseStatusKey)
+	a.priority, _ = sa.GetKeyword(CasePriorityKey)
+	a.category, _ = sa.GetKeyword(CaseCategoryKey)
+	a.team, _ = sa.GetKeyword(CaseTeamKey)
+	a.assignee, _ = sa.GetKeyword(CaseAssigneeKey)
+	a.level, _ = sa.GetInt64(CaseEscalationLevelKey)
+	a.due, _ = sa.GetTime(SLADueAtKey)
+	a.breached, _ = sa.GetBool(SLABreachedKey)
+	a.account, _ = sa.GetKeyword(AccountIDKey)
+	a.order, _ = sa.GetKeyword(OrderIDKey)
+	a.customer, _ = sa.GetKeyword(CustomerIDKey)
+	return a
+}
+
+// diff answers the upserts that turn a into b; an emptied keyword or time is unset.
+func (a caseAttributes) diff(b caseAttributes) []temporal.SearchAttributeUpdate {
+	var u []temporal.SearchAttributeUpdate
+	keyword := func(key temporal.SearchAttributeKeyKeyword, from, to string) {
+		switch {
+		case from == to:
+		case to == "":
+			u = append(u, key.ValueUnset())
+		default:
+			u = append(u, key.ValueSet(to))
+		}
+	}
+	keyword(CaseStatusKey, a.status, b.status)
+	keyword(CasePriorityKey, a.priority, b.priority)
+	keyword(CaseCategoryKey, a.category, b.category)
+	keyword(CaseTeamKey, a.team, b.team)
+	keyword(CaseAssigneeKey, a.assignee, b.assignee)
+	keyword(AccountIDKey, a.account, b.account)
+	keyword(OrderIDKey, a.order, b.order)
+	keyword(CustomerIDKey, a.customer, b.customer)
+	if a.level != b.level {
+		u = append(u, CaseEscalationLevelKey.ValueSet(b.level))
+	}
+	if a.breached != b.breached {
+		u = append(u, SLABreachedKey.ValueSet(b.breached))
+	}
+	switch {
+	case a.due.Equal(b.due):
+	case b.due.IsZero():
+		u = append(u, SLADueAtKey.ValueUnset())
+	default:
+		u = append(u, SLADueAtKey.ValueSet(b.due))
+	}
+	return u
+}
