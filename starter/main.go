@@ -5,6 +5,8 @@
 //	go run ./starter migrate
 //	go run ./starter search-attributes
 //	go run ./starter keys create --role admin --name ops
+//	go run ./starter case open --category login_failure --priority p1
+//	go run ./starter case show C-123
 package main
 
 import (
@@ -18,8 +20,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"go.temporal.io/sdk/client"
-
 	"handoff/config"
 	"handoff/store"
 	"handoff/telemetry"
@@ -32,6 +32,8 @@ commands:
   migrate                              apply the Postgres migrations not applied yet
   search-attributes                    register Handoff's search attributes in the namespace
   keys create --role ROLE --name NAME  create an API key and print it once
+  case open [flags]                    open a demo case (see case open -h)
+  case show ID                         print a case as its workflow holds it
 `
 
 func main() {
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return searchAttributes(ctx, cfg, logger, stdout)
 	case args[0] == "keys" && len(args) > 1 && args[1] == "create":
 		return createKey(ctx, cfg, args[2:], stdout)
+	case args[0] == "case" && len(args) > 1 && args[1] == "open":
+		return openCase(ctx, cfg, logger, args[2:], stdout)
+	case args[0] == "case" && len(args) == 3 && args[1] == "show":
+		return showCase(ctx, cfg, logger, args[2], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
@@ -80,13 +86,9 @@ func migrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error 
 }
 
 func searchAttributes(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
-	opts, err := cfg.Temporal.ClientOptions(logger, nil)
+	c, err := dial(ctx, cfg, logger)
 	if err != nil {
 		return err
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}
 	defer c.Close()
 	if err := workflows.RegisterSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {

@@ -86,7 +86,12 @@ func TestBreachEscalatesOnceAcrossAWorkerKill(t *testing.T) {
 	}
 	run, err := c.ExecuteWorkflow(ctx, workflows.CaseStartOptions(in, queue), workflows.SupportCase, in)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.TerminateWorkflow(ctx, run.GetID(), "", "test over") })
+	t.Cleanup(func() {
+		// t's own context is already cancelled when cleanups run.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		assert.NoError(t, c.TerminateWorkflow(cctx, run.GetID(), "", "test over"))
+	})
 
 	// Kill the worker just before the deadline, once the warning is recorded.
 	require.Eventually(t, func() bool {
