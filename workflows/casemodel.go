@@ -195,6 +195,8 @@ const (
 	ErrInvalidArgument = "InvalidArgument"
 	// ErrMissingHandoffContext: an escalation lacks what the target team needs (422).
 	ErrMissingHandoffContext = "MissingHandoffContext"
+	// ErrPermissionDenied: the actor's team does not own the case (403).
+	ErrPermissionDenied = "PermissionDenied"
 )
 
 // Validate checks the fields of a new case; the API calls it before

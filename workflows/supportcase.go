@@ -60,39 +60,57 @@ type CaseInput struct {
 
 // AssignInput gives the case to an agent, optionally of another team.
 type AssignInput struct {
-	Actor    string `json:"actor"`
-	Assignee string `json:"assignee"`
-	Team     Team   `json:"team,omitempty"`
+	Actor string `json:"actor"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and customers.
+	ActorTeam Team   `json:"actor_team,omitempty"`
+	Assignee  string `json:"assignee"`
+	Team      Team   `json:"team,omitempty"`
 }
 
 // MessageInput carries a reply, an internal note or a customer message.
 type MessageInput struct {
 	Actor string `json:"actor"`
-	Body  string `json:"body"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and customers.
+	ActorTeam Team   `json:"actor_team,omitempty"`
+	Body      string `json:"body"`
 }
 
 // ReasonInput carries an action whose only field is why: wait on customer, reopen, close.
 type ReasonInput struct {
-	Actor  string `json:"actor"`
-	Reason string `json:"reason"`
+	Actor string `json:"actor"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and customers.
+	ActorTeam Team   `json:"actor_team,omitempty"`
+	Reason    string `json:"reason"`
 }
 
 // EscalateInput hands the case to a team (or up the current one) with why.
 type EscalateInput struct {
-	Actor  string `json:"actor"`
-	Team   Team   `json:"team"`
-	Reason string `json:"reason"`
+	Actor string `json:"actor"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and customers.
+	ActorTeam Team   `json:"actor_team,omitempty"`
+	Team      Team   `json:"team"`
+	Reason    string `json:"reason"`
 }
 
 // PriorityInput changes the case's priority.
 type PriorityInput struct {
-	Actor    string   `json:"actor"`
-	Priority Priority `json:"priority"`
+	Actor string `json:"actor"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and customers.
+	ActorTeam Team     `json:"actor_team,omitempty"`
+	Priority  Priority `json:"priority"`
 }
 
 // ResolveInput resolves the case with what was done.
 type ResolveInput struct {
-	Actor      string `json:"actor"`
+	Actor string `json:"actor"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and customers.
+	ActorTeam  Team   `json:"actor_team,omitempty"`
 	Resolution string `json:"resolution"`
 }
 
@@ -187,6 +205,10 @@ type supportCase struct {
 	version int
 	// pending counts notifications still being delivered.
 	pending int
+	// projectedSeq is the newest timeline event the read model has.
+	projectedSeq int
+	// projects is false for cases that began before the read model existed.
+	projects bool
 	// attrs is what the search attributes were last set to.
 	attrs caseAttributes
 	timer deadlineTimer
@@ -263,6 +285,10 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			c.customerMessageSignal(ctx, in)
 		}
 	})
+	c.projects = workflow.GetVersion(ctx, changeReadModel, workflow.DefaultVersion, 1) >= 1
+	if c.projects {
+		workflow.Go(ctx, c.project)
+	}
 	c.changed(ctx)
 	c.notify(ctx, EventOpened, audienceCustomer, "")
 	return nil
@@ -289,7 +315,9 @@ func (c *supportCase) run(ctx workflow.Context) (CaseView, error) {
 		}
 	}
 	c.timer.arm(ctx, deadline{}, false, "")
-	if err := workflow.Await(ctx, func() bool { return c.pending == 0 && workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return c.pending == 0 && c.caughtUp() && workflow.AllHandlersFinished(ctx)
+	}); err != nil {
 		return c.view, err
 	}
 	return c.fullView(), nil
@@ -392,6 +420,16 @@ func (c *supportCase) allow(action string, statuses ...Status) error {
 		return nil
 	}
 	return invalidTransition(action, c.view.Status)
+}
+
+// authorize refuses a staff action by a member of another team than the
+// case's; ActorTeam is empty for admins, who may act on any case.
+func (c *supportCase) authorize(action string, actorTeam Team) error {
+	if actorTeam == "" || actorTeam == c.view.Team {
+		return nil
+	}
+	return temporal.NewApplicationError(
+		fmt.Sprintf("cannot %s: the case belongs to %s, not %s", action, c.view.Team, actorTeam), ErrPermissionDenied)
 }
 
 func required(field, value string) error {

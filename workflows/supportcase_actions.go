@@ -18,6 +18,9 @@ var activeStatuses = []Status{StatusNew, StatusOpen, StatusWaitingCustomer, Stat
 // case as it now is.
 
 func (c *supportCase) validateAssign(in AssignInput) error {
+	if err := c.authorize("assign", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("assign", activeStatuses...); err != nil {
 		return err
 	}
@@ -44,6 +47,9 @@ func (c *supportCase) assign(ctx workflow.Context, in AssignInput) (CaseView, er
 }
 
 func (c *supportCase) validateReply(in MessageInput) error {
+	if err := c.authorize("reply", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("reply", activeStatuses...); err != nil {
 		return err
 	}
@@ -122,6 +128,9 @@ func (c *supportCase) takeCustomerMessage(ctx workflow.Context, in MessageInput)
 }
 
 func (c *supportCase) validateWaitOnCustomer(in ReasonInput) error {
+	if err := c.authorize("wait on the customer", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("wait on the customer", StatusNew, StatusOpen, StatusEscalated); err != nil {
 		return err
 	}
@@ -141,6 +150,9 @@ func (c *supportCase) waitOnCustomer(ctx workflow.Context, in ReasonInput) (Case
 }
 
 func (c *supportCase) validateEscalate(in EscalateInput) error {
+	if err := c.authorize("escalate", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("escalate", activeStatuses...); err != nil {
 		return err
 	}
@@ -203,6 +215,9 @@ func (c *supportCase) escalate(ctx workflow.Context, in EscalateInput) (CaseView
 }
 
 func (c *supportCase) validateChangePriority(in PriorityInput) error {
+	if err := c.authorize("change the priority", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("change the priority", activeStatuses...); err != nil {
 		return err
 	}
@@ -231,6 +246,9 @@ func (c *supportCase) changePriority(ctx workflow.Context, in PriorityInput) (Ca
 }
 
 func (c *supportCase) validateResolve(in ResolveInput) error {
+	if err := c.authorize("resolve", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("resolve", activeStatuses...); err != nil {
 		return err
 	}
@@ -253,6 +271,9 @@ func (c *supportCase) resolve(ctx workflow.Context, in ResolveInput) (CaseView, 
 }
 
 func (c *supportCase) validateReopen(in ReasonInput) error {
+	if err := c.authorize("reopen", in.ActorTeam); err != nil {
+		return err
+	}
 	if err := c.allow("reopen", StatusResolved); err != nil {
 		return err
 	}
@@ -266,7 +287,10 @@ func (c *supportCase) reopen(ctx workflow.Context, in ReasonInput) (CaseView, er
 	return c.result(), nil
 }
 
-func (c *supportCase) validateClose(ReasonInput) error {
+func (c *supportCase) validateClose(in ReasonInput) error {
+	if err := c.authorize("close", in.ActorTeam); err != nil {
+		return err
+	}
 	return c.allow("close", StatusResolved)
 }
 

@@ -292,8 +292,8 @@ func (c *supportCase) slaView(ctx workflow.Context) SLAView {
 	return v
 }
 
-// nearestDue is the earliest due time among the running targets.
-func (v SLAView) nearestDue() *time.Time {
+// NearestDue is the earliest due time among the running targets, nil when none runs.
+func (v SLAView) NearestDue() *time.Time {
 	var best *time.Time
 	for _, at := range []*time.Time{v.FirstResponseDue, v.NextResponseDue, v.ResolutionDue} {
 		if at != nil && (best == nil || at.Before(*best)) {
@@ -353,7 +353,7 @@ func (c *supportCase) attributes() caseAttributes {
 		breached: len(c.view.SLA.Breaches) > 0, account: c.view.AccountID, order: c.view.OrderID,
 		customer: c.view.Customer.ID,
 	}
-	if due := c.view.SLA.nearestDue(); due != nil && !c.view.SLA.Paused {
+	if due := c.view.SLA.NearestDue(); due != nil && !c.view.SLA.Paused {
 		a.due = due.UTC().Truncate(time.Second)
 	}
 	return a

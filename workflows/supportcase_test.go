@@ -57,10 +57,11 @@ type caseTest struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
 
-	mu    sync.Mutex
-	sent  []Notification
-	fail  bool
-	steps int
+	mu        sync.Mutex
+	sent      []Notification
+	projected []ProjectionInput
+	fail      bool
+	steps     int
 }
 
 func newCaseTest(t *testing.T) *caseTest {
@@ -78,6 +79,12 @@ func newCaseTest(t *testing.T) *caseTest {
 		ct.sent = append(ct.sent, n)
 		return nil
 	}, activity.RegisterOptions{Name: ActivityNotify})
+	ct.env.RegisterActivityWithOptions(func(ctx context.Context, in ProjectionInput) error {
+		ct.mu.Lock()
+		defer ct.mu.Unlock()
+		ct.projected = append(ct.projected, in)
+		return nil
+	}, activity.RegisterOptions{Name: ActivityProjectCase})
 	return ct
 }
 
@@ -509,4 +516,44 @@ func TestFailedNotificationIsRecordedWithoutFailingTheCase(t *testing.T) {
 	v := ct.run(testInput(P1))
 	assert.Equal(t, StatusClosed, v.Status)
 	assert.True(t, slices.Contains(kinds(v.Timeline), EventNotifyFailed))
+}
+
+func TestReadModelGetsEveryEventOnceAndInOrder(t *testing.T) {
+	ct := newCaseTest(t)
+	ct.at(time.Minute, func() {
+		ct.mustUpdate(UpdateAssign, AssignInput{Actor: "agent:bo", Assignee: "bo"})
+		ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Hi"})
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
+	})
+	v := ct.run(testInput(P1))
+	var seqs []int
+	for _, p := range ct.projected {
+		for _, e := range p.Events {
+			seqs = append(seqs, e.Seq)
+		}
+		assert.Nil(t, p.Case.Timeline, "the row carries no timeline")
+	}
+	want := make([]int, v.LastSeq)
+	for i := range want {
+		want[i] = i + 1
+	}
+	assert.Equal(t, want, seqs)
+	last := ct.projected[len(ct.projected)-1].Case
+	assert.Equal(t, StatusClosed, last.Status)
+	assert.Equal(t, v.LastSeq, last.LastSeq)
+}
+
+func TestAnotherTeamCannotActOnTheCase(t *testing.T) {
+	ct := newCaseTest(t)
+	ct.at(time.Minute, func() {
+		ct.refused(UpdateReply, MessageInput{Actor: "sec:zoe", ActorTeam: TeamSecurity, Body: "hi"},
+			ErrPermissionDenied, "cannot reply: the case belongs to tier1_support, not security")
+		ct.refused(UpdateResolve, ResolveInput{Actor: "ts:tom", ActorTeam: TeamTrustSafety, Resolution: "x"}, ErrPermissionDenied, "cannot resolve")
+		ct.mustUpdate(UpdateNote, MessageInput{Actor: "sec:zoe", ActorTeam: TeamSecurity, Body: "seen this account before"})
+		ct.mustUpdate(UpdateEscalate, EscalateInput{Actor: "agent:bo", ActorTeam: TeamTier1Support, Team: TeamSecurity, Reason: "takeover"})
+		ct.mustUpdate(UpdateReply, MessageInput{Actor: "sec:zoe", ActorTeam: TeamSecurity, Body: "we locked it"})
+		ct.refused(UpdateReply, MessageInput{Actor: "agent:bo", ActorTeam: TeamTier1Support, Body: "hi"}, ErrPermissionDenied, "belongs to security")
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "admin", Resolution: "recovered"})
+	})
+	ct.run(testInput(P1))
 }
