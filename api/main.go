@@ -22,6 +22,7 @@ import (
 	"handoff/health"
 	"handoff/store"
 	"handoff/telemetry"
+	"handoff/workflows/sla"
 )
 
 func main() {
@@ -69,11 +70,19 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		return err
 	}
 
+	book, err := sla.Load(cfg.SLAPolicyFile)
+	if err != nil {
+		return fmt.Errorf("SLA_POLICY_FILE: %w", err)
+	}
 	srv := &server{
 		logger:   logger,
 		registry: reg,
 		checker: health.NewChecker(2*time.Second,
 			health.Temporal(tc), health.Postgres(db.Ping), health.S3(s3c, cfg.S3.Bucket)),
+		temporal:  tc,
+		store:     db,
+		book:      book,
+		taskQueue: cfg.Temporal.TaskQueue,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

@@ -3,21 +3,36 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
 
 	"handoff/health"
+	"handoff/store"
+	"handoff/workflows/sla"
 )
 
 // server holds what the HTTP handlers need.
 type server struct {
-	logger   *slog.Logger
-	registry *prometheus.Registry
-	checker  *health.Checker
+	logger    *slog.Logger
+	registry  *prometheus.Registry
+	checker   *health.Checker
+	temporal  client.Client
+	store     *store.Store
+	book      *sla.Book
+	taskQueue string
+	// lookupKey finds API keys; the store's lookup unless a test sets another.
+	lookupKey keyLookup
+	// openapi is the document huma builds from the registered operations.
+	openapi *huma.OpenAPI
 }
 
 // routes answers the API's router with its middleware.
@@ -26,10 +41,98 @@ func (s *server) routes() http.Handler {
 	r.Use(middleware.RequestID)
 	r.Use(newHTTPMetrics(s.registry).middleware)
 	r.Use(s.logRequests)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, newProblem(http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, newProblem(http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
+	})
 	r.Get("/healthz", health.Live)
 	r.Get("/readyz", s.checker.Ready)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	r.Get("/openapi.yaml", s.serveOpenAPI)
+	r.Group(func(r chi.Router) {
+		lookup := s.lookupKey
+		if lookup == nil {
+			lookup = s.store.LookupAPIKey
+		}
+		r.Use(authenticate(lookup))
+		api := humachi.New(r, humaConfig())
+		api.UseMiddleware(authorize(api))
+		s.register(api)
+		s.openapi = api.OpenAPI()
+	})
 	return r
+}
+
+// humaConfig is huma's default without the routes and response decorations
+// this API does not serve: the document is served as /openapi.yaml.
+func humaConfig() huma.Config {
+	huma.NewError = humaError
+	cfg := huma.DefaultConfig("Handoff API", "1.0.0")
+	cfg.Info.Description = "Support cases for marketplaces: open, drive and read cases whose SLA escalates by itself. " +
+		"Every error is application/problem+json (RFC 9457)."
+	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
+	cfg.CreateHooks = nil
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key: `Authorization: Bearer hk_...`"},
+	}
+	cfg.Security = []map[string][]string{{"apiKey": {}}}
+	return cfg
+}
+
+// register adds every /v1 operation.
+func (s *server) register(api huma.API) {
+	caseErrors := []int{400, 401, 403, 404, 409, 413, 415, 422, 503}
+	op := func(id, method, path, summary string, status int) huma.Operation {
+		roles := make([]string, 0, len(access[id]))
+		for _, r := range access[id] {
+			roles = append(roles, string(r))
+		}
+		return huma.Operation{
+			OperationID: id, Method: method, Path: path, Summary: summary, DefaultStatus: status,
+			Description: "Roles: " + strings.Join(roles, ", ") + ".", Tags: []string{tag(path)},
+			Errors: slices.DeleteFunc(slices.Clone(caseErrors), func(code int) bool {
+				return method == http.MethodGet && (code == 409 || code == 413 || code == 415)
+			}),
+		}
+	}
+	huma.Register(api, op("open-case", http.MethodPost, "/v1/cases", "Open a case", 201), s.openCase)
+	huma.Register(api, op("list-cases", http.MethodGet, "/v1/cases", "List cases, soonest SLA deadline first", 200), s.listCases)
+	huma.Register(api, op("get-case", http.MethodGet, "/v1/cases/{id}", "Read a case", 200), s.getCase)
+	huma.Register(api, op("get-timeline", http.MethodGet, "/v1/cases/{id}/timeline", "Read a case's timeline", 200), s.getTimeline)
+	huma.Register(api, op("assign", http.MethodPost, "/v1/cases/{id}/assign", "Assign the case", 200), s.assign)
+	huma.Register(api, op("reply", http.MethodPost, "/v1/cases/{id}/replies", "Reply to the customer", 200), s.reply)
+	huma.Register(api, op("note", http.MethodPost, "/v1/cases/{id}/notes", "Add an internal note", 200), s.note)
+	huma.Register(api, op("customer-message", http.MethodPost, "/v1/cases/{id}/customer-messages", "Add a message from the customer", 200), s.customerMessage)
+	huma.Register(api, op("wait-on-customer", http.MethodPost, "/v1/cases/{id}/wait-on-customer", "Wait on the customer (pauses the SLA)", 200), s.waitOnCustomer)
+	huma.Register(api, op("escalate", http.MethodPost, "/v1/cases/{id}/escalate", "Escalate to a team", 200), s.escalate)
+	huma.Register(api, op("change-priority", http.MethodPost, "/v1/cases/{id}/priority", "Change the priority", 200), s.changePriority)
+	huma.Register(api, op("resolve", http.MethodPost, "/v1/cases/{id}/resolve", "Resolve the case", 200), s.resolve)
+	huma.Register(api, op("reopen", http.MethodPost, "/v1/cases/{id}/reopen", "Reopen a resolved case", 200), s.reopen)
+	huma.Register(api, op("close", http.MethodPost, "/v1/cases/{id}/close", "Close a resolved case", 200), s.close)
+	huma.Register(api, op("csat", http.MethodPost, "/v1/cases/{id}/csat", "Answer the satisfaction survey", 200), s.csat)
+	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
+	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
+	huma.Register(api, keys, s.createKey)
+}
+
+func tag(path string) string {
+	if strings.HasPrefix(path, "/v1/keys") {
+		return "keys"
+	}
+	return "cases"
+}
+
+// serveOpenAPI answers the OpenAPI 3.1 document of the API.
+func (s *server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	doc, err := s.openapi.YAML()
+	if err != nil {
+		writeProblem(w, newProblem(http.StatusInternalServerError, "the OpenAPI document cannot be rendered"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(doc)
 }
 
 // logRequests writes one structured line per request once it is answered.

@@ -82,7 +82,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 	})
-	register(w, cfg)
+	register(w, cfg, db)
 	if h.register != nil {
 		h.register(w)
 	}
@@ -130,7 +130,8 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 }
 
 // register puts every workflow and activity of Handoff on w.
-func register(w sdkworker.Registry, cfg config.Config) {
+func register(w sdkworker.Registry, cfg config.Config, db *store.Store) {
 	w.RegisterWorkflow(workflows.SupportCase)
 	w.RegisterActivity(activities.NewNotifier(cfg.SMTP))
+	w.RegisterActivity(activities.NewProjection(db))
 }

@@ -1,0 +1,42 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"handoff/store"
+	"handoff/workflows"
+)
+
+// Projection writes the read model of cases to Postgres, for the API's
+// lists, queues and search. Only the workflow calls it; the workflow stays
+// the source of truth.
+type Projection struct {
+	store *store.Store
+}
+
+// NewProjection answers a Projection writing through s.
+func NewProjection(s *store.Store) *Projection {
+	return &Projection{store: s}
+}
+
+// ErrTypeInvalidProjection marks a projection that no retry can write.
+const ErrTypeInvalidProjection = "InvalidProjection"
+
+// ProjectCase writes the case row and its new timeline events
+// (workflows.ActivityProjectCase). Writing the same input twice changes
+// nothing, and an older input after a newer one leaves the newer row, so
+// Temporal may retry it freely; Postgres being down fails it for a retry.
+func (p *Projection) ProjectCase(ctx context.Context, in workflows.ProjectionInput) error {
+	if strings.TrimSpace(in.Case.ID) == "" {
+		return temporal.NewNonRetryableApplicationError(
+			"projection of a case without an id", ErrTypeInvalidProjection, nil)
+	}
+	if err := p.store.ProjectCase(ctx, in); err != nil {
+		return fmt.Errorf("project case %s: %w", in.Case.ID, err)
+	}
+	return nil
+}

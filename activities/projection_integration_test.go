@@ -1,0 +1,68 @@
+//go:build integration
+
+package activities_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"handoff/activities"
+	"handoff/stacktest"
+	"handoff/store"
+	"handoff/workflows"
+)
+
+func TestProjectCaseActivityWritesThroughToPostgres(t *testing.T) {
+	db := stacktest.Store(t)
+	ctx := stacktest.Context(t)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(activities.NewProjection(db))
+
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	due := now.Add(time.Hour)
+	id := fmt.Sprintf("C-projection-%d", time.Now().UnixNano())
+	view := workflows.CaseView{
+		ID: id, Category: workflows.CategoryOrderIssue, Priority: workflows.P2, Subject: "Where is my order?",
+		Customer: workflows.Customer{ID: "cus-" + id, Email: "c@example.com", Name: "C", Locale: "en"},
+		OrderID:  "ord-" + id, Team: workflows.TeamTrustSafety, Status: workflows.StatusNew,
+		SLA:       workflows.SLAView{FirstResponseDue: &due, Breaches: []workflows.Breach{}},
+		CreatedAt: now, UpdatedAt: now, LastSeq: 1,
+	}
+	events := []workflows.Event{{Seq: 1, Actor: "integration", Kind: workflows.EventOpened, At: now}}
+	in := workflows.ProjectionInput{Case: view, Events: events}
+
+	// Twice, as a retry would: the second run changes nothing.
+	for range 2 {
+		_, err := env.ExecuteActivity(workflows.ActivityProjectCase, in)
+		require.NoError(t, err)
+	}
+
+	got, err := db.GetCase(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, view, got)
+	timeline, err := db.Timeline(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, events, timeline)
+	page, err := db.ListCases(ctx, store.CaseFilter{OrderID: "ord-" + id})
+	require.NoError(t, err)
+	assert.Equal(t, []workflows.CaseView{view}, page.Cases)
+}
+
+func TestProjectCaseActivityRefusesACaseWithoutIDWithoutRetry(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(activities.NewProjection(stacktest.Store(t)))
+
+	_, err := env.ExecuteActivity(workflows.ActivityProjectCase, workflows.ProjectionInput{})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	assert.True(t, appErr.NonRetryable())
+	assert.Equal(t, activities.ErrTypeInvalidProjection, appErr.Type())
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+
+	"handoff/store"
+	"handoff/workflows"
+)
+
+// Each action is a Workflow Update on the case; the body's fields and the
+// caller (recorded as the actor) become the update's input.
+
+type assignInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Assignee string   `json:"assignee" minLength:"1" maxLength:"100"`
+		Team     teamName `json:"team,omitempty" doc:"Moves the case to this team too."`
+	}
+}
+
+func (s *server) assign(ctx context.Context, in *assignInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateAssign, workflows.AssignInput{
+		Actor: c.actor(), ActorTeam: c.team(), Assignee: in.Body.Assignee, Team: workflows.Team(in.Body.Team)})
+}
+
+type messageInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Body string `json:"body" minLength:"1" maxLength:"20000"`
+	}
+}
+
+func (s *server) reply(ctx context.Context, in *messageInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateReply, workflows.MessageInput{
+		Actor: c.actor(), ActorTeam: c.team(), Body: in.Body.Body})
+}
+
+// note is open to every staff team: anyone may leave what they know.
+func (s *server) note(ctx context.Context, in *messageInput) (*caseOutput, error) {
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateNote, workflows.MessageInput{
+		Actor: callerFrom(ctx).actor(), Body: in.Body.Body})
+}
+
+func (s *server) customerMessage(ctx context.Context, in *messageInput) (*caseOutput, error) {
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateCustomerMessage, workflows.MessageInput{
+		Actor: callerFrom(ctx).actor(), Body: in.Body.Body})
+}
+
+type reasonInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"2000"`
+	}
+}
+
+func (s *server) waitOnCustomer(ctx context.Context, in *reasonInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateWaitOnCustomer, workflows.ReasonInput{
+		Actor: c.actor(), ActorTeam: c.team(), Reason: in.Body.Reason})
+}
+
+func (s *server) reopen(ctx context.Context, in *reasonInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateReopen, workflows.ReasonInput{
+		Actor: c.actor(), ActorTeam: c.team(), Reason: in.Body.Reason})
+}
+
+type escalateInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Team   teamName `json:"team" doc:"The case's own team raises its escalation level; another team takes it over."`
+		Reason string   `json:"reason" minLength:"1" maxLength:"2000"`
+	}
+}
+
+func (s *server) escalate(ctx context.Context, in *escalateInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateEscalate, workflows.EscalateInput{
+		Actor: c.actor(), ActorTeam: c.team(), Team: workflows.Team(in.Body.Team), Reason: in.Body.Reason})
+}
+
+type priorityInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Priority priorityName `json:"priority"`
+	}
+}
+
+func (s *server) changePriority(ctx context.Context, in *priorityInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateChangePriority, workflows.PriorityInput{
+		Actor: c.actor(), ActorTeam: c.team(), Priority: workflows.Priority(in.Body.Priority)})
+}
+
+type resolveInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Resolution string `json:"resolution" minLength:"1" maxLength:"20000"`
+	}
+}
+
+func (s *server) resolve(ctx context.Context, in *resolveInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateResolve, workflows.ResolveInput{
+		Actor: c.actor(), ActorTeam: c.team(), Resolution: in.Body.Resolution})
+}
+
+type closeInput struct {
+	CaseIDParam
+	IdempotencyParam
+}
+
+func (s *server) close(ctx context.Context, in *closeInput) (*caseOutput, error) {
+	c := callerFrom(ctx)
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateClose, workflows.ReasonInput{
+		Actor: c.actor(), ActorTeam: c.team(), Reason: "closed by " + c.actor()})
+}
+
+type csatInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Rating  int    `json:"rating" minimum:"1" maximum:"5"`
+		Comment string `json:"comment,omitempty" maxLength:"2000"`
+	}
+}
+
+func (s *server) csat(ctx context.Context, in *csatInput) (*caseOutput, error) {
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateCSAT, workflows.CSATInput{
+		Actor: callerFrom(ctx).actor(), Rating: in.Body.Rating, Comment: in.Body.Comment})
+}
+
+type createKeyInput struct {
+	Body struct {
+		Name string `json:"name" minLength:"1" maxLength:"100" doc:"Who or what uses the key."`
+		Role string `json:"role" enum:"integration,agent,account_manager,security,trust_safety,admin"`
+	}
+}
+
+type createKeyOutput struct {
+	Status int
+	Body   struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+		Role string `json:"role"`
+		Key  string `json:"key" doc:"The key itself, shown this once only."`
+	}
+}
+
+func (s *server) createKey(ctx context.Context, in *createKeyInput) (*createKeyOutput, error) {
+	role, err := store.ParseRole(in.Body.Role)
+	if err != nil {
+		return nil, newProblem(422, err.Error(), fieldProblem{Field: "role", Message: err.Error()})
+	}
+	key, secret, err := s.store.CreateAPIKey(ctx, in.Body.Name, role)
+	if err != nil {
+		return nil, s.caseError(ctx, "", err)
+	}
+	out := &createKeyOutput{Status: 201}
+	out.Body.ID, out.Body.Name, out.Body.Role, out.Body.Key = key.ID, key.Name, string(key.Role), secret
+	return out, nil
+}

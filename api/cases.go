@@ -1,0 +1,384 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"handoff/store"
+	"handoff/workflows"
+)
+
+// Named string types carry their allowed values into the OpenAPI document
+// and into huma's validation, from the lists the workflow itself uses.
+type (
+	categoryName string
+	priorityName string
+	teamName     string
+	statusName   string
+	localeName   string
+)
+
+func enumSchema[T ~string](values []T) *huma.Schema {
+	s := &huma.Schema{Type: "string"}
+	for _, v := range values {
+		s.Enum = append(s.Enum, string(v))
+	}
+	return s
+}
+
+// Schema lists every category.
+func (categoryName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Categories) }
+
+// Schema lists every priority.
+func (priorityName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Priorities) }
+
+// Schema lists every team.
+func (teamName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Teams) }
+
+// Schema lists every status.
+func (statusName) Schema(huma.Registry) *huma.Schema {
+	return enumSchema([]workflows.Status{workflows.StatusNew, workflows.StatusOpen, workflows.StatusWaitingCustomer,
+		workflows.StatusEscalated, workflows.StatusResolved, workflows.StatusClosed})
+}
+
+// Schema lists every locale.
+func (localeName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Locales) }
+
+type customerBody struct {
+	ID     string     `json:"id" minLength:"1" maxLength:"100" doc:"The marketplace's customer id."`
+	Email  string     `json:"email" format:"email" maxLength:"254"`
+	Name   string     `json:"name,omitempty" maxLength:"200"`
+	Locale localeName `json:"locale" doc:"The language the customer is written to in."`
+}
+
+type openCaseBody struct {
+	Category    categoryName `json:"category"`
+	Priority    priorityName `json:"priority,omitempty" doc:"Empty takes the category's default."`
+	Subject     string       `json:"subject" minLength:"1" maxLength:"200"`
+	Description string       `json:"description,omitempty" maxLength:"20000" doc:"The customer's first message."`
+	Customer    customerBody `json:"customer"`
+	AccountID   string       `json:"account_id,omitempty" maxLength:"100"`
+	OrderID     string       `json:"order_id,omitempty" maxLength:"100"`
+	Channel     string       `json:"channel,omitempty" maxLength:"50" doc:"Where the case came from: web, email, chat, phone, ..."`
+}
+
+// IdempotencyParam is the Idempotency-Key header of a write. (Embedded
+// parameter structs must be exported for huma to fill them.)
+type IdempotencyParam struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Makes a retried request act once: the same key answers the first result."`
+}
+
+type openCaseInput struct {
+	IdempotencyParam
+	Body openCaseBody
+}
+
+type caseOutput struct {
+	Status   int
+	Location string `header:"Location"`
+	Body     workflows.CaseView
+}
+
+// requestIDMemo keeps the fingerprint of the request that opened a case, so
+// a retry with the same Idempotency-Key and another body is caught.
+const requestIDMemo = "request_sha256"
+
+func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, error) {
+	who := callerFrom(ctx)
+	body, _ := json.Marshal(in.Body)
+	fingerprint := sha256.Sum256(body)
+	id := newCaseID()
+	if in.IdempotencyKey != "" {
+		// The key becomes the workflow id, scoped to the API key that sent it.
+		h := sha256.Sum256([]byte(strconv.FormatInt(who.KeyID, 10) + "\x00" + in.IdempotencyKey))
+		id = "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
+	}
+	caseIn, err := workflows.NewCaseInput(s.book, workflows.OpenRequest{
+		ID: id, Category: workflows.Category(in.Body.Category), Priority: workflows.Priority(in.Body.Priority),
+		Subject: in.Body.Subject, Description: in.Body.Description,
+		Customer: workflows.Customer{ID: in.Body.Customer.ID, Email: in.Body.Customer.Email,
+			Name: in.Body.Customer.Name, Locale: string(in.Body.Customer.Locale)},
+		AccountID: in.Body.AccountID, OrderID: in.Body.OrderID, Channel: in.Body.Channel, OpenedBy: who.actor(),
+	}, time.Now())
+	if err != nil {
+		return nil, s.caseError(ctx, id, err)
+	}
+	opts := workflows.CaseStartOptions(caseIn, s.taskQueue)
+	opts.Memo = map[string]any{requestIDMemo: hex.EncodeToString(fingerprint[:])}
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	_, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.SupportCase, caseIn)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) { // already started: a closed case opened by this key
+		return nil, s.caseError(ctx, id, err)
+	}
+	if in.IdempotencyKey != "" {
+		if err := s.sameRequest(ctx, opts.ID, hex.EncodeToString(fingerprint[:])); err != nil {
+			return nil, err
+		}
+	}
+	view, err := s.readCase(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// A replay answers exactly as the first request did.
+	return &caseOutput{Status: http.StatusCreated, Location: "/v1/cases/" + id, Body: view}, nil
+}
+
+// sameRequest refuses (409) an Idempotency-Key that opened its case with
+// another request body.
+func (s *server) sameRequest(ctx context.Context, workflowID, fingerprint string) error {
+	desc, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return s.caseError(ctx, "", err)
+	}
+	var stored string
+	if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[requestIDMemo]; p != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &stored)
+	}
+	if stored != fingerprint {
+		return newProblem(http.StatusConflict, "this Idempotency-Key was used with another request body")
+	}
+	return nil
+}
+
+func newCaseID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return "C-" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+// CaseIDParam is the case id in a path.
+type CaseIDParam struct {
+	ID string `path:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The case id."`
+}
+
+func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseOutput, error) {
+	v, err := s.readCase(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &caseOutput{Status: http.StatusOK, Body: v}, nil
+}
+
+// readCase answers a case from its workflow while it runs (so a write is
+// seen at once) and from the read model once it has ended.
+func (s *server) readCase(ctx context.Context, id string) (workflows.CaseView, error) {
+	v, err := s.queryCase(ctx, id)
+	if err == nil {
+		v.Timeline = nil
+		return v, nil
+	}
+	if !errors.Is(err, errNotRunning) {
+		return workflows.CaseView{}, s.caseError(ctx, id, err)
+	}
+	v, err = s.store.GetCase(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return workflows.CaseView{}, newProblem(http.StatusNotFound, "no case "+id)
+	}
+	if err != nil {
+		return workflows.CaseView{}, s.caseError(ctx, id, err)
+	}
+	return v, nil
+}
+
+var errNotRunning = errors.New("case workflow is not running")
+
+// queryCase asks the running workflow for the case with its timeline.
+func (s *server) queryCase(ctx context.Context, id string) (workflows.CaseView, error) {
+	resp, err := s.temporal.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
+		WorkflowID:           workflows.CaseWorkflowID(id),
+		QueryType:            workflows.QueryCase,
+		QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_OPEN,
+	})
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return workflows.CaseView{}, errNotRunning
+	case err != nil:
+		return workflows.CaseView{}, err
+	case resp.QueryRejected != nil:
+		return workflows.CaseView{}, errNotRunning
+	}
+	var v workflows.CaseView
+	if err := resp.QueryResult.Get(&v); err != nil {
+		return workflows.CaseView{}, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	return v, nil
+}
+
+type timelineOutput struct {
+	Body struct {
+		Events []workflows.Event `json:"events"`
+	}
+}
+
+func (s *server) getTimeline(ctx context.Context, in *CaseIDParam) (*timelineOutput, error) {
+	out := &timelineOutput{}
+	v, err := s.queryCase(ctx, in.ID)
+	switch {
+	case err == nil:
+		out.Body.Events = v.Timeline
+	case errors.Is(err, errNotRunning):
+		events, err := s.store.Timeline(ctx, in.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, newProblem(http.StatusNotFound, "no case "+in.ID)
+		}
+		if err != nil {
+			return nil, s.caseError(ctx, in.ID, err)
+		}
+		out.Body.Events = events
+	default:
+		return nil, s.caseError(ctx, in.ID, err)
+	}
+	if out.Body.Events == nil {
+		out.Body.Events = []workflows.Event{}
+	}
+	return out, nil
+}
+
+type listCasesInput struct {
+	Status     statusName   `query:"status"`
+	Priority   priorityName `query:"priority"`
+	Category   categoryName `query:"category"`
+	Team       teamName     `query:"team"`
+	Assignee   string       `query:"assignee" maxLength:"100"`
+	CustomerID string       `query:"customer_id" maxLength:"100"`
+	AccountID  string       `query:"account_id" maxLength:"100"`
+	OrderID    string       `query:"order_id" maxLength:"100"`
+	Breached   string       `query:"breached" enum:"true,false" doc:"Only cases that missed an SLA target (true) or that did not (false)."`
+	DueBefore  time.Time    `query:"due_before" doc:"Only cases whose nearest SLA deadline is before this instant (RFC 3339)."`
+	Q          string       `query:"q" maxLength:"200" doc:"Free text over subject and description."`
+	Limit      int          `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor     string       `query:"cursor" maxLength:"500" doc:"next_cursor of the previous page."`
+}
+
+type listCasesOutput struct {
+	Body struct {
+		Cases      []workflows.CaseView `json:"cases"`
+		NextCursor string               `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last."`
+	}
+}
+
+func (s *server) listCases(ctx context.Context, in *listCasesInput) (*listCasesOutput, error) {
+	f := store.CaseFilter{
+		Status: string(in.Status), Priority: string(in.Priority), Category: string(in.Category), Team: string(in.Team),
+		Assignee: in.Assignee, CustomerID: in.CustomerID, AccountID: in.AccountID, OrderID: in.OrderID,
+		Q: in.Q, Limit: in.Limit, Cursor: in.Cursor,
+	}
+	if in.Breached != "" {
+		b := in.Breached == "true"
+		f.Breached = &b
+	}
+	if !in.DueBefore.IsZero() {
+		f.DueBefore = &in.DueBefore
+	}
+	page, err := s.store.ListCases(ctx, f)
+	switch {
+	case errors.Is(err, store.ErrBadCursor):
+		return nil, newProblem(http.StatusUnprocessableEntity, "the cursor is not one this API gave",
+			fieldProblem{Field: "cursor", Message: "not a cursor from next_cursor"})
+	case errors.Is(err, store.ErrBadLimit):
+		return nil, newProblem(http.StatusUnprocessableEntity, "limit is out of range",
+			fieldProblem{Field: "limit", Message: "want 1 to 200"})
+	case err != nil:
+		return nil, s.caseError(ctx, "", err)
+	}
+	out := &listCasesOutput{}
+	out.Body.Cases = page.Cases
+	if out.Body.Cases == nil {
+		out.Body.Cases = []workflows.CaseView{}
+	}
+	out.Body.NextCursor = page.NextCursor
+	return out, nil
+}
+
+// act runs an update on a case: the Idempotency-Key becomes the update id,
+// so a retry answers the first result without acting twice.
+func (s *server) act(ctx context.Context, id, key, name string, arg any) (*caseOutput, error) {
+	if key == "" {
+		key = newCaseID()
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.CaseWorkflowID(id), UpdateID: name + "/" + key, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return nil, s.caseError(ctx, id, err)
+	}
+	var v workflows.CaseView
+	if err := h.Get(ctx, &v); err != nil {
+		return nil, s.caseError(ctx, id, err)
+	}
+	return &caseOutput{Status: http.StatusOK, Body: v}, nil
+}
+
+// caseError maps what Temporal, the workflow and Postgres answered to a problem.
+func (s *server) caseError(ctx context.Context, id string, err error) error {
+	var p *problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		msg := appErr.Message()
+		switch appErr.Type() {
+		case workflows.ErrInvalidTransition:
+			return newProblem(http.StatusConflict, msg)
+		case workflows.ErrPermissionDenied:
+			return newProblem(http.StatusForbidden, msg)
+		case workflows.ErrMissingHandoffContext:
+			var missing []string
+			_ = appErr.Details(&missing)
+			fields := make([]fieldProblem, len(missing))
+			for i, f := range missing {
+				fields[i] = fieldProblem{Field: f, Message: "needed by the receiving team"}
+			}
+			return newProblem(http.StatusUnprocessableEntity, msg, fields...)
+		case workflows.ErrInvalidArgument:
+			return newProblem(http.StatusUnprocessableEntity, msg, fieldsOf(msg)...)
+		}
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) && id != "" {
+		if _, err := s.store.GetCase(ctx, id); err == nil {
+			return newProblem(http.StatusConflict, "the case is closed")
+		}
+		return newProblem(http.StatusNotFound, "no case "+id)
+	}
+	if errors.Is(err, context.Canceled) {
+		return newProblem(499, "the request was cancelled")
+	}
+	s.logger.ErrorContext(ctx, "dependency failed", "case", id, "error", err)
+	return newProblem(http.StatusServiceUnavailable, "a dependency is unavailable; retry with the same Idempotency-Key")
+}
+
+// fieldsOf reads "field: message; field: message" as written by the
+// workflow's validation.
+func fieldsOf(msg string) []fieldProblem {
+	var out []fieldProblem
+	for _, part := range strings.Split(msg, "; ") {
+		field, text, ok := strings.Cut(part, ": ")
+		if ok && !strings.Contains(field, " ") {
+			out = append(out, fieldProblem{Field: field, Message: text})
+		}
+	}
+	return out
+}

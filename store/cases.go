@@ -1,0 +1,359 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"handoff/workflows"
+)
+
+// ErrBadCursor reports a list cursor that does not decode; the API answers
+// it as a 422 on the field "cursor".
+var ErrBadCursor = errors.New("cursor is not one this API issued")
+
+// ErrBadLimit reports a list limit outside 1..MaxCaseLimit; the API answers
+// it as a 422 on the field "limit".
+var ErrBadLimit = errors.New("limit out of range")
+
+// Page sizes of ListCases.
+const (
+	DefaultCaseLimit = 50
+	MaxCaseLimit     = 200
+)
+
+// ProjectCase writes the case row and the new timeline events in one
+// transaction. Idempotent: events insert ON CONFLICT DO NOTHING; the case
+// row is upserted only when the incoming LastSeq >= the stored one (an
+// older, retried projection never overwrites a newer one).
+func (s *Store) ProjectCase(ctx context.Context, in workflows.ProjectionInput) error {
+	c := in.Case
+	if strings.TrimSpace(c.ID) == "" {
+		return errors.New("project case: the case has no id")
+	}
+	c.Timeline = nil
+	view, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode case view: %w", err)
+	}
+	var due *time.Time
+	if !c.SLA.Paused {
+		due = c.SLA.NearestDue()
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The case row first: the events reference it.
+		if _, err := tx.Exec(ctx, upsertCaseSQL,
+			c.ID, string(c.Status), string(c.Priority), string(c.Category), string(c.Team),
+			c.Assignee, c.EscalationLevel, c.Customer.ID, c.AccountID, c.OrderID, c.Channel,
+			c.Subject, c.Description, len(c.SLA.Breaches) > 0, due,
+			c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.LastSeq, view,
+		); err != nil {
+			return fmt.Errorf("upsert case row: %w", err)
+		}
+		if len(in.Events) == 0 {
+			return nil
+		}
+		batch := &pgx.Batch{}
+		for _, e := range in.Events {
+			var payload any // SQL NULL for an event without payload
+			if len(e.Payload) > 0 {
+				payload = e.Payload
+			}
+			batch.Queue(insertEventSQL, c.ID, e.Seq, e.Actor, e.Kind, e.At, payload)
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		// The caller (the activity) names the case.
+		return fmt.Errorf("write projection at seq %d: %w", c.LastSeq, err)
+	}
+	return nil
+}
+
+// upsertCaseSQL writes the case row unless a newer projection is already
+// stored; the WHERE of DO UPDATE is checked against the locked row, so two
+// concurrent projections cannot leave the older one behind.
+const upsertCaseSQL = `
+INSERT INTO cases (id, status, priority, category, team, assignee, escalation_level,
+                   customer_id, account_id, order_id, channel, subject, description,
+                   breached, sla_due_at, created_at, updated_at, closed_at, last_seq, view)
+VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13,
+        $14, $15, $16, $17, $18, $19, $20)
+ON CONFLICT (id) DO UPDATE SET
+    status = EXCLUDED.status, priority = EXCLUDED.priority, category = EXCLUDED.category,
+    team = EXCLUDED.team, assignee = EXCLUDED.assignee, escalation_level = EXCLUDED.escalation_level,
+    customer_id = EXCLUDED.customer_id, account_id = EXCLUDED.account_id, order_id = EXCLUDED.order_id,
+    channel = EXCLUDED.channel, subject = EXCLUDED.subject, description = EXCLUDED.description,
+    breached = EXCLUDED.breached, sla_due_at = EXCLUDED.sla_due_at, created_at = EXCLUDED.created_at,
+    updated_at = EXCLUDED.updated_at, closed_at = EXCLUDED.closed_at, last_seq = EXCLUDED.last_seq,
+    view = EXCLUDED.view
+WHERE cases.last_seq <= EXCLUDED.last_seq`
+
+const insertEventSQL = `
+INSERT INTO case_events (case_id, seq, actor, kind, at, payload)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (case_id, seq) DO NOTHING`
+
+// GetCase answers the projected case, without its timeline, or ErrNotFound.
+func (s *Store) GetCase(ctx context.Context, id string) (workflows.CaseView, error) {
+	var v workflows.CaseView
+	err := s.pool.QueryRow(ctx, `SELECT view FROM cases WHERE id = $1`, id).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return workflows.CaseView{}, ErrNotFound
+	}
+	if err != nil {
+		return workflows.CaseView{}, fmt.Errorf("get case %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// Timeline answers a case's projected events in sequence order: an empty
+// slice when the case has none yet, ErrNotFound when the case does not exist.
+func (s *Store) Timeline(ctx context.Context, id string) ([]workflows.Event, error) {
+	// The LEFT JOIN tells a case without events (one row of NULLs) from no
+	// case at all (no row) in one round trip.
+	rows, err := s.pool.Query(ctx, `
+		SELECT e.seq, e.actor, e.kind, e.at, e.payload
+		FROM cases c LEFT JOIN case_events e ON e.case_id = c.id
+		WHERE c.id = $1
+		ORDER BY e.seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline of case %s: %w", id, err)
+	}
+	type eventRow struct {
+		seq         *int
+		actor, kind *string
+		at          *time.Time
+		payload     map[string]string
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eventRow, error) {
+		var r eventRow
+		err := row.Scan(&r.seq, &r.actor, &r.kind, &r.at, &r.payload)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("timeline of case %s: %w", id, err)
+	}
+	if len(found) == 0 {
+		return nil, ErrNotFound
+	}
+	events := make([]workflows.Event, 0, len(found))
+	for _, r := range found {
+		if r.seq == nil {
+			continue // the case exists with no events
+		}
+		events = append(events, workflows.Event{
+			Seq: *r.seq, Actor: *r.actor, Kind: *r.kind, At: r.at.UTC(), Payload: r.payload,
+		})
+	}
+	return events, nil
+}
+
+// CaseFilter selects cases for ListCases. Empty and nil fields do not filter.
+type CaseFilter struct {
+	Status, Priority, Category, Team, Assignee, CustomerID, AccountID, OrderID string
+	// Breached keeps the cases that have (true) or have not (false) breached an SLA target.
+	Breached *bool
+	// DueBefore keeps the cases whose nearest running SLA deadline is before it.
+	DueBefore *time.Time
+	// Q is free text over subject and description, in web search syntax
+	// ("quoted phrase", -excluded, or).
+	Q string
+	// Limit is the page size: 0 for DefaultCaseLimit, at most MaxCaseLimit.
+	Limit int
+	// Cursor is the NextCursor of the previous page; empty for the first.
+	Cursor string
+}
+
+// CasePage is one page of ListCases.
+type CasePage struct {
+	Cases []workflows.CaseView
+	// NextCursor fetches the next page; empty on the last one.
+	NextCursor string
+}
+
+// ListCases answers the cases f selects in work-queue order: nearest SLA
+// deadline first, cases without a running deadline last, then by id.
+// Pages are keyset-paginated on that order, so a case projected between two
+// pages neither repeats nor shifts the rest.
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
+	q, limit, err := buildListCases(f)
+	if err != nil {
+		return CasePage{}, err
+	}
+	rows, err := s.pool.Query(ctx, q.sql, q.args...)
+	if err != nil {
+		return CasePage{}, fmt.Errorf("list cases: %w", err)
+	}
+	type listRow struct {
+		due  *time.Time
+		id   string
+		view workflows.CaseView
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (listRow, error) {
+		var r listRow
+		err := row.Scan(&r.due, &r.id, &r.view)
+		return r, err
+	})
+	if err != nil {
+		return CasePage{}, fmt.Errorf("list cases: %w", err)
+	}
+	page := CasePage{Cases: make([]workflows.CaseView, 0, min(len(found), limit))}
+	for i, r := range found {
+		if i == limit {
+			// The extra row only says that there is a next page; the
+			// cursor is the last row shown, as stored (microseconds).
+			last := found[limit-1]
+			page.NextCursor = encodeCursor(caseCursor{Due: last.due, ID: last.id})
+			break
+		}
+		page.Cases = append(page.Cases, r.view)
+	}
+	return page, nil
+}
+
+// ExplainListCases answers the EXPLAIN (ANALYZE, BUFFERS) output of the
+// query ListCases runs for f. It executes the query.
+func (s *Store) ExplainListCases(ctx context.Context, f CaseFilter) (string, error) {
+	q, _, err := buildListCases(f)
+	if err != nil {
+		return "", err
+	}
+	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+	if err != nil {
+		return "", fmt.Errorf("explain list cases: %w", err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", fmt.Errorf("explain list cases: %w", err)
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// sqlQuery is SQL text with its positional arguments.
+type sqlQuery struct {
+	sql  string
+	args []any
+}
+
+// caseQuery collects the conditions of a case list. Column names come from
+// this file only; every value goes through param as $n.
+type caseQuery struct {
+	where []string
+	args  []any
+}
+
+// param adds v as the next positional argument and answers its placeholder.
+func (q *caseQuery) param(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// equal filters on column = value unless value is empty.
+func (q *caseQuery) equal(column, value string) {
+	if value != "" {
+		q.where = append(q.where, column+" = "+q.param(value))
+	}
+}
+
+// buildListCases answers the query for f, fetching one row more than the
+// page size to learn whether a next page exists, and the page size.
+func buildListCases(f CaseFilter) (sqlQuery, int, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = DefaultCaseLimit
+	}
+	if limit < 1 || limit > MaxCaseLimit {
+		return sqlQuery{}, 0, fmt.Errorf("%w: want 1 to %d, got %d", ErrBadLimit, MaxCaseLimit, f.Limit)
+	}
+	var q caseQuery
+	q.equal("status", f.Status)
+	q.equal("priority", f.Priority)
+	q.equal("category", f.Category)
+	q.equal("team", f.Team)
+	q.equal("assignee", f.Assignee)
+	q.equal("customer_id", f.CustomerID)
+	q.equal("account_id", f.AccountID)
+	q.equal("order_id", f.OrderID)
+	if f.Breached != nil {
+		q.where = append(q.where, "breached = "+q.param(*f.Breached))
+	}
+	if f.DueBefore != nil {
+		// On the sort key rather than sla_due_at: the same rows (a case
+		// without a deadline sorts as 'infinity'), but a range the queue
+		// indexes answer in order.
+		q.where = append(q.where, "sla_due_sort < "+q.param(*f.DueBefore))
+	}
+	if text := strings.TrimSpace(f.Q); text != "" {
+		q.where = append(q.where, "search @@ websearch_to_tsquery('simple', "+q.param(text)+")")
+	}
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return sqlQuery{}, 0, err
+		}
+		due := q.param(c.Due)
+		id := q.param(c.ID)
+		q.where = append(q.where,
+			"(sla_due_sort, id) > (coalesce("+due+"::timestamptz, 'infinity'::timestamptz), "+id+")")
+	}
+	var b strings.Builder
+	b.WriteString("SELECT sla_due_at, id, view FROM cases")
+	if len(q.where) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(q.where, " AND "))
+	}
+	b.WriteString(" ORDER BY sla_due_sort, id LIMIT ")
+	b.WriteString(q.param(limit + 1))
+	return sqlQuery{sql: b.String(), args: q.args}, limit, nil
+}
+
+// caseCursor is the position after which the next page starts: the last
+// row's sort key, Due nil for a case without a running deadline.
+type caseCursor struct {
+	Due *time.Time `json:"d"`
+	ID  string     `json:"i"`
+}
+
+// encodeCursor answers c as opaque base64url text.
+func encodeCursor(c caseCursor) string {
+	if c.Due != nil {
+		utc := c.Due.UTC()
+		c.Due = &utc
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // a time and a string always encode
+	}
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// decodeCursor reads a cursor encodeCursor wrote, or answers ErrBadCursor.
+func decodeCursor(s string) (caseCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return caseCursor{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var c caseCursor
+	if err := dec.Decode(&c); err != nil || !errors.Is(dec.Decode(&struct{}{}), io.EOF) {
+		return caseCursor{}, fmt.Errorf("%w: malformed", ErrBadCursor)
+	}
+	if c.ID == "" {
+		return caseCursor{}, fmt.Errorf("%w: no case id", ErrBadCursor)
+	}
+	return c, nil
+}
