@@ -201,8 +201,17 @@ func (s *server) readCase(ctx context.Context, id string) (workflows.CaseView, e
 
 var errNotRunning = errors.New("case workflow is not running")
 
+// Bounds on waiting for a worker: a query is answered by a worker replaying
+// the case, an update by its handler; past these the answer is a 503.
+const (
+	queryTimeout  = 10 * time.Second
+	updateTimeout = 30 * time.Second
+)
+
 // queryCase asks the running workflow for the case with its timeline.
 func (s *server) queryCase(ctx context.Context, id string) (workflows.CaseView, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
 	resp, err := s.temporal.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
 		WorkflowID:           workflows.CaseWorkflowID(id),
 		QueryType:            workflows.QueryCase,
@@ -316,6 +325,8 @@ func (s *server) act(ctx context.Context, id, key, name string, arg any) (*caseO
 	if key == "" {
 		key = newCaseID()
 	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.CaseWorkflowID(id), UpdateID: name + "/" + key, UpdateName: name,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
