@@ -45,7 +45,13 @@ type NotificationCase struct {
 	Assignee        string   `json:"assignee,omitempty"`
 	EscalationLevel int      `json:"escalation_level"`
 	Customer        Customer `json:"customer"`
+	// FirstResponseDue is when the customer can expect a first answer, while it is owed.
+	FirstResponseDue *time.Time `json:"first_response_due,omitempty"`
 }
+
+// changeAlertTeamOnFailure is the workflow.GetVersion change id under which
+// a failed delivery to a customer or assignee also alerts the team.
+const changeAlertTeamOnFailure = "alert-team-on-failed-notification"
 
 // notify tells audience about the newest timeline event in the background;
 // a delivery that fails past its retry budget is recorded on the timeline
@@ -60,6 +66,7 @@ func (c *supportCase) notify(ctx workflow.Context, event, audience, detail strin
 			ID: c.view.ID, Subject: c.view.Subject, Category: c.view.Category, Priority: c.view.Priority,
 			Status: c.view.Status, Team: c.view.Team, Assignee: c.view.Assignee,
 			EscalationLevel: c.view.EscalationLevel, Customer: c.view.Customer,
+			FirstResponseDue: c.view.SLA.FirstResponseDue,
 		},
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -78,6 +85,10 @@ func (c *supportCase) notify(ctx workflow.Context, event, audience, detail strin
 		if err := workflow.ExecuteActivity(actx, ActivityNotify, n).Get(gctx, nil); err != nil {
 			c.record(gctx, SystemActor, EventNotifyFailed, payload("notification", n.ID, "event", event, "audience", audience, "error", err.Error()))
 			c.changed(gctx)
+			// The team hears of a customer or assignee who could not be told.
+			if audience != audienceTeam && workflow.GetVersion(gctx, changeAlertTeamOnFailure, workflow.DefaultVersion, 1) >= 1 {
+				c.notify(gctx, EventNotifyFailed, audienceTeam, fmt.Sprintf("could not tell the %s about %s: %v", audience, event, err))
+			}
 		}
 	})
 }

@@ -57,11 +57,11 @@ type caseTest struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
 
-	mu        sync.Mutex
-	sent      []Notification
-	projected []ProjectionInput
-	fail      bool
-	steps     int
+	mu           sync.Mutex
+	sent         []Notification
+	projected    []ProjectionInput
+	failCustomer bool
+	steps        int
 }
 
 func newCaseTest(t *testing.T) *caseTest {
@@ -73,7 +73,7 @@ func newCaseTest(t *testing.T) *caseTest {
 	ct.env.RegisterActivityWithOptions(func(ctx context.Context, n Notification) error {
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
-		if ct.fail {
+		if ct.failCustomer && n.Audience == audienceCustomer {
 			return errors.New("smtp: connection refused")
 		}
 		ct.sent = append(ct.sent, n)
@@ -505,17 +505,18 @@ func TestCustomerMessageSignalReopensAWaitingCase(t *testing.T) {
 
 func TestFailedNotificationIsRecordedWithoutFailingTheCase(t *testing.T) {
 	ct := newCaseTest(t)
-	ct.fail = true
+	ct.failCustomer = true
 	ct.at(2*time.Hour, func() {
 		assert.Positive(t, count(ct.view().Timeline, EventNotifyFailed))
 		ct.mu.Lock()
-		ct.fail = false
+		ct.failCustomer = false
 		ct.mu.Unlock()
 		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
 	})
 	v := ct.run(testInput(P1))
 	assert.Equal(t, StatusClosed, v.Status)
 	assert.True(t, slices.Contains(kinds(v.Timeline), EventNotifyFailed))
+	assert.Positive(t, ct.notified(EventNotifyFailed, audienceTeam), "the team heard of the failed delivery")
 }
 
 func TestReadModelGetsEveryEventOnceAndInOrder(t *testing.T) {
