@@ -1,12 +1,23 @@
 package activities
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"handoff/config"
+	"handoff/store"
 	"handoff/workflows"
 )
 
@@ -16,14 +27,299 @@ func note(audience string) workflows.Notification {
 		Case: workflows.NotificationCase{
 			ID: "C-7", Subject: "Locked out", Category: workflows.CategoryLockedAccount, Priority: workflows.P1,
 			Status: workflows.StatusEscalated, Team: workflows.TeamSecurity, Assignee: "bo",
-			Customer: workflows.Customer{Email: "ada@example.com"},
+			Customer: workflows.Customer{Email: "ada@example.com", Locale: "fr"},
 		},
 		Detail: "first response was due 2026-03-02T11:00:00Z",
 	}
 }
 
+// testConfig answers the local stack's defaults with the shipped routes file.
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg, err := config.LoadFrom(func(string) (string, bool) { return "", false })
+	require.NoError(t, err)
+	cfg.Notify.RoutesFile = shippedRoutesFile
+	return cfg
+}
+
+// memoryLog is the delivery log's contract kept in memory.
+type memoryLog struct {
+	mu   sync.Mutex
+	rows map[[2]string]*store.DeliveryRecord
+	// leases holds each 'sending' row's lease end.
+	leases map[[2]string]time.Time
+}
+
+func newMemoryLog() *memoryLog {
+	return &memoryLog{rows: map[[2]string]*store.DeliveryRecord{}, leases: map[[2]string]time.Time{}}
+}
+
+func (l *memoryLog) ClaimDelivery(_ context.Context, d store.Delivery, lease time.Duration) (store.Claim, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := [2]string{d.NotificationID, d.Channel}
+	r := l.rows[k]
+	if r == nil {
+		r = &store.DeliveryRecord{Delivery: d, Status: "sending"}
+		l.rows[k] = r
+	}
+	switch {
+	case r.Status == "sent":
+		return store.Claim{State: store.ClaimSent, Attempts: r.Attempts}, nil
+	case r.Status == "failed":
+		return store.Claim{State: store.ClaimFailed, Attempts: r.Attempts, LastError: r.LastError}, nil
+	case l.leases[k].After(time.Now()):
+		return store.Claim{State: store.ClaimBusy, Attempts: r.Attempts, Until: l.leases[k]}, nil
+	}
+	r.Attempts++
+	l.leases[k] = time.Now().Add(lease)
+	return store.Claim{State: store.ClaimSend, Attempts: r.Attempts, LastError: r.LastError}, nil
+}
+
+func (l *memoryLog) end(id, channel, status, reason string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := [2]string{id, channel}
+	r := l.rows[k]
+	if r == nil || r.Status != "sending" {
+		return store.ErrNotFound
+	}
+	r.Status, r.LastError = status, reason
+	delete(l.leases, k)
+	return nil
+}
+
+func (l *memoryLog) MarkDeliverySent(_ context.Context, id, channel string) error {
+	return l.end(id, channel, "sent", "")
+}
+
+func (l *memoryLog) ReleaseDelivery(_ context.Context, id, channel, reason string) error {
+	return l.end(id, channel, "sending", reason)
+}
+
+func (l *memoryLog) FailDelivery(_ context.Context, id, channel, reason string) error {
+	return l.end(id, channel, "failed", reason)
+}
+
+func (l *memoryLog) row(id, channel string) store.DeliveryRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.rows[[2]string{id, channel}]; r != nil {
+		return *r
+	}
+	return store.DeliveryRecord{}
+}
+
+// webhookOnlyRoutes routes opened to the marketplace and escalated to the
+// team channel, so unit tests need no SMTP server.
+const webhookOnlyRoutes = `
+events:
+  opened: {customer: [marketplace_webhook]}
+  escalated: {team: [team_webhook, marketplace_webhook]}
+  agent_reply: {}
+  waiting_on_customer: {}
+  customer_reminder: {}
+  resolved: {}
+  closed: {}
+  sla_warning: {}
+  sla_breach: {}
+  notification_failed: {}
+  security_lock: {}
+  recovery_steps: {}
+`
+
+// webhookNotifier answers a Notifier posting to marketplace and to the
+// security team's channel, recording in a memory log.
+func webhookNotifier(t *testing.T, marketplace, team string) (*Notifier, *memoryLog) {
+	t.Helper()
+	cfg := testConfig(t)
+	cfg.Notify.RoutesFile = filepath.Join(t.TempDir(), "routes.yaml")
+	require.NoError(t, os.WriteFile(cfg.Notify.RoutesFile, []byte(webhookOnlyRoutes), 0o600))
+	cfg.Notify.MarketplaceWebhookURL = marketplace
+	cfg.Notify.TeamWebhookURLs = map[string]string{"security": team}
+	log := newMemoryLog()
+	n, err := newNotifier(cfg, log)
+	require.NoError(t, err)
+	return n, log
+}
+
+// notify runs Notify as Temporal runs an activity.
+func notify(t *testing.T, n *Notifier, note workflows.Notification) error {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(n)
+	_, err := env.ExecuteActivity(n.Notify, note)
+	return err
+}
+
+func opened(id string) workflows.Notification {
+	n := note("customer")
+	n.ID, n.Event, n.Detail = "case/"+id+"/1/customer", workflows.EventOpened, ""
+	n.Case.ID = id
+	return n
+}
+
+func appError(t *testing.T, err error) *temporal.ApplicationError {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	return appErr
+}
+
+func TestNewNotifierChecksEverySetting(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Notify.RoutesFile = filepath.Join(t.TempDir(), "missing.yaml")
+	cfg.Notify.WebhookSecret = "plain"
+	cfg.Notify.TeamWebhookURLs = map[string]string{"billing": "https://hooks.example/x"}
+	_, err := newNotifier(cfg, newMemoryLog())
+	require.Error(t, err)
+	for _, want := range []string{"NOTIFY_ROUTES_FILE: notification routes: open ", "missing.yaml",
+		"WEBHOOK_SIGNING_SECRET:", `TEAM_WEBHOOK_URLS: unknown team "billing"`} {
+		assert.Contains(t, err.Error(), want)
+	}
+	_, err = NewNotifier(testConfig(t), nil)
+	assert.ErrorContains(t, err, "needs the store")
+}
+
+func TestNotifySendsTheMarketplaceEventSigned(t *testing.T) {
+	market := newReceiver(t)
+	n, log := webhookNotifier(t, market.URL, "")
+	require.NoError(t, notify(t, n, opened("C-1")))
+
+	got := market.received()
+	require.Len(t, got, 1)
+	require.NoError(t, verifyStandardWebhook(testConfig(t).Notify.WebhookSecret, got[0].Header, got[0].Body, time.Now()))
+	assert.Equal(t, "case/C-1/1/customer/marketplace_webhook", got[0].Header.Get("webhook-id"))
+	assert.Equal(t, "local", got[0].Header.Get("webhook-key-id"))
+	var body struct {
+		Type      string    `json:"type"`
+		Timestamp time.Time `json:"timestamp"`
+		Data      struct {
+			NotificationID string                     `json:"notification_id"`
+			Event          string                     `json:"event"`
+			Case           workflows.NotificationCase `json:"case"`
+			Message        struct{ Locale, Subject string }
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(got[0].Body, &body))
+	assert.Equal(t, "case.opened", body.Type)
+	assert.False(t, body.Timestamp.IsZero())
+	assert.Equal(t, "case/C-1/1/customer", body.Data.NotificationID)
+	assert.Equal(t, "C-1", body.Data.Case.ID)
+	assert.Equal(t, "fr", body.Data.Message.Locale)
+	assert.Equal(t, "[C-1] Nous avons bien reçu votre demande : Locked out", body.Data.Message.Subject)
+	assert.Equal(t, "sent", log.row("case/C-1/1/customer", ChannelMarketplaceWebhook).Status)
+}
+
+func TestNotifyPostsSlackTextToTheTeamChannel(t *testing.T) {
+	team := newReceiver(t)
+	n, _ := webhookNotifier(t, "", team.URL)
+	esc := note("team")
+	esc.Event, esc.Detail = workflows.EventEscalated, "customer <ada> & friends"
+	require.NoError(t, notify(t, n, esc))
+
+	got := team.received()
+	require.Len(t, got, 1, "the marketplace channel is off without a URL")
+	var body map[string]string
+	require.NoError(t, json.Unmarshal(got[0].Body, &body))
+	assert.Equal(t, []string{"text"}, keys(body))
+	assert.Contains(t, body["text"], "*[C-7] Escalated to security (agent): Locked out*\n")
+	assert.Contains(t, body["text"], "customer &lt;ada&gt; &amp; friends", "Slack's reserved characters are escaped")
+	require.NoError(t, verifyStandardWebhook(testConfig(t).Notify.WebhookSecret, got[0].Header, got[0].Body, time.Now()))
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestNotifyTwicePostsOnce(t *testing.T) {
+	market := newReceiver(t)
+	n, log := webhookNotifier(t, market.URL, "")
+	require.NoError(t, notify(t, n, opened("C-2")))
+	require.NoError(t, notify(t, n, opened("C-2")))
+	assert.Len(t, market.received(), 1)
+	assert.Equal(t, 1, log.row("case/C-2/1/customer", ChannelMarketplaceWebhook).Attempts)
+}
+
+func TestNotifyRetriesOnlyTheChannelThatFailed(t *testing.T) {
+	team := newReceiver(t)
+	market := newReceiver(t, status(http.StatusBadGateway))
+	n, log := webhookNotifier(t, market.URL, team.URL)
+	esc := note("team")
+	esc.Event = workflows.EventEscalated
+
+	err := notify(t, n, esc)
+	require.Error(t, err)
+	appErr := appError(t, err)
+	assert.False(t, appErr.NonRetryable())
+	assert.Equal(t, ErrTypeNotificationNotDelivered, appErr.Type())
+	assert.Contains(t, err.Error(), "marketplace_webhook: webhook to "+market.URL+": receiver answered 502 Bad Gateway")
+	assert.Contains(t, log.row(esc.ID, ChannelMarketplaceWebhook).LastError, "502")
+
+	require.NoError(t, notify(t, n, esc), "the retry delivers")
+	assert.Len(t, team.received(), 1, "the channel that passed is not sent again")
+	assert.Len(t, market.received(), 2)
+	assert.Equal(t, 2, log.row(esc.ID, ChannelMarketplaceWebhook).Attempts)
+}
+
+func TestNotifyRefusedForGoodFailsWithoutRetryAndNeverResends(t *testing.T) {
+	market := newReceiver(t, status(http.StatusUnprocessableEntity))
+	n, log := webhookNotifier(t, market.URL, "")
+	for range 2 {
+		err := notify(t, n, opened("C-3"))
+		require.Error(t, err)
+		appErr := appError(t, err)
+		assert.True(t, appErr.NonRetryable())
+		assert.Equal(t, ErrTypeNotificationRefused, appErr.Type())
+		assert.Contains(t, err.Error(), "422 Unprocessable Entity")
+	}
+	assert.Len(t, market.received(), 1)
+	assert.Equal(t, "failed", log.row("case/C-3/1/customer", ChannelMarketplaceWebhook).Status)
+}
+
+func TestNotifyWaitsAsTheReceiverAsks(t *testing.T) {
+	market := newReceiver(t, status(http.StatusTooManyRequests, "Retry-After", "42"))
+	n, _ := webhookNotifier(t, market.URL, "")
+	err := notify(t, n, opened("C-4"))
+	require.Error(t, err)
+	assert.Equal(t, 42*time.Second, appError(t, err).NextRetryDelay())
+}
+
+func TestNotifyWaitsForAnAttemptThatHoldsTheDelivery(t *testing.T) {
+	market := newReceiver(t)
+	n, log := webhookNotifier(t, market.URL, "")
+	note := opened("C-5")
+	_, err := log.ClaimDelivery(context.Background(), store.Delivery{NotificationID: note.ID, Channel: ChannelMarketplaceWebhook}, time.Minute)
+	require.NoError(t, err)
+
+	err = notify(t, n, note)
+	require.Error(t, err)
+	appErr := appError(t, err)
+	assert.False(t, appErr.NonRetryable())
+	assert.Contains(t, err.Error(), "another attempt is sending it")
+	assert.Greater(t, appErr.NextRetryDelay(), 50*time.Second)
+	assert.Empty(t, market.received())
+}
+
+func TestNotifyRoutedNowhereSendsNothing(t *testing.T) {
+	market := newReceiver(t)
+	n, _ := webhookNotifier(t, market.URL, "")
+	closed := opened("C-6")
+	closed.Event = workflows.EventClosed
+	require.NoError(t, notify(t, n, closed))
+	wrongAudience := opened("C-6")
+	wrongAudience.Audience = "team"
+	require.NoError(t, notify(t, n, wrongAudience))
+	assert.Empty(t, market.received())
+}
+
 func TestRecipientOfEachAudience(t *testing.T) {
-	n := NewNotifier(config.SMTP{From: "Support <support@shop.example>", StaffDomain: "staff.shop.example"})
+	n := &Notifier{smtp: config.SMTP{From: "Support <support@shop.example>", StaffDomain: "staff.shop.example"}}
 	for audience, want := range map[string]string{
 		"customer": "ada@example.com",
 		"assignee": "bo@staff.shop.example",
@@ -40,16 +336,86 @@ func TestRecipientOfEachAudience(t *testing.T) {
 	assert.Equal(t, "bo@elsewhere.example", got)
 	_, err = n.recipient(note("board"))
 	assert.ErrorContains(t, err, `unknown audience "board"`)
+	unassigned := note("assignee")
+	unassigned.Case.Assignee = ""
+	_, err = n.recipient(unassigned)
+	assert.ErrorContains(t, err, "no assignee")
 }
 
-func TestRenderNamesTheCaseAndTheEvent(t *testing.T) {
-	subject, text := render(note("team"))
-	assert.Equal(t, "[C-7] SLA breached: Locked out", subject)
-	assert.Contains(t, text, "Case C-7 · locked_account · p1 · escalated")
-	assert.Contains(t, text, "first response was due 2026-03-02T11:00:00Z")
+func TestEmailWithoutAnAddressFailsWithoutRetry(t *testing.T) {
+	n, err := newNotifier(testConfig(t), newMemoryLog())
+	require.NoError(t, err)
+	o := opened("C-8")
+	o.Case.Customer.Email = ""
+	err = notify(t, n, o)
+	require.Error(t, err)
+	assert.True(t, appError(t, err).NonRetryable())
+	assert.Contains(t, err.Error(), "email: notification case/C-8/1/customer: the customer has no email address")
 }
 
 func TestMessageIDIsDerivedFromTheNotificationID(t *testing.T) {
 	assert.Equal(t, "case.C-7.3.team@shop.example", messageID("case/C-7/3/team", "Support <support@shop.example>"))
 	assert.Equal(t, "x@handoff.localhost", messageID("x", "no-domain"))
+	odd := messageID("case/shop key@1 (x)/3/customer/email", "support@shop.example")
+	assert.Regexp(t, `^h\.[0-9a-f]{32}@shop\.example$`, odd, "an id that is no dot-atom is hashed")
+	assert.Equal(t, odd, messageID("case/shop key@1 (x)/3/customer/email", "support@shop.example"))
+	assert.Equal(t, "case/C-7/3/team/x", webhookID("case/C-7/3/team/x"))
+	assert.Regexp(t, `^h_[0-9a-f]{32}$`, webhookID("case/é\n/3"))
+}
+
+func TestLeaseLastsTheAttempt(t *testing.T) {
+	assert.Equal(t, time.Minute, leaseFor(context.Background()))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	assert.InDelta(t, float64(32*time.Second), float64(leaseFor(ctx)), float64(time.Second))
+	ctx, cancel = context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	assert.Equal(t, 5*time.Minute, leaseFor(ctx))
+}
+
+func TestNotifyErrorIsRetryableWhileAnyChannelMayPass(t *testing.T) {
+	assert.NoError(t, notifyError("n", nil))
+	refused := notifyError("n", []error{permanent(errors.New("a")), permanent(errors.New("b"))})
+	assert.True(t, appError(t, refused).NonRetryable())
+	mixed := notifyError("n", []error{permanent(errors.New("a")), retryAfter(errors.New("b"), 3*time.Second)})
+	assert.False(t, appError(t, mixed).NonRetryable())
+	assert.Equal(t, 3*time.Second, appError(t, mixed).NextRetryDelay())
+	assert.Equal(t, "notification n: a; b", appError(t, mixed).Message())
+}
+
+// The notifier's variables, read by package config, fail naming the
+// variable and never quote a secret.
+func TestNotifyVariablesFailNamingTheVariable(t *testing.T) {
+	for name, value := range map[string]string{
+		"NOTIFY_ROUTES_FILE":      "",
+		"MARKETPLACE_WEBHOOK_URL": "shop.example/hooks",
+		"TEAM_WEBHOOK_URLS":       "security=https://hooks.example/hunter2-path,security=https://hooks.example/hunter2-path",
+		"WEBHOOK_SIGNING_SECRET":  "hunter2-not-whsec",
+		"WEBHOOK_KEY_ID":          "key id",
+		"SURVEY_URL":              "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.LoadFrom(func(n string) (string, bool) {
+				if n == name {
+					return value, true
+				}
+				return "", false
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), name+":")
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+	for _, tc := range []struct{ value, want string }{
+		{"whsec_abc", "not valid base64"},
+		{"whsec_" + "c2hvcnQ=", "want a key of 24 to 64 bytes, got 5"},
+	} {
+		_, err := config.LoadFrom(func(n string) (string, bool) { return tc.value, n == "WEBHOOK_SIGNING_SECRET" })
+		assert.ErrorContains(t, err, tc.want)
+	}
+	cfg, err := config.LoadFrom(func(n string) (string, bool) {
+		return " security = https://hooks.example/a , trust_safety=https://hooks.example/b", n == "TEAM_WEBHOOK_URLS"
+	})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"security": "https://hooks.example/a", "trust_safety": "https://hooks.example/b"}, cfg.Notify.TeamWebhookURLs)
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,9 +21,6 @@ import (
 func startAPI(t *testing.T, cfg config.Config) string {
 	t.Helper()
 	cfg.HTTPAddr = "127.0.0.1:0"
-	if !filepath.IsAbs(cfg.SLAPolicyFile) {
-		cfg.SLAPolicyFile = filepath.Join("..", cfg.SLAPolicyFile) // tests run in api/
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -7,6 +7,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,7 @@ type Config struct {
 	DatabaseURL string
 	S3          S3
 	SMTP        SMTP
+	Notify      Notify
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -91,6 +93,25 @@ type SMTP struct {
 	StaffDomain string
 }
 
+// Notify holds who hears about what and how webhooks are signed.
+type Notify struct {
+	// RoutesFile is the YAML file mapping each event and audience to channels.
+	RoutesFile string
+	// MarketplaceWebhookURL receives customer events as signed webhooks; empty turns the channel off.
+	MarketplaceWebhookURL string
+	// TeamWebhookURLs maps a team to its incoming-webhook URL (Slack-compatible);
+	// it overrides the routes file's team_webhooks, so the secret URLs can stay out of it.
+	TeamWebhookURLs map[string]string
+	// WebhookSecret signs every webhook: "whsec_" then the base64 of the key,
+	// as the Standard Webhooks specification writes it.
+	WebhookSecret string
+	// WebhookKeyID names the signing key in the webhook-key-id header, so
+	// receivers can pick the secret while keys rotate.
+	WebhookKeyID string
+	// SurveyURL is the base of the CSAT survey link; the case id is appended as a path segment.
+	SurveyURL string
+}
+
 // Var documents one environment variable: its name, its default and what it sets.
 type Var struct {
 	Name    string
@@ -121,6 +142,12 @@ var Vars = []Var{
 	{"SMTP_PASSWORD", "", "SMTP password for PLAIN auth."},
 	{"SMTP_STARTTLS", "false", "Require STARTTLS before sending."},
 	{"STAFF_EMAIL_DOMAIN", "staff.handoff.localhost", "Mail domain of agents and team channels (team-<team>@domain)."},
+	{"NOTIFY_ROUTES_FILE", "deploy/notifications.yaml", "YAML file naming, per event and audience, the channels a notification goes to."},
+	{"MARKETPLACE_WEBHOOK_URL", "", "URL the marketplace backend receives signed webhooks at; empty sends none."},
+	{"TEAM_WEBHOOK_URLS", "", "Team incoming-webhook URLs (Slack-compatible) as team=url,team=url; override the routes file's team_webhooks."},
+	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); the default is for local use only."},
+	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret, sent in the webhook-key-id header so receivers can rotate keys."},
+	{"SURVEY_URL", "http://127.0.0.1:8080/survey", "Base URL of the CSAT survey; a resolved case links to it with the case id appended as a path segment."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
@@ -164,6 +191,14 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			Password:    r.string("SMTP_PASSWORD"),
 			StartTLS:    r.bool("SMTP_STARTTLS"),
 			StaffDomain: r.nonEmpty("STAFF_EMAIL_DOMAIN"),
+		},
+		Notify: Notify{
+			RoutesFile:            r.nonEmpty("NOTIFY_ROUTES_FILE"),
+			MarketplaceWebhookURL: r.optionalURL("MARKETPLACE_WEBHOOK_URL"),
+			TeamWebhookURLs:       r.urlMap("TEAM_WEBHOOK_URLS"),
+			WebhookSecret:         r.webhookSecret("WEBHOOK_SIGNING_SECRET"),
+			WebhookKeyID:          r.token("WEBHOOK_KEY_ID"),
+			SurveyURL:             r.requiredURL("SURVEY_URL"),
 		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),
@@ -273,6 +308,74 @@ func (r *reader) optionalURL(name string) string {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		r.fail(name, "want an http or https URL, got %q", v)
+	}
+	return v
+}
+
+func (r *reader) requiredURL(name string) string {
+	if r.nonEmpty(name) == "" {
+		return ""
+	}
+	return r.optionalURL(name)
+}
+
+// urlMap reads "key=url,key=url"; keys are checked by whoever uses them.
+func (r *reader) urlMap(name string) map[string]string {
+	v := r.string(name)
+	out := map[string]string{}
+	if v == "" {
+		return out
+	}
+	for i, item := range strings.Split(v, ",") {
+		key, raw, ok := strings.Cut(strings.TrimSpace(item), "=")
+		key, raw = strings.TrimSpace(key), strings.TrimSpace(raw)
+		if !ok || key == "" {
+			// Never quote the item: it may be a secret URL.
+			r.fail(name, "want key=url pairs separated by commas; item %d is not one", i+1)
+			continue
+		}
+		if _, dup := out[key]; dup {
+			r.fail(name, "%s is given twice", key)
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// The URL itself is often a secret (a Slack webhook's path): name the key only.
+			r.fail(name, "the URL of %s is not an http or https URL", key)
+			continue
+		}
+		out[key] = raw
+	}
+	return out
+}
+
+// webhookSecret reads a Standard Webhooks secret: "whsec_" and the base64
+// of 24 to 64 random bytes. Errors never quote the value.
+func (r *reader) webhookSecret(name string) string {
+	v := r.nonEmpty(name)
+	if v == "" {
+		return v
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(v, "whsec_"))
+	switch {
+	case !strings.HasPrefix(v, "whsec_"):
+		r.fail(name, `want "whsec_" followed by base64`)
+	case err != nil:
+		r.fail(name, `the part after "whsec_" is not valid base64`)
+	case len(key) < 24 || len(key) > 64:
+		r.fail(name, "want a key of 24 to 64 bytes, got %d", len(key))
+	}
+	return v
+}
+
+// token reads a value that goes into an HTTP header as is.
+func (r *reader) token(name string) string {
+	v := r.nonEmpty(name)
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
+			r.fail(name, "want letters, digits and -._~ only, got %q", v)
+			break
+		}
 	}
 	return v
 }

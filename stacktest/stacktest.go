@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,13 +27,40 @@ import (
 const hint = "start the stack with `make run` (or run the tests with `make test`)"
 
 // Config answers the stack's configuration, failing t when it is malformed.
+// Relative file paths (the defaults name files from the repository's root)
+// are made absolute, since tests run in their package's folder.
 func Config(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatalf("stack configuration: %v", err)
 	}
+	root := RepoRoot(t)
+	for _, path := range []*string{&cfg.SLAPolicyFile, &cfg.Notify.RoutesFile} {
+		if !filepath.IsAbs(*path) {
+			*path = filepath.Join(root, *path)
+		}
+	}
 	return cfg
+}
+
+// RepoRoot answers the folder holding go.mod, above the test's folder.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("working directory: %v", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
 }
 
 // Logger answers a logger that writes through t, so output shows with the failing test.

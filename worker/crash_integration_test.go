@@ -37,8 +37,10 @@ func TestMain(m *testing.M) {
 func startWorkerProcess(t *testing.T, queue string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cfg := stacktest.Config(t) // file paths made absolute for the child, which runs in worker/
 	cmd.Env = append(os.Environ(), "HANDOFF_WORKER_SUBPROCESS=1", "HANDOFF_TASK_QUEUE="+queue,
-		"WORKER_METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=info")
+		"WORKER_METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=info",
+		"SLA_POLICY_FILE="+cfg.SLAPolicyFile, "NOTIFY_ROUTES_FILE="+cfg.Notify.RoutesFile)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

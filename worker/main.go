@@ -82,7 +82,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 	})
-	register(w, cfg, db)
+	if err := register(w, cfg, db); err != nil {
+		return err
+	}
 	if h.register != nil {
 		h.register(w)
 	}
@@ -129,9 +131,15 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	return nil
 }
 
-// register puts every workflow and activity of Handoff on w.
-func register(w sdkworker.Registry, cfg config.Config, db *store.Store) {
+// register puts every workflow and activity of Handoff on w. It fails when
+// the notifier's templates or routes file do not load.
+func register(w sdkworker.Registry, cfg config.Config, db *store.Store) error {
+	notifier, err := activities.NewNotifier(cfg, db)
+	if err != nil {
+		return err
+	}
 	w.RegisterWorkflow(workflows.SupportCase)
-	w.RegisterActivity(activities.NewNotifier(cfg.SMTP))
+	w.RegisterActivity(notifier)
 	w.RegisterActivity(activities.NewProjection(db))
+	return nil
 }

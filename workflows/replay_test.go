@@ -11,7 +11,7 @@ import (
 )
 
 // TestReplayRecordedHistories replays every history recorded under
-// testdata (from real runs: `HANDOFF_RECORD_HISTORY=1 make test`), so a
+// testdata (from real runs: `HANDOFF_RECORD_HISTORY=<name> make test`), so a
 // change that would break a running case's replay fails here. A change that
 // must alter the commands a workflow emits needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {

@@ -44,7 +44,10 @@ func startWorker(t *testing.T) (client.Client, string) {
 	queue := fmt.Sprintf("test-case-%d", time.Now().UnixNano())
 	w := worker.New(c, queue, worker.Options{})
 	w.RegisterWorkflow(workflows.SupportCase)
-	w.RegisterActivity(activities.NewNotifier(stacktest.Config(t).SMTP))
+	notifier, err := activities.NewNotifier(stacktest.Config(t), stacktest.Store(t))
+	require.NoError(t, err)
+	w.RegisterActivity(notifier)
+	w.RegisterActivity(activities.NewProjection(stacktest.Store(t)))
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return c, queue
@@ -140,8 +143,10 @@ func TestUnansweredCaseEscalatesOnTheRealServer(t *testing.T) {
 	assert.Equal(t, workflows.StatusClosed, final.Status)
 	assert.Equal(t, 4, final.CSAT.Rating)
 
-	if os.Getenv("HANDOFF_RECORD_HISTORY") != "" {
-		recordHistory(t, c, run, "supportcase-escalated-resolved.json")
+	// HANDOFF_RECORD_HISTORY=<name> keeps this run's history as
+	// testdata/supportcase-<name>.json for the replay test.
+	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
+		recordHistory(t, c, run, "supportcase-"+name+".json")
 	}
 }
 

@@ -1,0 +1,209 @@
+package activities
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"handoff/workflows"
+)
+
+func shippedTemplates(t *testing.T) *templateBook {
+	t.Helper()
+	book, err := loadTemplates(templateFiles, "templates")
+	require.NoError(t, err)
+	return book
+}
+
+func templateData(audience, detail string) messageData {
+	return messageData{
+		NotificationID: "case/C-7/3/" + audience, Audience: audience,
+		Case: workflows.NotificationCase{
+			ID: "C-7", Subject: "Locked out", Category: workflows.CategoryLockedAccount, Priority: workflows.P1,
+			Status: workflows.StatusOpen, Team: workflows.TeamSecurity, Assignee: "bo", EscalationLevel: 1,
+			Customer: workflows.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: "fr"},
+		},
+		Detail:    detail,
+		SurveyURL: "http://127.0.0.1:8080/survey/C-7",
+	}
+}
+
+// Each event's subject says what happened in the reader's language.
+var subjects = map[string]map[string]string{
+	workflows.EventOpened:           {"en": "We received your request", "fr": "Nous avons bien reçu votre demande"},
+	workflows.EventAgentReply:       {"en": "New reply to your request", "fr": "Nouvelle réponse à votre demande"},
+	workflows.EventWaitingCustomer:  {"en": "We need your answer", "fr": "Nous avons besoin de votre réponse"},
+	workflows.EventCustomerReminder: {"en": "Reminder: we are still waiting", "fr": "Rappel : nous attendons toujours"},
+	workflows.EventEscalated:        {"en": "Escalated to security (team lead)", "fr": "Escaladé vers security (chef d'équipe)"},
+	workflows.EventResolved:         {"en": "Your request is resolved", "fr": "Votre demande est résolue"},
+	workflows.EventClosed:           {"en": "Your request is closed", "fr": "Votre demande est close"},
+	workflows.EventSLAWarning:       {"en": "SLA warning (p1)", "fr": "Alerte SLA (p1)"},
+	workflows.EventSLABreach:        {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
+	workflows.EventNotifyFailed:     {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
+	EventSecurityLock:               {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
+	EventRecoverySteps:              {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
+}
+
+func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
+	book := shippedTemplates(t)
+	require.Len(t, subjects, len(NotifiedEvents), "every event needs its expected subjects here")
+	for _, event := range NotifiedEvents {
+		for _, locale := range workflows.Locales {
+			t.Run(event+"/"+locale, func(t *testing.T) {
+				audience := "customer"
+				if event == workflows.EventEscalated || event == workflows.EventSLABreach ||
+					event == workflows.EventSLAWarning || event == workflows.EventNotifyFailed {
+					audience = "team"
+				}
+				msg, err := book.render(event, locale, templateData(audience, "Detail line"))
+				require.NoError(t, err)
+				assert.Equal(t, locale, msg.Locale)
+				assert.True(t, strings.HasPrefix(msg.Subject, "[C-7] "), msg.Subject)
+				assert.Contains(t, msg.Subject, subjects[event][locale])
+				assert.NotContains(t, msg.Subject, "\n")
+				assert.Contains(t, msg.HTML, `<html lang="`+locale+`">`)
+				assert.Contains(t, msg.HTML, "<title>"+htmlEscaped(msg.Subject)+"</title>")
+				assert.Contains(t, msg.Text, "C-7")
+				other := map[string]string{"en": "fr", "fr": "en"}[locale]
+				assert.NotContains(t, msg.Text, subjects[event][other], "the %s text is not in %s", locale, other)
+				// Opening has no detail; closing reasons are system prose, not for customers.
+				if event != workflows.EventOpened && event != workflows.EventClosed {
+					assert.Contains(t, msg.Text, "Detail line")
+					assert.Contains(t, msg.HTML, "Detail line")
+				}
+				assert.NotContains(t, msg.Text, "\n\n\n")
+			})
+		}
+	}
+}
+
+func htmlEscaped(s string) string {
+	return strings.NewReplacer("'", "&#39;", `"`, "&#34;", "&", "&amp;").Replace(s)
+}
+
+func TestFrenchTextIsFrench(t *testing.T) {
+	msg, err := shippedTemplates(t).render(workflows.EventAgentReply, "fr", templateData("customer", "Un nouveau code arrive."))
+	require.NoError(t, err)
+	assert.Equal(t, "[C-7] Nouvelle réponse à votre demande : Locked out", msg.Subject)
+	assert.Contains(t, msg.Text, "Bonjour Ada,")
+	assert.Contains(t, msg.Text, "Un agent a répondu à votre demande « Locked out » :")
+	assert.Contains(t, msg.Text, "Votre numéro de dossier est C-7.")
+	assert.Contains(t, msg.HTML, "Bonjour Ada,")
+}
+
+func TestStaffMessagesNameTheCaseState(t *testing.T) {
+	msg, err := shippedTemplates(t).render(workflows.EventSLABreach, "en", templateData("team", "first response was due 2026-03-02T11:00:00Z; escalated to level 1"))
+	require.NoError(t, err)
+	assert.Equal(t, "[C-7] SLA breached (p1): Locked out", msg.Subject)
+	assert.Contains(t, msg.Text, "Case C-7 · locked_account · p1 · open · team security · assigned to bo · level: team lead")
+	assert.Contains(t, msg.Text, "first response was due 2026-03-02T11:00:00Z")
+}
+
+func TestOpenedGivesTheFirstResponseDueWhenKnown(t *testing.T) {
+	book := shippedTemplates(t)
+	data := templateData("customer", "")
+	msg, err := book.render(workflows.EventOpened, "en", data)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "An agent will get back to you as soon as possible.")
+
+	due := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
+	data.FirstResponseDue = &due
+	msg, err = book.render(workflows.EventOpened, "en", data)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "You will hear from us by Monday 2 March 2026 at 11:00 UTC at the latest.")
+	assert.Contains(t, msg.HTML, "Monday 2 March 2026 at 11:00 UTC")
+	msg, err = book.render(workflows.EventOpened, "fr", data)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "Vous recevrez une réponse au plus tard le lundi 2 mars 2026 à 11:00 UTC.")
+}
+
+func TestReplyIsEscapedInHTMLAndIntactInText(t *testing.T) {
+	reply := `Try this: <script>alert("x")</script> & "reset" it`
+	msg, err := shippedTemplates(t).render(workflows.EventAgentReply, "en", templateData("customer", reply))
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, reply)
+	assert.NotContains(t, msg.HTML, "<script>")
+	assert.Contains(t, msg.HTML, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;reset&#34; it")
+}
+
+func TestResolvedLinksTheSurvey(t *testing.T) {
+	msg, err := shippedTemplates(t).render(workflows.EventResolved, "en", templateData("customer", "Code re-sent"))
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "How did we do? Tell us in one click: http://127.0.0.1:8080/survey/C-7")
+	assert.Contains(t, msg.HTML, `<a href="http://127.0.0.1:8080/survey/C-7">`)
+	assert.Equal(t, "https://shop.example/csat/C%2F1%20x", surveyLink("https://shop.example/csat/", "C/1 x"))
+}
+
+func TestUnknownLocaleFallsBackToEnglish(t *testing.T) {
+	msg, err := shippedTemplates(t).render(workflows.EventClosed, "de", templateData("customer", ""))
+	require.NoError(t, err)
+	assert.Equal(t, "en", msg.Locale)
+	assert.Contains(t, msg.Subject, "Your request is closed")
+}
+
+// templatesWith answers the shipped templates with some files replaced
+// (nil content removes a file).
+func templatesWith(t *testing.T, change map[string]*string) fstest.MapFS {
+	t.Helper()
+	out := fstest.MapFS{}
+	err := fs.WalkDir(templateFiles, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(templateFiles, p)
+		out[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	require.NoError(t, err)
+	for p, content := range change {
+		if content == nil {
+			delete(out, p)
+			continue
+		}
+		out[p] = &fstest.MapFile{Data: []byte(*content)}
+	}
+	return out
+}
+
+func text(s string) *string { return &s }
+
+func TestMissingLocaleTemplateFallsBackToEnglish(t *testing.T) {
+	book, err := loadTemplates(templatesWith(t, map[string]*string{
+		"templates/fr/resolved.txt.tmpl": nil, "templates/fr/resolved.html.tmpl": nil,
+	}), "templates")
+	require.NoError(t, err)
+	msg, err := book.render(workflows.EventResolved, "fr", templateData("customer", "Code re-sent"))
+	require.NoError(t, err)
+	assert.Equal(t, "en", msg.Locale)
+	assert.Contains(t, msg.Subject, "Your request is resolved")
+	assert.Contains(t, msg.HTML, `<html lang="en">`)
+}
+
+func TestBadTemplatesFailAtLoadNamingTheFile(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change map[string]*string
+		want   string
+	}{
+		"missing english": {map[string]*string{"templates/en/closed.html.tmpl": nil}, "templates/en/closed: the en text and HTML templates are both required"},
+		"lone part":       {map[string]*string{"templates/fr/closed.html.tmpl": nil}, "templates/fr/closed.txt.tmpl: has no closed.html.tmpl beside it"},
+		"unknown event":   {map[string]*string{"templates/fr/opend.txt.tmpl": text("x")}, `templates/fr/opend.txt.tmpl: no event is named "opend"`},
+		"bad name":        {map[string]*string{"templates/fr/opened.txt": text("x")}, "templates/fr/opened.txt: want <locale>/<event>.txt.tmpl"},
+		"syntax":          {map[string]*string{"templates/fr/opened.txt.tmpl": text(`{{define "subject"}}x{{end}}{{if}}`)}, "templates/fr/opened.txt.tmpl: template: opened.txt.tmpl:1: missing value for if"},
+		"no subject":      {map[string]*string{"templates/en/opened.txt.tmpl": text("Hello")}, `templates/en/opened.txt.tmpl: defines no "subject"`},
+		"no content":      {map[string]*string{"templates/en/opened.html.tmpl": text("<p>Hello</p>")}, `templates/en/opened.html.tmpl: defines no "content"`},
+		"unknown field":   {map[string]*string{"templates/fr/opened.txt.tmpl": text(`{{define "subject"}}x{{end}}{{.Case.Nope}}`)}, "templates/fr/opened: text: template: opened.txt.tmpl:1:35: executing \"opened.txt.tmpl\" at <.Case.Nope>: can't evaluate field Nope"},
+		"empty subject":   {map[string]*string{"templates/fr/opened.txt.tmpl": text(`{{define "subject"}} {{end}}x`)}, "templates/fr/opened: subject: renders empty"},
+		"unknown partial": {map[string]*string{"templates/fr/_header.txt.tmpl": text("x")}, "templates/fr/_header.txt.tmpl: the partials are _footer.txt.tmpl and _layout.html.tmpl"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := loadTemplates(templatesWith(t, tc.change), "templates")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

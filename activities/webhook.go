@@ -1,0 +1,204 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Webhooks follow the Standard Webhooks specification
+// (https://www.standardwebhooks.com), so receivers verify them with its
+// libraries:
+//
+//	webhook-id:        the delivery's deterministic id (case/<id>/<seq>/<audience>/<channel>);
+//	                   the same on every retry, so a receiver drops what it has seen
+//	webhook-timestamp: Unix seconds of this send (fresh on each retry)
+//	webhook-signature: v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>
+//	webhook-key-id:    WEBHOOK_KEY_ID, the id of the key that signed
+//
+// The key is WEBHOOK_SIGNING_SECRET without its "whsec_" prefix, base64
+// decoded. webhook-key-id is not part of the specification: it lets a
+// receiver that holds several secrets (during a rotation) pick the one to
+// verify with; one that holds a single secret ignores it.
+const (
+	HeaderWebhookID        = "webhook-id"
+	HeaderWebhookTimestamp = "webhook-timestamp"
+	HeaderWebhookSignature = "webhook-signature"
+	HeaderWebhookKeyID     = "webhook-key-id"
+)
+
+// webhookSigner signs webhooks with one key.
+type webhookSigner struct {
+	key   []byte
+	keyID string
+}
+
+// newWebhookSigner decodes a Standard Webhooks secret ("whsec_" and base64).
+func newWebhookSigner(secret, keyID string) (webhookSigner, error) {
+	raw, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return webhookSigner{}, errors.New(`signing secret: want "whsec_" followed by base64`)
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(key) == 0 {
+		return webhookSigner{}, errors.New(`signing secret: the part after "whsec_" is not valid base64`)
+	}
+	if keyID == "" {
+		return webhookSigner{}, errors.New("signing key id: must not be empty")
+	}
+	return webhookSigner{key: key, keyID: keyID}, nil
+}
+
+// signature answers the webhook-signature header of one send.
+func (s webhookSigner) signature(id string, timestamp int64, body []byte) string {
+	mac := hmac.New(sha256.New, s.key)
+	fmt.Fprintf(mac, "%s.%d.", id, timestamp)
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// webhookPoster sends signed webhooks.
+type webhookPoster struct {
+	client *http.Client
+	signer webhookSigner
+	now    func() time.Time
+}
+
+func newWebhookPoster(signer webhookSigner) *webhookPoster {
+	return &webhookPoster{
+		client: &http.Client{
+			Timeout: 10 * time.Second,
+			// A receiver answers where it is; following a redirect would
+			// send the signed body somewhere nobody configured.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		signer: signer,
+		now:    time.Now,
+	}
+}
+
+// post sends body to target signed under id. A 2xx answer is a delivery. A
+// network error, a timeout, 408, 425, 429 or 5xx may pass on retry (after
+// Retry-After when the receiver says); any other answer is permanent.
+func (p *webhookPoster) post(ctx context.Context, target, id string, body []byte) error {
+	ts := p.now().Unix()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return permanent(fmt.Errorf("webhook request to %s: %w", redactURL(target), err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Handoff-Webhooks/1")
+	req.Header.Set(HeaderWebhookID, id)
+	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderWebhookSignature, p.signer.signature(id, ts, body))
+	req.Header.Set(HeaderWebhookKeyID, p.signer.keyID)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		// The URL may hold a secret (a Slack webhook's path): name the host only.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("webhook to %s: %w", redactURL(target), err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	err = fmt.Errorf("webhook to %s: receiver answered %s%s", redactURL(target), resp.Status, quoteBody(snippet))
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return retryAfter(err, parseRetryAfter(resp.Header.Get("Retry-After"), p.now()))
+	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
+		return err
+	}
+	return permanent(err)
+}
+
+// redactURL keeps a URL's scheme and host: webhook paths are often secrets.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(malformed URL)"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// quoteBody answers a receiver's body for an error message, on one line.
+func quoteBody(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if s == "" || !utf8.ValidString(s) {
+		return ""
+	}
+	return fmt.Sprintf(": %q", s)
+}
+
+// maxRetryAfter caps the delay a receiver may ask for, so one answer
+// cannot spend the whole retry budget.
+const maxRetryAfter = 5 * time.Minute
+
+// parseRetryAfter reads a Retry-After header (seconds or an HTTP date);
+// zero when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = at.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// deliveryError says how a failed send may be retried.
+type deliveryError struct {
+	err error
+	// permanent: no retry can deliver it.
+	permanent bool
+	// retryIn: the receiver asked to wait this long.
+	retryIn time.Duration
+}
+
+func (e *deliveryError) Error() string { return e.err.Error() }
+func (e *deliveryError) Unwrap() error { return e.err }
+
+// permanent marks err as one no retry fixes.
+func permanent(err error) error { return &deliveryError{err: err, permanent: true} }
+
+// retryAfter marks err as one to retry after d (none when d is 0).
+func retryAfter(err error, d time.Duration) error {
+	if d <= 0 {
+		return err
+	}
+	return &deliveryError{err: err, retryIn: d}
+}
+
+// isPermanent reports whether err is marked permanent.
+func isPermanent(err error) bool {
+	var de *deliveryError
+	return errors.As(err, &de) && de.permanent
+}
+
+// retryDelay answers the delay err asks for, 0 when none.
+func retryDelay(err error) time.Duration {
+	var de *deliveryError
+	if errors.As(err, &de) {
+		return de.retryIn
+	}
+	return 0
+}
