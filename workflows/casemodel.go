@@ -128,6 +128,8 @@ const (
 	EventSLAWarning       = "sla_warning"
 	EventSLABreach        = "sla_breach"
 	EventNotifyFailed     = "notification_failed"
+	EventEvidenceAdded    = "evidence_added"
+	EventEvidenceFetched  = "evidence_downloaded"
 )
 
 // SystemActor is the actor of what the case does by itself (timers).
@@ -182,6 +184,8 @@ type CaseView struct {
 	ClosedAt        *time.Time `json:"closed_at,omitempty"`
 	// LastSeq is the sequence number of the newest timeline event.
 	LastSeq int `json:"last_seq"`
+	// Evidence lists the files attached to the case, oldest first.
+	Evidence []Evidence `json:"evidence,omitempty"`
 	// Timeline is filled by the case query; update results leave it out.
 	Timeline []Event `json:"timeline,omitempty"`
 }

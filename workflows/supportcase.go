@@ -29,6 +29,10 @@ const (
 	UpdateReopen          = "reopen"
 	UpdateClose           = "close"
 	UpdateCSAT            = "csat"
+	// UpdateAddEvidence records a file already stored in S3 on the case.
+	UpdateAddEvidence = "add-evidence"
+	// UpdateRecordDownload records that someone fetched an evidence file.
+	UpdateRecordDownload = "record-evidence-download"
 
 	// SignalCustomerMessage takes a customer message from inbound channels
 	// (email, chat) that cannot wait for an answer.
@@ -265,6 +269,8 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 		{UpdateReopen, c.reopen, c.validateReopen},
 		{UpdateClose, c.close, c.validateClose},
 		{UpdateCSAT, c.csat, c.validateCSAT},
+		{UpdateAddEvidence, c.addEvidence, c.validateAddEvidence},
+		{UpdateRecordDownload, c.recordDownload, c.validateRecordDownload},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,

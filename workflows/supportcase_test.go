@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -555,6 +556,42 @@ func TestAnotherTeamCannotActOnTheCase(t *testing.T) {
 		ct.mustUpdate(UpdateReply, MessageInput{Actor: "sec:zoe", ActorTeam: TeamSecurity, Body: "we locked it"})
 		ct.refused(UpdateReply, MessageInput{Actor: "agent:bo", ActorTeam: TeamTier1Support, Body: "hi"}, ErrPermissionDenied, "belongs to security")
 		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "admin", Resolution: "recovered"})
+	})
+	ct.run(testInput(P1))
+}
+
+func TestEvidenceIsRecordedOnceByChecksumAndDownloadsAreOnTheTimeline(t *testing.T) {
+	ct := newCaseTest(t)
+	sum := strings.Repeat("ab", 32)
+	file := Evidence{ID: "E-1", Kind: "delivery_screenshot", Key: "cases/C-1/E-1", SHA256: sum, Size: 42, ContentType: "image/png"}
+	ct.at(time.Minute, func() {
+		ct.update(UpdateAddEvidence, EvidenceInput{Actor: "integration:shop", Evidence: file}, func(v CaseView, err error) {})
+		ct.refused(UpdateAddEvidence, EvidenceInput{Actor: "x", Evidence: Evidence{ID: "E-2", Key: "k", Kind: "selfie", SHA256: sum}}, ErrInvalidArgument, "kind")
+		ct.refused(UpdateRecordDownload, DownloadInput{Actor: "agent:bo", EvidenceID: "E-9"}, ErrInvalidArgument, "no evidence")
+	})
+	ct.at(2*time.Minute, func() {
+		again := file
+		again.ID, again.Key = "E-3", "cases/C-1/E-3"
+		ct.env.UpdateWorkflow(UpdateAddEvidence, "again", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("refused: %v", err) },
+			OnComplete: func(r any, err error) {
+				require.NoError(t, err)
+				res := r.(EvidenceResult)
+				assert.True(t, res.Duplicate)
+				assert.Equal(t, "E-1", res.Evidence.ID, "the first upload of the bytes is answered")
+			},
+		}, EvidenceInput{Actor: "integration:shop", Evidence: again})
+		ct.env.UpdateWorkflow(UpdateRecordDownload, "dl", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("refused: %v", err) }, OnComplete: func(any, error) {},
+		}, DownloadInput{Actor: "agent:bo", EvidenceID: "E-1"})
+	})
+	ct.at(3*time.Minute, func() {
+		v := ct.view()
+		require.Len(t, v.Evidence, 1)
+		assert.Equal(t, "integration:shop", v.Evidence[0].UploadedBy)
+		assert.Equal(t, 1, count(v.Timeline, EventEvidenceAdded))
+		assert.Equal(t, 1, count(v.Timeline, EventEvidenceFetched))
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "a", Resolution: "done"})
 	})
 	ct.run(testInput(P1))
 }

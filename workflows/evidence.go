@@ -1,0 +1,110 @@
+package workflows
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// EvidenceKinds lists what an evidence file can be.
+var EvidenceKinds = []string{
+	"delivery_screenshot", "login_note", "recovery_instructions", "customer_confirmation",
+	"policy_warning", "support_message", "dispute_document", "other",
+}
+
+// Evidence is one file attached to a case; the bytes are in S3 under Key.
+type Evidence struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Key         string `json:"key"`
+	SHA256      string `json:"sha256"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+	Note        string `json:"note,omitempty"`
+	// Retained is true when S3 Object Lock keeps the file from change or early deletion.
+	Retained   bool   `json:"retained,omitempty"`
+	UploadedBy string `json:"uploaded_by"`
+	// Seq is the timeline event that recorded the file.
+	Seq int `json:"seq"`
+}
+
+// EvidenceInput records a file the API has stored.
+type EvidenceInput struct {
+	Actor    string   `json:"actor"`
+	Evidence Evidence `json:"evidence"`
+}
+
+// EvidenceResult answers an evidence update: the file as recorded and
+// whether the same bytes were already on the case (then nothing was added
+// and the earlier record is answered).
+type EvidenceResult struct {
+	Evidence  Evidence `json:"evidence"`
+	Duplicate bool     `json:"duplicate"`
+}
+
+// DownloadInput records a download of an evidence file.
+type DownloadInput struct {
+	Actor      string `json:"actor"`
+	EvidenceID string `json:"evidence_id"`
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (c *supportCase) validateAddEvidence(in EvidenceInput) error {
+	e := in.Evidence
+	switch {
+	case !slices.Contains(EvidenceKinds, e.Kind):
+		return invalidArgument(fmt.Sprintf("kind: unknown kind %q", e.Kind))
+	case !sha256Hex.MatchString(e.SHA256):
+		return invalidArgument("sha256: want 64 lowercase hex digits")
+	case e.ID == "" || e.Key == "":
+		return invalidArgument("id: the evidence needs an id and a key")
+	case e.Size < 0:
+		return invalidArgument("size: must not be negative")
+	}
+	return nil
+}
+
+// addEvidence records a file on the timeline with its checksum, unless the
+// same bytes are already on the case.
+func (c *supportCase) addEvidence(ctx workflow.Context, in EvidenceInput) (EvidenceResult, error) {
+	for _, e := range c.view.Evidence {
+		if e.SHA256 == in.Evidence.SHA256 {
+			return EvidenceResult{Evidence: e, Duplicate: true}, nil
+		}
+	}
+	e := in.Evidence
+	e.UploadedBy = in.Actor
+	ev := c.record(ctx, in.Actor, EventEvidenceAdded, payload(
+		"evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
+		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained)))
+	e.Seq = ev.Seq
+	c.view.Evidence = append(c.view.Evidence, e)
+	c.changed(ctx)
+	return EvidenceResult{Evidence: e}, nil
+}
+
+func (c *supportCase) validateRecordDownload(in DownloadInput) error {
+	for _, e := range c.view.Evidence {
+		if e.ID == in.EvidenceID {
+			return nil
+		}
+	}
+	return invalidArgument(fmt.Sprintf("evidence_id: no evidence %q on this case", in.EvidenceID))
+}
+
+// recordDownload puts who fetched which file on the timeline.
+func (c *supportCase) recordDownload(ctx workflow.Context, in DownloadInput) (EvidenceResult, error) {
+	var e Evidence
+	for _, x := range c.view.Evidence {
+		if x.ID == in.EvidenceID {
+			e = x
+		}
+	}
+	c.record(ctx, in.Actor, EventEvidenceFetched, payload("evidence_id", e.ID, "sha256", e.SHA256))
+	c.changed(ctx)
+	return EvidenceResult{Evidence: e}, nil
+}
