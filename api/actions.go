@@ -156,6 +156,9 @@ type createKeyOutput struct {
 }
 
 func (s *server) createKey(ctx context.Context, in *createKeyInput) (*createKeyOutput, error) {
+	if err := checkBodyText(in.Body); err != nil {
+		return nil, err
+	}
 	role, err := store.ParseRole(in.Body.Role)
 	if err != nil {
 		return nil, newProblem(422, err.Error(), fieldProblem{Field: "role", Message: err.Error()})

@@ -101,6 +101,9 @@ type caseOutput struct {
 const requestIDMemo = "request_sha256"
 
 func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, error) {
+	if err := checkBodyText(in.Body); err != nil {
+		return nil, err
+	}
 	who := callerFrom(ctx)
 	body, _ := json.Marshal(in.Body)
 	fingerprint := sha256.Sum256(body)
@@ -319,12 +322,17 @@ func (s *server) listCases(ctx context.Context, in *listCasesInput) (*listCasesO
 	return out, nil
 }
 
-// act runs an update on a case: the Idempotency-Key becomes the update id,
-// so a retry answers the first result without acting twice.
+// act runs an update on a case: the Idempotency-Key, scoped to the caller's
+// API key, becomes the update id, so a retry answers the first result
+// without acting twice.
 func (s *server) act(ctx context.Context, id, key, name string, arg any) (*caseOutput, error) {
+	if err := checkBodyText(arg); err != nil {
+		return nil, err
+	}
 	if key == "" {
 		key = newCaseID()
 	}
+	key = strconv.FormatInt(callerFrom(ctx).KeyID, 10) + "/" + key
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{

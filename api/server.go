@@ -58,7 +58,7 @@ func (s *server) routes() http.Handler {
 		}
 		r.Use(authenticate(lookup))
 		api := humachi.New(r, humaConfig())
-		api.UseMiddleware(authorize(api))
+		api.UseMiddleware(authorize(api), requireCleanText(api))
 		s.register(api)
 		s.openapi = api.OpenAPI()
 	})

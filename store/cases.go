@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -354,6 +355,10 @@ func decodeCursor(s string) (caseCursor, error) {
 	}
 	if c.ID == "" {
 		return caseCursor{}, fmt.Errorf("%w: no case id", ErrBadCursor)
+	}
+	if strings.ContainsRune(c.ID, 0) || !utf8.ValidString(c.ID) {
+		// Postgres text cannot hold it: no case has such an id.
+		return caseCursor{}, fmt.Errorf("%w: case id is not text", ErrBadCursor)
 	}
 	return c, nil
 }

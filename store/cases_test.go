@@ -117,3 +117,10 @@ func TestBlankFreeTextDoesNotFilter(t *testing.T) {
 	assert.NotContains(t, q.sql, "search")
 	assert.Len(t, q.args, 1)
 }
+
+// JSON can carry a NUL (\u0000) that Postgres text cannot: such a cursor
+// is refused before it reaches a query.
+func TestCursorWithANULInItsIDIsBad(t *testing.T) {
+	_, err := decodeCursor(base64.RawURLEncoding.EncodeToString([]byte(`{"d":null,"i":"a\u0000b"}`)))
+	assert.ErrorIs(t, err, ErrBadCursor)
+}
