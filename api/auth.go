@@ -95,6 +95,10 @@ var access = map[string][]store.Role{
 	"close":            staff,
 	"csat":             {store.RoleIntegration, store.RoleAdmin},
 	"create-key":       {store.RoleAdmin},
+	// Evidence: the marketplace uploads what it holds; reading stays with staff.
+	"upload-evidence":   allRoles,
+	"list-evidence":     staff,
+	"download-evidence": staff,
 }
 
 var (

@@ -83,6 +83,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		store:     db,
 		book:      book,
 		taskQueue: cfg.Temporal.TaskQueue,
+		evidence:  newEvidenceFiles(s3c, cfg.S3.Bucket, cfg.Evidence),
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

@@ -33,6 +33,8 @@ type server struct {
 	lookupKey keyLookup
 	// openapi is the document huma builds from the registered operations.
 	openapi *huma.OpenAPI
+	// evidence stores evidence files in S3.
+	evidence *evidenceFiles
 }
 
 // routes answers the API's router with its middleware.
@@ -112,6 +114,13 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("reopen", http.MethodPost, "/v1/cases/{id}/reopen", "Reopen a resolved case", 200), s.reopen)
 	huma.Register(api, op("close", http.MethodPost, "/v1/cases/{id}/close", "Close a resolved case", 200), s.close)
 	huma.Register(api, op("csat", http.MethodPost, "/v1/cases/{id}/csat", "Answer the satisfaction survey", 200), s.csat)
+	upload := op("upload-evidence", http.MethodPost, "/v1/cases/{id}/evidence", "Attach an evidence file (multipart)", 201)
+	huma.Register(api, upload, s.uploadEvidence)
+	// Documented after registering: a body schema known at registration
+	// would make huma read (and cap) the body the handler streams.
+	api.OpenAPI().Paths[upload.Path].Post.RequestBody = uploadRequestBody()
+	huma.Register(api, op("list-evidence", http.MethodGet, "/v1/cases/{id}/evidence", "List a case's evidence files", 200), s.listEvidence)
+	huma.Register(api, op("download-evidence", http.MethodGet, "/v1/evidence/{id}", "Get a short-lived download URL of an evidence file", 200), s.downloadEvidence)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
@@ -120,6 +129,9 @@ func (s *server) register(api huma.API) {
 func tag(path string) string {
 	if strings.HasPrefix(path, "/v1/keys") {
 		return "keys"
+	}
+	if strings.HasPrefix(path, "/v1/evidence") || strings.HasSuffix(path, "/evidence") {
+		return "evidence"
 	}
 	return "cases"
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/url"
 	"os"
@@ -29,6 +30,7 @@ type Config struct {
 	S3          S3
 	SMTP        SMTP
 	Notify      Notify
+	Evidence    Evidence
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -112,6 +114,18 @@ type Notify struct {
 	SurveyURL string
 }
 
+// Evidence holds what the API accepts as evidence files and how long S3 keeps them locked.
+type Evidence struct {
+	// MaxBytes bounds one uploaded file; a larger one is refused with 413.
+	MaxBytes int64
+	// ContentTypes lists the types a file may be, as sniffed from its first
+	// bytes (http.DetectContentType), never as the client names it.
+	ContentTypes []string
+	// RetentionDays is how long S3 Object Lock keeps the evidence of
+	// disputes, security alerts and fraud reports from change or deletion.
+	RetentionDays int
+}
+
 // Var documents one environment variable: its name, its default and what it sets.
 type Var struct {
 	Name    string
@@ -148,6 +162,9 @@ var Vars = []Var{
 	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); the default is for local use only."},
 	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret, sent in the webhook-key-id header so receivers can rotate keys."},
 	{"SURVEY_URL", "http://127.0.0.1:8080/survey", "Base URL of the CSAT survey; a resolved case links to it with the case id appended as a path segment."},
+	{"EVIDENCE_MAX_BYTES", "1073741824", "Largest evidence file the API accepts, in bytes (at most 5 GiB); larger uploads answer 413."},
+	{"EVIDENCE_CONTENT_TYPES", "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain; charset=utf-8,application/zip", "Comma-separated types an evidence file may be, as sniffed from its first 512 bytes; others answer 415."},
+	{"EVIDENCE_RETENTION_DAYS", "365", "Days S3 Object Lock (governance mode) keeps the evidence of dispute, security_alert and fraud_report cases."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
@@ -199,6 +216,11 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			WebhookSecret:         r.webhookSecret("WEBHOOK_SIGNING_SECRET"),
 			WebhookKeyID:          r.token("WEBHOOK_KEY_ID"),
 			SurveyURL:             r.requiredURL("SURVEY_URL"),
+		},
+		Evidence: Evidence{
+			MaxBytes:      r.sizeUpTo("EVIDENCE_MAX_BYTES", 5<<30),
+			ContentTypes:  r.mediaTypes("EVIDENCE_CONTENT_TYPES"),
+			RetentionDays: r.positiveInt("EVIDENCE_RETENTION_DAYS"),
 		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),
@@ -269,6 +291,49 @@ func (r *reader) bool(name string) bool {
 		r.fail(name, "want true or false, got %q", v)
 	}
 	return b
+}
+
+// sizeUpTo reads a byte count from 1 to limit. The limit is S3's for one
+// CopyObject, which stores an evidence file's checksum after its upload.
+func (r *reader) sizeUpTo(name string, limit int64) int64 {
+	v := r.string(name)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || n > limit {
+		r.fail(name, "want a number of bytes from 1 to %d, got %q", limit, v)
+	}
+	return n
+}
+
+func (r *reader) positiveInt(name string) int {
+	v := r.string(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		r.fail(name, "want a positive whole number, got %q", v)
+	}
+	return n
+}
+
+// mediaTypes reads a comma-separated list of media types, each with
+// optional parameters ("text/plain; charset=utf-8").
+func (r *reader) mediaTypes(name string) []string {
+	v := r.nonEmpty(name)
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		mt, params, err := mime.ParseMediaType(item)
+		if err != nil || !strings.Contains(mt, "/") {
+			r.fail(name, "%q is not a media type", item)
+			continue
+		}
+		out = append(out, mime.FormatMediaType(mt, params))
+	}
+	if v != "" && len(out) == 0 {
+		r.fail(name, "want at least one media type")
+	}
+	return out
 }
 
 func (r *reader) positiveDuration(name string) time.Duration {

@@ -32,8 +32,9 @@ const (
 	MaxCaseLimit     = 200
 )
 
-// ProjectCase writes the case row and the new timeline events in one
-// transaction. Idempotent: events insert ON CONFLICT DO NOTHING; the case
+// ProjectCase writes the case row, the new timeline events and the case's
+// evidence rows in one transaction. Idempotent: events and evidence insert
+// ON CONFLICT DO NOTHING; the case
 // row is upserted only when the incoming LastSeq >= the stored one (an
 // older, retried projection never overwrites a newer one).
 func (s *Store) ProjectCase(ctx context.Context, in workflows.ProjectionInput) error {
@@ -60,10 +61,13 @@ func (s *Store) ProjectCase(ctx context.Context, in workflows.ProjectionInput) e
 		); err != nil {
 			return fmt.Errorf("upsert case row: %w", err)
 		}
-		if len(in.Events) == 0 {
+		batch := &pgx.Batch{}
+		// Every projection carries all the case's evidence; rows already
+		// written are skipped, so this is idempotent and order-independent.
+		queueEvidence(batch, c.ID, in.Case.Evidence)
+		if batch.Len() == 0 && len(in.Events) == 0 {
 			return nil
 		}
-		batch := &pgx.Batch{}
 		for _, e := range in.Events {
 			var payload any // SQL NULL for an event without payload
 			if len(e.Payload) > 0 {
@@ -72,7 +76,7 @@ func (s *Store) ProjectCase(ctx context.Context, in workflows.ProjectionInput) e
 			batch.Queue(insertEventSQL, c.ID, e.Seq, e.Actor, e.Kind, e.At, payload)
 		}
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("insert events: %w", err)
+			return fmt.Errorf("insert events and evidence: %w", err)
 		}
 		return nil
 	})
