@@ -50,7 +50,9 @@ type Notifier struct {
 	// teamWebhooks maps a team to its incoming-webhook URL.
 	teamWebhooks map[string]string
 	surveyURL    string
-	log          deliveryLog
+	// codeSecret keys the one-time codes SendCode derives (package codes).
+	codeSecret []byte
+	log        deliveryLog
 }
 
 // deliveryLog records what was sent (store.Store).
@@ -99,6 +101,11 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 		}
 		teamWebhooks[team] = u
 	}
+	if len(cfg.Notify.CodeSecret) < minCodeSecret {
+		// config refuses it too; a Notifier built otherwise must not
+		// derive guessable codes.
+		errs = append(errs, fmt.Errorf("VERIFICATION_CODE_SECRET: want a secret of at least %d bytes, got %d", minCodeSecret, len(cfg.Notify.CodeSecret)))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -110,6 +117,7 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 		marketplaceURL: cfg.Notify.MarketplaceWebhookURL,
 		teamWebhooks:   teamWebhooks,
 		surveyURL:      cfg.Notify.SurveyURL,
+		codeSecret:     []byte(cfg.Notify.CodeSecret),
 		log:            log,
 	}, nil
 }
@@ -506,10 +514,16 @@ func (n *Notifier) client() (*mail.Client, error) {
 	return mail.NewClient(host, opts...)
 }
 
-// recipient answers the address of a notification's audience.
+// recipient answers the address of a notification's audience: for the
+// customer, the notification's own address when it has one (the old
+// address of a contact change, the new one a code confirms), else the
+// case customer's.
 func (n *Notifier) recipient(note workflows.Notification) (string, error) {
 	switch note.Audience {
 	case "customer":
+		if note.To != "" {
+			return note.To, nil
+		}
 		if note.Case.Customer.Email == "" {
 			return "", fmt.Errorf("notification %s: the customer has no email address", note.ID)
 		}

@@ -126,6 +126,11 @@ events:
   notification_failed: {}
   security_lock: {}
   recovery_steps: {}
+  account_locked: {}
+  account_unlocked: {}
+  recovery_expired: {}
+  contact_change_requested: {}
+  contact_changed: {}
 `
 
 // webhookNotifier answers a Notifier posting to marketplace and to the
@@ -334,6 +339,11 @@ func TestRecipientOfEachAudience(t *testing.T) {
 	got, err := n.recipient(withAddress)
 	require.NoError(t, err)
 	assert.Equal(t, "bo@elsewhere.example", got)
+	oldAddress := note("customer")
+	oldAddress.To = "ada.old@example.com"
+	got, err = n.recipient(oldAddress)
+	require.NoError(t, err)
+	assert.Equal(t, "ada.old@example.com", got, "a notification's own address wins over the customer's")
 	_, err = n.recipient(note("board"))
 	assert.ErrorContains(t, err, `unknown audience "board"`)
 	unassigned := note("assignee")

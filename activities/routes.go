@@ -194,6 +194,10 @@ func (p *routesParser) events(n *yaml.Node, out map[string]map[string][]string) 
 	}
 	p.pairs(n, "events", func(key, value *yaml.Node) {
 		at := join("events", key.Value)
+		if slices.Contains(CodeEvents, key.Value) {
+			p.failf(key, at, "a one-time code goes only to the contact its workflow names; routes do not apply (remove it)")
+			return
+		}
 		if !slices.Contains(NotifiedEvents, key.Value) {
 			p.failf(key, at, "unknown event (want one of %s)", strings.Join(NotifiedEvents, ", "))
 			return

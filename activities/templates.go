@@ -18,23 +18,50 @@ import (
 	"handoff/workflows"
 )
 
-// Events the notifier has templates for that no workflow sends yet; later
-// issues use them.
+// Notification events that are no timeline kind of the case workflow: the
+// account workflows ask the case to send them.
 const (
 	// EventSecurityLock tells a customer their account was locked to protect it.
-	EventSecurityLock = "security_lock"
+	EventSecurityLock = workflows.NoticeSecurityLock
 	// EventRecoverySteps tells a customer how to get their account back.
-	EventRecoverySteps = "recovery_steps"
+	EventRecoverySteps = workflows.NoticeRecoverySteps
+	// EventContactChangeRequested tells a customer, at the address being
+	// replaced, that a change of their contact details was asked for and
+	// how to stop it before it applies.
+	EventContactChangeRequested = workflows.NoticeContactChangeRequested
+	// EventContactChanged tells a customer the change of their contact
+	// details was applied.
+	EventContactChanged = workflows.NoticeContactChanged
 )
 
 // NotifiedEvents lists every event a notification can be about: the
-// timeline kinds that are told to someone, then the security events.
+// timeline kinds that are told to someone, then the account events. The
+// routes file must list each of them and each has templates.
 var NotifiedEvents = []string{
 	workflows.EventOpened, workflows.EventAgentReply, workflows.EventWaitingCustomer,
 	workflows.EventCustomerReminder, workflows.EventEscalated, workflows.EventResolved,
 	workflows.EventClosed, workflows.EventSLAWarning, workflows.EventSLABreach,
 	workflows.EventNotifyFailed, EventSecurityLock, EventRecoverySteps,
+	workflows.EventAccountLocked, workflows.EventAccountUnlocked, workflows.EventRecoveryExpired,
+	EventContactChangeRequested, EventContactChanged,
 }
+
+// The events of the messages SendCode sends. A code goes to the one
+// contact the workflow names and nowhere else, so no route names them
+// (they are not in NotifiedEvents), but they have templates like the rest.
+const (
+	// EventRecoveryCode carries the one-time code of an account recovery.
+	EventRecoveryCode = "recovery_code"
+	// EventContactCode carries the one-time code confirming a new contact
+	// address, sent to that new address.
+	EventContactCode = "contact_code"
+)
+
+// CodeEvents lists the events SendCode sends.
+var CodeEvents = []string{EventRecoveryCode, EventContactCode}
+
+// templatedEvents lists every event that must have templates.
+func templatedEvents() []string { return slices.Concat(NotifiedEvents, CodeEvents) }
 
 // fallbackLocale is the locale every event must have a template in; the
 // others fall back to it.
@@ -68,6 +95,10 @@ type messageData struct {
 	// FirstResponseDue is when the first answer is due, nil when the
 	// notification does not say.
 	FirstResponseDue *time.Time
+	// Code is the one-time code and ValidMinutes how long it lasts, set
+	// only in the messages SendCode sends (CodeEvents).
+	Code         string
+	ValidMinutes int
 	// Subject is the rendered subject, for the HTML title.
 	Subject string
 }
@@ -105,6 +136,7 @@ func loadTemplates(fsys fs.FS, root string) (*templateBook, error) {
 	}
 	// locale -> event -> format -> file present
 	found := map[string]map[string]map[string]bool{}
+	events := templatedEvents()
 	var errs []error
 	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(path.Base(p), ".") {
@@ -118,8 +150,8 @@ func loadTemplates(fsys fs.FS, root string) (*templateBook, error) {
 			if base := path.Base(p); base != "_footer.txt.tmpl" && base != "_layout.html.tmpl" {
 				errs = append(errs, fmt.Errorf("%s/%s: the partials are _footer.txt.tmpl and _layout.html.tmpl", root, p))
 			}
-		case !slices.Contains(NotifiedEvents, m[2]):
-			errs = append(errs, fmt.Errorf("%s/%s: no event is named %q (want one of %s)", root, p, m[2], strings.Join(NotifiedEvents, ", ")))
+		case !slices.Contains(events, m[2]):
+			errs = append(errs, fmt.Errorf("%s/%s: no event is named %q (want one of %s)", root, p, m[2], strings.Join(events, ", ")))
 		default:
 			if found[m[1]] == nil {
 				found[m[1]] = map[string]map[string]bool{}
@@ -134,7 +166,7 @@ func loadTemplates(fsys fs.FS, root string) (*templateBook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	for _, event := range NotifiedEvents {
+	for _, event := range events {
 		if formats := found[fallbackLocale][event]; !formats["txt"] || !formats["html"] {
 			errs = append(errs, fmt.Errorf("%s/%s/%s: the %s text and HTML templates are both required (other locales fall back to them)", root, fallbackLocale, event, fallbackLocale))
 		}
@@ -284,6 +316,7 @@ func sampleData(event, locale string) []messageData {
 			Customer: workflows.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: locale},
 		},
 		Detail: "Sample detail", SurveyURL: "http://127.0.0.1:8080/survey/C-SAMPLE", FirstResponseDue: &due,
+		Code: "123456", ValidMinutes: 15,
 	}
 	bare := messageData{
 		NotificationID: "case/C-SAMPLE/3/team", Event: event, Audience: "team", Locale: locale,

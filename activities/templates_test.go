@@ -47,6 +47,11 @@ var subjects = map[string]map[string]string{
 	workflows.EventNotifyFailed:     {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
 	EventSecurityLock:               {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
 	EventRecoverySteps:              {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
+	workflows.EventAccountLocked:    {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},
+	workflows.EventAccountUnlocked:  {"en": "Your account is unlocked", "fr": "Votre compte est déverrouillé"},
+	workflows.EventRecoveryExpired:  {"en": "Your recovery code expired", "fr": "Votre code de récupération a expiré"},
+	EventContactChangeRequested:     {"en": "A change of your contact details was requested", "fr": "Une modification de vos coordonnées a été demandée"},
+	EventContactChanged:             {"en": "Your contact details were changed", "fr": "Vos coordonnées ont été modifiées"},
 }
 
 func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
@@ -57,7 +62,8 @@ func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
 			t.Run(event+"/"+locale, func(t *testing.T) {
 				audience := "customer"
 				if event == workflows.EventEscalated || event == workflows.EventSLABreach ||
-					event == workflows.EventSLAWarning || event == workflows.EventNotifyFailed {
+					event == workflows.EventSLAWarning || event == workflows.EventNotifyFailed ||
+					event == workflows.EventAccountLocked {
 					audience = "team"
 				}
 				msg, err := book.render(event, locale, templateData(audience, "Detail line"))

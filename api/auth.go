@@ -99,6 +99,23 @@ var access = map[string][]store.Role{
 	"upload-evidence":   allRoles,
 	"list-evidence":     staff,
 	"download-evidence": staff,
+	// Accounts: security locks and decides; account management recovers;
+	// the marketplace relays codes and reports signals.
+	"lock-account":      {store.RoleSecurity, store.RoleAdmin},
+	"unlock-account":    {store.RoleSecurity, store.RoleAdmin},
+	"security-decision": {store.RoleSecurity, store.RoleAdmin},
+	"start-recovery":    {store.RoleAccountManager, store.RoleSecurity, store.RoleAdmin},
+	"get-recovery":      staff,
+	"verify-recovery":   {store.RoleIntegration, store.RoleAccountManager, store.RoleSecurity, store.RoleAdmin},
+	"report-signal":     {store.RoleIntegration, store.RoleSecurity, store.RoleAdmin},
+	// Profile changes: account management runs them; the marketplace relays
+	// the new contact's code and the old contact's cancellation.
+	"start-profile-change":   {store.RoleAccountManager, store.RoleSecurity, store.RoleAdmin},
+	"get-profile-change":     staff,
+	"verify-profile-change":  {store.RoleIntegration, store.RoleAccountManager, store.RoleSecurity, store.RoleAdmin},
+	"cancel-profile-change":  {store.RoleIntegration, store.RoleAccountManager, store.RoleSecurity, store.RoleAdmin},
+	"approve-profile-change": {store.RoleAccountManager, store.RoleAdmin},
+	"get-account":            staff,
 }
 
 var (

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,10 +30,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.yaml.in/yaml/v3"
 
-	"handoff/activities"
 	"handoff/config"
 	"handoff/stacktest"
 	"handoff/store"
+	"handoff/worker/registry"
 	"handoff/workflows"
 )
 
@@ -81,12 +82,10 @@ func newCaseStack(t *testing.T) *caseStack {
 func startCaseWorker(tb testing.TB, tc client.Client, cfg config.Config, db *store.Store) string {
 	tb.Helper()
 	queue := "test-api-" + unique()
-	notifier, err := activities.NewNotifier(cfg, db)
-	require.NoError(tb, err)
+	cfg.Temporal.TaskQueue = queue
 	w := worker.New(tc, queue, worker.Options{})
-	w.RegisterWorkflow(workflows.SupportCase)
-	w.RegisterActivity(notifier)
-	w.RegisterActivity(activities.NewProjection(db))
+	require.NoError(tb, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
+		Store: db, Temporal: tc, S3: stacktest.S3(tb)}))
 	require.NoError(tb, w.Start(), "start worker on %s", queue)
 	tb.Cleanup(w.Stop)
 	return queue
@@ -815,6 +814,22 @@ func validBodies(tag string) map[string]any {
 		"upload-evidence":   nil,
 		"list-evidence":     nil,
 		"download-evidence": nil,
+		// Accounts: a login_failure case has no incident to decide (409)
+		// and its account is not in the directory (404).
+		"lock-account":      map[string]string{"reason": "suspicious login"},
+		"unlock-account":    map[string]string{"note": "false alarm"},
+		"security-decision": map[string]string{"decision": "false_alarm"},
+		"start-recovery":    map[string]string{"case_id": "C-NONE"},
+		"get-recovery":      nil,
+		"verify-recovery":   map[string]string{"code": "123456"},
+		"report-signal":     map[string]string{"kind": "new_device"},
+		"get-account":       nil,
+		// Profile changes: the case is not in the store (404), the flows do not exist (404).
+		"start-profile-change":   map[string]string{"case_id": "C-NONE", "kind": "email", "value": "new@example.com"},
+		"get-profile-change":     nil,
+		"verify-profile-change":  map[string]string{"code": "123456"},
+		"cancel-profile-change":  map[string]string{"reason": "not me"},
+		"approve-profile-change": nil,
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"handoff/accounts"
 	"log/slog"
 	"net"
 	"net/http"
@@ -74,16 +75,22 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return fmt.Errorf("SLA_POLICY_FILE: %w", err)
 	}
+	dir, err := accounts.New(cfg.Accounts, db.Pool(), logger)
+	if err != nil {
+		return err
+	}
 	srv := &server{
 		logger:   logger,
 		registry: reg,
 		checker: health.NewChecker(2*time.Second,
 			health.Temporal(tc), health.Postgres(db.Ping), health.S3(s3c, cfg.S3.Bucket)),
-		temporal:  tc,
-		store:     db,
-		book:      book,
-		taskQueue: cfg.Temporal.TaskQueue,
-		evidence:  newEvidenceFiles(s3c, cfg.S3.Bucket, cfg.Evidence),
+		temporal:   tc,
+		store:      db,
+		book:       book,
+		taskQueue:  cfg.Temporal.TaskQueue,
+		evidence:   newEvidenceFiles(s3c, cfg.S3.Bucket, cfg.Evidence),
+		accounts:   dir,
+		codeSecret: cfg.Notify.CodeSecret,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"handoff/accounts"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -35,6 +36,10 @@ type server struct {
 	openapi *huma.OpenAPI
 	// evidence stores evidence files in S3.
 	evidence *evidenceFiles
+	// accounts reads marketplace accounts.
+	accounts accounts.Directory
+	// codeSecret checks one-time codes (VERIFICATION_CODE_SECRET).
+	codeSecret string
 }
 
 // routes answers the API's router with its middleware.
@@ -121,6 +126,19 @@ func (s *server) register(api huma.API) {
 	api.OpenAPI().Paths[upload.Path].Post.RequestBody = uploadRequestBody()
 	huma.Register(api, op("list-evidence", http.MethodGet, "/v1/cases/{id}/evidence", "List a case's evidence files", 200), s.listEvidence)
 	huma.Register(api, op("download-evidence", http.MethodGet, "/v1/evidence/{id}", "Get a short-lived download URL of an evidence file", 200), s.downloadEvidence)
+	huma.Register(api, op("lock-account", http.MethodPost, "/v1/cases/{id}/lock", "Lock the case's account under a security incident", 200), s.lockAccount)
+	huma.Register(api, op("unlock-account", http.MethodPost, "/v1/cases/{id}/unlock", "Unlock the case's account: its incident was a false alarm", 200), s.unlockAccount)
+	huma.Register(api, op("security-decision", http.MethodPost, "/v1/cases/{id}/security-decision", "Decide the case's security incident", 200), s.securityDecision)
+	huma.Register(api, op("start-recovery", http.MethodPost, "/v1/recoveries", "Start a recovery of a case's account", 201), s.startRecovery)
+	huma.Register(api, op("get-recovery", http.MethodGet, "/v1/recoveries/{id}", "Read a recovery", 200), s.getRecovery)
+	huma.Register(api, op("verify-recovery", http.MethodPost, "/v1/recoveries/{id}/verify", "Check a recovery code", 200), s.verifyRecovery)
+	huma.Register(api, op("start-profile-change", http.MethodPost, "/v1/profile-changes", "Change a case account's email or phone, or merge it", 201), s.startProfileChange)
+	huma.Register(api, op("get-profile-change", http.MethodGet, "/v1/profile-changes/{id}", "Read a profile change", 200), s.getProfileChange)
+	huma.Register(api, op("verify-profile-change", http.MethodPost, "/v1/profile-changes/{id}/verify", "Check the code sent to the new contact", 200), s.verifyProfileChange)
+	huma.Register(api, op("cancel-profile-change", http.MethodPost, "/v1/profile-changes/{id}/cancel", "Cancel a profile change", 200), s.cancelProfileChange)
+	huma.Register(api, op("approve-profile-change", http.MethodPost, "/v1/profile-changes/{id}/approve", "Approve a merge", 200), s.approveProfileChange)
+	huma.Register(api, op("report-signal", http.MethodPost, "/v1/accounts/{id}/signals", "Report a suspicious signal on an account", 202), s.reportSignal)
+	huma.Register(api, op("get-account", http.MethodGet, "/v1/accounts/{id}", "Read an account's status and cases", 200), s.getAccount)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
@@ -129,6 +147,10 @@ func (s *server) register(api huma.API) {
 func tag(path string) string {
 	if strings.HasPrefix(path, "/v1/keys") {
 		return "keys"
+	}
+	if strings.HasPrefix(path, "/v1/recoveries") || strings.HasPrefix(path, "/v1/profile-changes") || strings.HasPrefix(path, "/v1/accounts") ||
+		strings.HasSuffix(path, "/lock") || strings.HasSuffix(path, "/unlock") || strings.HasSuffix(path, "/security-decision") {
+		return "accounts"
 	}
 	if strings.HasPrefix(path, "/v1/evidence") || strings.HasSuffix(path, "/evidence") {
 		return "evidence"

@@ -31,12 +31,16 @@ type Config struct {
 	SMTP        SMTP
 	Notify      Notify
 	Evidence    Evidence
+	Accounts    Accounts
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
 	HTTPAddr string
 	// WorkerMetricsAddr is where the worker serves /metrics, /healthz and /readyz.
 	WorkerMetricsAddr string
+	// WebhookInboxAddr is where the local stack's webhook inbox
+	// (deploy/webhookinbox) listens; only the local stack uses it.
+	WebhookInboxAddr string
 	// LogLevel is the minimum level of the structured logs.
 	LogLevel slog.Level
 	// ShutdownTimeout bounds how long a process waits for in-flight work when stopping.
@@ -112,6 +116,10 @@ type Notify struct {
 	WebhookKeyID string
 	// SurveyURL is the base of the CSAT survey link; the case id is appended as a path segment.
 	SurveyURL string
+	// CodeSecret keys the one-time codes of recoveries and contact changes:
+	// the worker derives a code from it and the API checks one with it, so
+	// no code is ever stored or written to a workflow history.
+	CodeSecret string
 }
 
 // Evidence holds what the API accepts as evidence files and how long S3 keeps them locked.
@@ -124,6 +132,20 @@ type Evidence struct {
 	// RetentionDays is how long S3 Object Lock keeps the evidence of
 	// disputes, security alerts and fraud reports from change or deletion.
 	RetentionDays int
+}
+
+// Accounts says which directory of marketplace accounts the activities act on.
+type Accounts struct {
+	// Directory is "postgres" (Handoff's own tables: the local stack and
+	// demos) or "http" (the marketplace's account service).
+	Directory string
+	// ServiceURL is the account service's base URL; required with http.
+	ServiceURL string
+	// ServiceKeyID names ServiceSecret in every request, so the service
+	// can tell which secret signed while secrets rotate.
+	ServiceKeyID string
+	// ServiceSecret signs every request with HMAC-SHA256; required with http.
+	ServiceSecret string
 }
 
 // Var documents one environment variable: its name, its default and what it sets.
@@ -162,12 +184,18 @@ var Vars = []Var{
 	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); the default is for local use only."},
 	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret, sent in the webhook-key-id header so receivers can rotate keys."},
 	{"SURVEY_URL", "http://127.0.0.1:8080/survey", "Base URL of the CSAT survey; a resolved case links to it with the case id appended as a path segment."},
+	{"VERIFICATION_CODE_SECRET", "handoff-local-dev-verification-code-secret", "Secret (at least 32 bytes) keying one-time codes: the worker derives each code from it, the API checks typed codes with it; the default is for local use only."},
 	{"EVIDENCE_MAX_BYTES", "1073741824", "Largest evidence file the API accepts, in bytes (at most 5 GiB); larger uploads answer 413."},
 	{"EVIDENCE_CONTENT_TYPES", "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain; charset=utf-8,application/zip", "Comma-separated types an evidence file may be, as sniffed from its first 512 bytes; others answer 415."},
 	{"EVIDENCE_RETENTION_DAYS", "365", "Days S3 Object Lock (governance mode) keeps the evidence of dispute, security_alert and fraud_report cases."},
+	{"ACCOUNT_DIRECTORY", "postgres", "Where account actions (locks, recoveries, profile changes, merges) go: postgres (Handoff's own tables, for the local stack and demos) or http (the marketplace's account service)."},
+	{"ACCOUNT_SERVICE_URL", "", "Base URL of the marketplace's account service (docs/account-service.md); required when ACCOUNT_DIRECTORY is http."},
+	{"ACCOUNT_SERVICE_KEY_ID", "handoff", "Id of the account service secret, sent in the X-Handoff-Key-Id header so the service can rotate secrets."},
+	{"ACCOUNT_SERVICE_SECRET", "", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the account service; required when ACCOUNT_DIRECTORY is http."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
+	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
 }
@@ -216,21 +244,33 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			WebhookSecret:         r.webhookSecret("WEBHOOK_SIGNING_SECRET"),
 			WebhookKeyID:          r.token("WEBHOOK_KEY_ID"),
 			SurveyURL:             r.requiredURL("SURVEY_URL"),
+			CodeSecret:            r.requiredSecret("VERIFICATION_CODE_SECRET"),
 		},
 		Evidence: Evidence{
 			MaxBytes:      r.sizeUpTo("EVIDENCE_MAX_BYTES", 5<<30),
 			ContentTypes:  r.mediaTypes("EVIDENCE_CONTENT_TYPES"),
 			RetentionDays: r.positiveInt("EVIDENCE_RETENTION_DAYS"),
 		},
+		Accounts: Accounts{
+			Directory:     r.oneOf("ACCOUNT_DIRECTORY", "postgres", "http"),
+			ServiceURL:    r.optionalURL("ACCOUNT_SERVICE_URL"),
+			ServiceKeyID:  r.token("ACCOUNT_SERVICE_KEY_ID"),
+			ServiceSecret: r.hmacSecret("ACCOUNT_SERVICE_SECRET"),
+		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),
 		WorkerMetricsAddr: r.hostPort("WORKER_METRICS_ADDR"),
+		WebhookInboxAddr:  r.hostPort("WEBHOOK_INBOX_ADDR"),
 		LogLevel:          r.logLevel("LOG_LEVEL"),
 		ShutdownTimeout:   r.positiveDuration("SHUTDOWN_TIMEOUT"),
 	}
 	r.pair("TEMPORAL_TLS_CLIENT_CERT_PATH", cfg.Temporal.TLSCertPath, "TEMPORAL_TLS_CLIENT_KEY_PATH", cfg.Temporal.TLSKeyPath)
 	r.pair("S3_ACCESS_KEY_ID", cfg.S3.AccessKeyID, "S3_SECRET_ACCESS_KEY", cfg.S3.SecretAccessKey)
 	r.pair("SMTP_USERNAME", cfg.SMTP.Username, "SMTP_PASSWORD", cfg.SMTP.Password)
+	if cfg.Accounts.Directory == "http" {
+		r.requiredWhen("ACCOUNT_SERVICE_URL", cfg.Accounts.ServiceURL, "ACCOUNT_DIRECTORY is http")
+		r.requiredWhen("ACCOUNT_SERVICE_SECRET", cfg.Accounts.ServiceSecret, "ACCOUNT_DIRECTORY is http")
+	}
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(r.errs...))
 	}
@@ -461,5 +501,44 @@ func (r *reader) databaseURL(name string) string {
 func (r *reader) pair(nameA, a, nameB, b string) {
 	if (a == "") != (b == "") {
 		r.fail(nameA, "must be set together with %s", nameB)
+	}
+}
+
+// requiredSecret reads a secret of at least 32 bytes; errors never quote it.
+func (r *reader) requiredSecret(name string) string {
+	v := r.string(name)
+	if len(v) < 32 {
+		r.fail(name, "want a secret of at least 32 bytes, got %d", len(v))
+	}
+	return v
+}
+
+// oneOf reads a value that must be one of choices.
+func (r *reader) oneOf(name string, choices ...string) string {
+	v := r.string(name)
+	for _, c := range choices {
+		if v == c {
+			return v
+		}
+	}
+	r.fail(name, "want %s, got %q", strings.Join(choices, " or "), v)
+	return v
+}
+
+// hmacSecret reads an optional HMAC-SHA256 key: empty, or at least as
+// long as the hash (32 bytes), so it cannot be guessed faster than the
+// hash broken. Errors never quote the value.
+func (r *reader) hmacSecret(name string) string {
+	v := r.string(name)
+	if v != "" && len(v) < 32 {
+		r.fail(name, "want at least 32 bytes, got %d", len(v))
+	}
+	return v
+}
+
+// requiredWhen requires a variable that the value of another one needs.
+func (r *reader) requiredWhen(name, value, because string) {
+	if value == "" {
+		r.fail(name, "must be set when %s", because)
 	}
 }

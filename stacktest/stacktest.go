@@ -175,3 +175,26 @@ func MailpitSearch(ctx context.Context, query string) ([]MailpitMessage, error) 
 	}
 	return out.Messages, nil
 }
+
+// MailpitText answers the plain-text body of the Mailpit message with id.
+func MailpitText(ctx context.Context, id string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, MailpitURL()+"/api/v1/message/"+url.PathEscape(id), nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("mailpit at %s is not reachable: %w; %s", MailpitURL(), err, hint)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("mailpit message %s: %s", id, resp.Status)
+	}
+	var out struct {
+		Text string `json:"Text"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", fmt.Errorf("decode mailpit message %s: %w", id, err)
+	}
+	return out.Text, nil
+}

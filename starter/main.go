@@ -7,6 +7,7 @@
 //	go run ./starter keys create --role admin --name ops
 //	go run ./starter case open --category login_failure --priority p1
 //	go run ./starter case show C-123
+//	go run ./starter accounts seed
 package main
 
 import (
@@ -34,6 +35,7 @@ commands:
   keys create --role ROLE --name NAME  create an API key and print it once
   case open [flags]                    open a demo case (see case open -h)
   case show ID                         print a case as its workflow holds it
+  accounts seed [--reset]              put the demo accounts in the Postgres account directory
 `
 
 func main() {
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return openCase(ctx, cfg, logger, args[2:], stdout)
 	case args[0] == "case" && len(args) == 3 && args[1] == "show":
 		return showCase(ctx, cfg, logger, args[2], stdout)
+	case args[0] == "accounts" && len(args) > 1 && args[1] == "seed":
+		return seedAccounts(ctx, cfg, logger, args[2:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}

@@ -21,12 +21,11 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"handoff/activities"
 	"handoff/config"
 	"handoff/health"
 	"handoff/store"
 	"handoff/telemetry"
-	"handoff/workflows"
+	"handoff/worker/registry"
 )
 
 func main() {
@@ -82,7 +81,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 	})
-	if err := register(w, cfg, db); err != nil {
+	if err := registry.Register(w, registry.Deps{Config: cfg, Logger: logger, Store: db, Temporal: tc, S3: s3c}); err != nil {
 		return err
 	}
 	if h.register != nil {
@@ -128,18 +127,5 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 		return fmt.Errorf("stop metrics server: %w", err)
 	}
 	logger.Info("worker stopped")
-	return nil
-}
-
-// register puts every workflow and activity of Handoff on w. It fails when
-// the notifier's templates or routes file do not load.
-func register(w sdkworker.Registry, cfg config.Config, db *store.Store) error {
-	notifier, err := activities.NewNotifier(cfg, db)
-	if err != nil {
-		return err
-	}
-	w.RegisterWorkflow(workflows.SupportCase)
-	w.RegisterActivity(notifier)
-	w.RegisterActivity(activities.NewProjection(db))
 	return nil
 }

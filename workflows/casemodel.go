@@ -186,6 +186,12 @@ type CaseView struct {
 	LastSeq int `json:"last_seq"`
 	// Evidence lists the files attached to the case, oldest first.
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// Incident is the case's latest security incident, Recovery its latest
+	// account recovery.
+	Incident *AccountFlow `json:"incident,omitempty"`
+	Recovery *AccountFlow `json:"recovery,omitempty"`
+	// ProfileChange is the case's latest email, phone or merge change.
+	ProfileChange *AccountFlow `json:"profile_change,omitempty"`
 	// Timeline is filled by the case query; update results leave it out.
 	Timeline []Event `json:"timeline,omitempty"`
 }

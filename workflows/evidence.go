@@ -71,20 +71,29 @@ func (c *supportCase) validateAddEvidence(in EvidenceInput) error {
 // addEvidence records a file on the timeline with its checksum, unless the
 // same bytes are already on the case.
 func (c *supportCase) addEvidence(ctx workflow.Context, in EvidenceInput) (EvidenceResult, error) {
-	for _, e := range c.view.Evidence {
-		if e.SHA256 == in.Evidence.SHA256 {
-			return EvidenceResult{Evidence: e, Duplicate: true}, nil
-		}
+	if i := slices.IndexFunc(c.view.Evidence, func(e Evidence) bool { return e.SHA256 == in.Evidence.SHA256 }); i >= 0 {
+		return EvidenceResult{Evidence: c.view.Evidence[i], Duplicate: true}, nil
 	}
 	e := in.Evidence
 	e.UploadedBy = in.Actor
-	ev := c.record(ctx, in.Actor, EventEvidenceAdded, payload(
+	e = c.attachEvidence(ctx, in.Actor, e)
+	c.changed(ctx)
+	return EvidenceResult{Evidence: e}, nil
+}
+
+// hasEvidence reports whether a file with these bytes is on the case.
+func (c *supportCase) hasEvidence(sha256 string) bool {
+	return slices.ContainsFunc(c.view.Evidence, func(e Evidence) bool { return e.SHA256 == sha256 })
+}
+
+// attachEvidence records e on the timeline and the case's files.
+func (c *supportCase) attachEvidence(ctx workflow.Context, actor string, e Evidence) Evidence {
+	ev := c.record(ctx, actor, EventEvidenceAdded, payload(
 		"evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
 		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained)))
 	e.Seq = ev.Seq
 	c.view.Evidence = append(c.view.Evidence, e)
-	c.changed(ctx)
-	return EvidenceResult{Evidence: e}, nil
+	return e
 }
 
 func (c *supportCase) validateRecordDownload(in DownloadInput) error {

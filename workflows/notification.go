@@ -32,6 +32,9 @@ type Notification struct {
 	Case     NotificationCase `json:"case"`
 	// Detail is the event's text: a reply, a resolution, the SLA target due.
 	Detail string `json:"detail,omitempty"`
+	// To, when set, is the customer address to write to instead of the
+	// case customer's (the old address of a contact change).
+	To string `json:"to,omitempty"`
 }
 
 // NotificationCase is what a message may say about the case.
@@ -57,7 +60,14 @@ const changeAlertTeamOnFailure = "alert-team-on-failed-notification"
 // a delivery that fails past its retry budget is recorded on the timeline
 // and never fails the case.
 func (c *supportCase) notify(ctx workflow.Context, event, audience, detail string) {
+	c.notifyTo(ctx, event, audience, detail, "")
+}
+
+// notifyTo is notify writing to the address to, when set, instead of the
+// customer's.
+func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to string) {
 	n := Notification{
+		To:       to,
 		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
 		Event:    event,
 		Audience: audience,

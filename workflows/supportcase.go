@@ -60,6 +60,9 @@ type CaseInput struct {
 	// Policies holds one policy per priority of the case's category.
 	Policies  []sla.Policy  `json:"policies"`
 	Lifecycle sla.Lifecycle `json:"lifecycle"`
+	// Accounts holds the windows of the account workflows the case starts;
+	// zero fields (cases opened before it existed) take the defaults.
+	Accounts sla.AccountPolicy `json:"accounts"`
 }
 
 // AssignInput gives the case to an agent, optionally of another team.
@@ -213,6 +216,8 @@ type supportCase struct {
 	projectedSeq int
 	// projects is false for cases that began before the read model existed.
 	projects bool
+	// incidents and recoveries count the account workflows started, for their ids.
+	incidents, recoveries, profileChanges int
 	// attrs is what the search attributes were last set to.
 	attrs caseAttributes
 	timer deadlineTimer
@@ -291,6 +296,9 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			c.customerMessageSignal(ctx, in)
 		}
 	})
+	if err := c.setupAccountFlows(ctx); err != nil {
+		return err
+	}
 	c.projects = workflow.GetVersion(ctx, changeReadModel, workflow.DefaultVersion, 1) >= 1
 	if c.projects {
 		workflow.Go(ctx, c.project)

@@ -5,6 +5,7 @@ package workflows_test
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,8 +19,8 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"handoff/activities"
 	"handoff/stacktest"
+	"handoff/worker/registry"
 	"handoff/workflows"
 	"handoff/workflows/sla"
 )
@@ -43,11 +44,10 @@ func startWorker(t *testing.T) (client.Client, string) {
 	c := stacktest.Temporal(t)
 	queue := fmt.Sprintf("test-case-%d", time.Now().UnixNano())
 	w := worker.New(c, queue, worker.Options{})
-	w.RegisterWorkflow(workflows.SupportCase)
-	notifier, err := activities.NewNotifier(stacktest.Config(t), stacktest.Store(t))
-	require.NoError(t, err)
-	w.RegisterActivity(notifier)
-	w.RegisterActivity(activities.NewProjection(stacktest.Store(t)))
+	cfg := stacktest.Config(t)
+	cfg.Temporal.TaskQueue = queue
+	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
+		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return c, queue

@@ -29,10 +29,13 @@ var (
 	temporalInfo = partInfo{"temporal", "temporal", syscall.SIGTERM}
 	minioInfo    = partInfo{"minio", "minio", syscall.SIGTERM}
 	mailpitInfo  = partInfo{"mailpit", "mailpit", syscall.SIGTERM}
-	workerInfo   = partInfo{"worker", "handoff-worker", syscall.SIGTERM}
-	apiInfo      = partInfo{"api", "handoff-api", syscall.SIGTERM}
+	// The inbox starts before the worker and stops after it, so no webhook
+	// of a finishing activity finds it gone.
+	webhookInboxInfo = partInfo{"webhook-inbox", "handoff-inbox", syscall.SIGTERM}
+	workerInfo       = partInfo{"worker", "handoff-worker", syscall.SIGTERM}
+	apiInfo          = partInfo{"api", "handoff-api", syscall.SIGTERM}
 
-	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, workerInfo, apiInfo}
+	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, webhookInboxInfo, workerInfo, apiInfo}
 )
 
 // partByName answers the part called name.

@@ -46,7 +46,8 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 	if cfg.S3.Endpoint != "" {
 		parts = append(parts, &minioPart{cfg: cfg.S3, layout: l})
 	}
-	parts = append(parts, &mailpitPart{cfg: cfg.SMTP, layout: l})
+	parts = append(parts, &mailpitPart{cfg: cfg.SMTP, layout: l},
+		&webhookInboxPart{addr: cfg.WebhookInboxAddr, layout: l})
 	return &stack{
 		cfg:      cfg,
 		layout:   l,
@@ -171,12 +172,15 @@ type app struct {
 	// listen is the address it serves HTTP on; health is where it says it is ready.
 	listen string
 	health string
+	// env is added to the inherited environment.
+	env []string
 }
 
 func (s *stack) apps() []app {
 	return []app{
-		{workerInfo, s.cfg.WorkerMetricsAddr, "http://" + s.cfg.WorkerMetricsAddr + "/healthz"},
-		{apiInfo, s.cfg.HTTPAddr, "http://" + s.cfg.HTTPAddr + "/readyz"},
+		{workerInfo, s.cfg.WorkerMetricsAddr, "http://" + s.cfg.WorkerMetricsAddr + "/healthz",
+			inboxWebhookEnv(os.LookupEnv, s.cfg.WebhookInboxAddr)},
+		{apiInfo, s.cfg.HTTPAddr, "http://" + s.cfg.HTTPAddr + "/readyz", nil},
 	}
 }
 
@@ -200,12 +204,16 @@ func (s *stack) upApps(ctx context.Context) error {
 		if tcpAnswers(ctx, a.listen) == nil {
 			return fmt.Errorf("%s: %s is already in use (another `make run`?): stop that first", a.part.name, a.listen)
 		}
-		c, err := s.launcher.start(command{part: a.part, path: s.layout.bin(a.part.binary)})
+		c, err := s.launcher.start(command{part: a.part, path: s.layout.bin(a.part.binary), env: a.env})
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.part.name, err)
 		}
 		s.started = append(s.started, c)
 		s.logger.Info("starting", "part", a.part.name, "pid", c.pid(), "log", s.layout.rel(c.logPath))
+		for _, kv := range a.env {
+			name, value, _ := strings.Cut(kv, "=")
+			s.logger.Info("environment", "part", a.part.name, "var", name, "value", value)
+		}
 		pending = append(pending, c)
 		readies = append(readies, func(ctx context.Context) error { return httpOK(ctx, a.health) })
 	}

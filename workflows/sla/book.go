@@ -85,6 +85,61 @@ type Lifecycle struct {
 	CSATWindow time.Duration `json:"csat_window"`
 }
 
+// AccountPolicy holds the windows of the account workflows a case starts:
+// security incidents, recoveries and profile changes. All count wall-clock
+// time (24x7).
+type AccountPolicy struct {
+	// SecurityReview is how long a security incident may wait for its
+	// decision before the case escalates.
+	SecurityReview time.Duration `json:"security_review"`
+	// CodeValidFor is how long a one-time code can be used.
+	CodeValidFor time.Duration `json:"code_valid_for"`
+	// CodeAttempts is how many wrong codes end a verification.
+	CodeAttempts int `json:"code_attempts"`
+	// ContactCoolDown is how long a verified email or phone change waits,
+	// cancellable from the old contact, before it applies.
+	ContactCoolDown time.Duration `json:"contact_cool_down"`
+	// SignalThreshold account signals (failed logins, new devices...)
+	// inside SignalWindow open a security case.
+	SignalThreshold int           `json:"signal_threshold"`
+	SignalWindow    time.Duration `json:"signal_window"`
+}
+
+// DefaultAccountPolicy is used for what the policy file leaves out, and
+// by cases started before the file could say it.
+var DefaultAccountPolicy = AccountPolicy{
+	SecurityReview:  4 * time.Hour,
+	CodeValidFor:    15 * time.Minute,
+	CodeAttempts:    5,
+	ContactCoolDown: 24 * time.Hour,
+	SignalThreshold: 5,
+	SignalWindow:    15 * time.Minute,
+}
+
+// WithDefaults answers p with each zero field set from DefaultAccountPolicy.
+func (p AccountPolicy) WithDefaults() AccountPolicy {
+	d := DefaultAccountPolicy
+	if p.SecurityReview > 0 {
+		d.SecurityReview = p.SecurityReview
+	}
+	if p.CodeValidFor > 0 {
+		d.CodeValidFor = p.CodeValidFor
+	}
+	if p.CodeAttempts > 0 {
+		d.CodeAttempts = p.CodeAttempts
+	}
+	if p.ContactCoolDown > 0 {
+		d.ContactCoolDown = p.ContactCoolDown
+	}
+	if p.SignalThreshold > 0 {
+		d.SignalThreshold = p.SignalThreshold
+	}
+	if p.SignalWindow > 0 {
+		d.SignalWindow = p.SignalWindow
+	}
+	return d
+}
+
 // CategoryDefaults are what a new case of a category starts with.
 type CategoryDefaults struct {
 	// Priority is used when the case is opened without one.
@@ -98,6 +153,7 @@ type CategoryDefaults struct {
 type Book struct {
 	threshold  float64
 	lifecycle  Lifecycle
+	accounts   AccountPolicy
 	calendars  map[string]bookCalendar
 	categories map[string]CategoryDefaults
 	rules      []rule
@@ -135,6 +191,13 @@ func Load(path string) (*Book, error) {
 //	  auto_close_after_waiting: 168h  # a case waiting on the customer closes after this (reminder at half)
 //	  reopen_window: 72h              # after resolve the customer can reopen; then the case closes
 //	  csat_window: 168h               # how long the CSAT answer is accepted after resolve
+//	accounts:                         # optional; each key defaults to DefaultAccountPolicy
+//	  security_review: 4h             # a security incident's decision is due within this (24x7)
+//	  code_valid_for: 15m             # a one-time code works this long
+//	  code_attempts: 5                # wrong codes that end a verification
+//	  contact_cool_down: 24h          # a verified email or phone change waits this long
+//	  signal_threshold: 5             # account signals inside signal_window that open a security case
+//	  signal_window: 15m
 //	calendars:                        # name -> business calendar
 //	  24x7: {time_zone: UTC, always_open: true}
 //	  eu-business:
@@ -211,6 +274,9 @@ func (b *Book) Category(name string) (CategoryDefaults, error) {
 	return d, nil
 }
 
+// Accounts answers the windows of the account workflows.
+func (b *Book) Accounts() AccountPolicy { return b.accounts }
+
 // Lifecycle answers the wall-clock windows of a case.
 func (b *Book) Lifecycle() Lifecycle { return b.lifecycle }
 
@@ -271,6 +337,7 @@ func withCountryHolidays(dates []string, country string, from, to int) []string 
 type file struct {
 	WarningThreshold *float64                `yaml:"warning_threshold"`
 	Lifecycle        *fileLifecycle          `yaml:"lifecycle"`
+	Accounts         *fileAccounts           `yaml:"accounts"`
 	Calendars        map[string]fileCalendar `yaml:"calendars"`
 	Categories       map[string]fileCategory `yaml:"categories"`
 	Policies         []filePolicy            `yaml:"policies"`
@@ -282,6 +349,17 @@ type fileLifecycle struct {
 	AutoCloseAfterWaiting string `yaml:"auto_close_after_waiting"`
 	ReopenWindow          string `yaml:"reopen_window"`
 	CSATWindow            string `yaml:"csat_window"`
+}
+
+// fileAccounts is the optional accounts section; what it leaves out is
+// DefaultAccountPolicy.
+type fileAccounts struct {
+	SecurityReview  string `yaml:"security_review"`
+	CodeValidFor    string `yaml:"code_valid_for"`
+	CodeAttempts    *int   `yaml:"code_attempts"`
+	ContactCoolDown string `yaml:"contact_cool_down"`
+	SignalThreshold *int   `yaml:"signal_threshold"`
+	SignalWindow    string `yaml:"signal_window"`
 }
 
 type fileCalendar struct {
@@ -356,6 +434,33 @@ func (v *validator) book(f *file) *Book {
 			AutoCloseAfterWaiting: v.duration(key("lifecycle", "auto_close_after_waiting"), f.Lifecycle.AutoCloseAfterWaiting),
 			ReopenWindow:          v.duration(key("lifecycle", "reopen_window"), f.Lifecycle.ReopenWindow),
 			CSATWindow:            v.duration(key("lifecycle", "csat_window"), f.Lifecycle.CSATWindow),
+		}
+	}
+	b.accounts = DefaultAccountPolicy
+	if a := f.Accounts; a != nil {
+		if a.SecurityReview != "" {
+			b.accounts.SecurityReview = v.duration(key("accounts", "security_review"), a.SecurityReview)
+		}
+		if a.CodeValidFor != "" {
+			b.accounts.CodeValidFor = v.duration(key("accounts", "code_valid_for"), a.CodeValidFor)
+		}
+		if a.CodeAttempts != nil {
+			if *a.CodeAttempts < 1 || *a.CodeAttempts > 20 {
+				v.failf(key("accounts", "code_attempts"), "%d is not between 1 and 20", *a.CodeAttempts)
+			}
+			b.accounts.CodeAttempts = *a.CodeAttempts
+		}
+		if a.ContactCoolDown != "" {
+			b.accounts.ContactCoolDown = v.duration(key("accounts", "contact_cool_down"), a.ContactCoolDown)
+		}
+		if a.SignalThreshold != nil {
+			if *a.SignalThreshold < 1 {
+				v.failf(key("accounts", "signal_threshold"), "%d must be at least 1", *a.SignalThreshold)
+			}
+			b.accounts.SignalThreshold = *a.SignalThreshold
+		}
+		if a.SignalWindow != "" {
+			b.accounts.SignalWindow = v.duration(key("accounts", "signal_window"), a.SignalWindow)
 		}
 	}
 	for _, name := range sortedKeys(f.Calendars) {

@@ -1,0 +1,183 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"handoff/accounts"
+	"handoff/workflows"
+	"handoff/workflows/sla"
+)
+
+// Accounts acts on marketplace accounts for the account workflows: locks,
+// unlocks, credential resets, contact changes and merges through the
+// account directory; the record of an identity check in S3; and new cases
+// opened from inside a workflow.
+type Accounts struct {
+	dir       accounts.Directory
+	s3        *s3.Client
+	bucket    string
+	temporal  client.Client
+	book      *sla.Book
+	taskQueue string
+}
+
+// NewAccounts answers the account activities over dir, storing check
+// records in bucket and opening cases on taskQueue with book's policies.
+func NewAccounts(dir accounts.Directory, s3c *s3.Client, bucket string, tc client.Client, book *sla.Book, taskQueue string) *Accounts {
+	return &Accounts{dir: dir, s3: s3c, bucket: bucket, temporal: tc, book: book, taskQueue: taskQueue}
+}
+
+// directoryError makes the directory's refusals final for Temporal: an
+// unknown account or a malformed or conflicting request fails at once;
+// anything else is retried.
+func directoryError(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, accounts.ErrNotFound):
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), workflows.ErrAccountNotFound, err)
+	case errors.Is(err, accounts.ErrInvalid), errors.Is(err, accounts.ErrConflict):
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), workflows.ErrInvalidArgument, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func stateOf(a accounts.Account) workflows.AccountState {
+	return workflows.AccountState{
+		ID: a.ID, Status: string(a.Status), LockReason: a.LockReason, Email: a.Email, Phone: a.Phone,
+		MFAEnabled: a.MFAEnabled, CredentialVersion: a.CredentialVersion, ActiveSessions: a.ActiveSessions,
+		LastLoginAt: a.LastLoginAt, FailedLogins: a.FailedLogins,
+	}
+}
+
+// GetAccount answers an account (workflows.ActivityGetAccount).
+func (a *Accounts) GetAccount(ctx context.Context, id string) (workflows.AccountState, error) {
+	acct, err := a.dir.Get(ctx, id)
+	if err != nil {
+		return workflows.AccountState{}, directoryError("get account "+id, err)
+	}
+	return stateOf(acct), nil
+}
+
+// LockAccount locks an account and revokes its sessions, answering how
+// many sessions it ended (workflows.ActivityLockAccount).
+func (a *Accounts) LockAccount(ctx context.Context, req workflows.AccountRequest) (workflows.LockResult, error) {
+	before, err := a.dir.Get(ctx, req.AccountID)
+	if err != nil {
+		return workflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
+	}
+	after, err := a.dir.Lock(ctx, req.AccountID, req.Reason)
+	if err != nil {
+		return workflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
+	}
+	return workflows.LockResult{Account: stateOf(after), SessionsRevoked: max(before.ActiveSessions-after.ActiveSessions, 0)}, nil
+}
+
+// UnlockAccount makes a locked account active (workflows.ActivityUnlockAccount).
+func (a *Accounts) UnlockAccount(ctx context.Context, req workflows.AccountRequest) (workflows.AccountState, error) {
+	acct, err := a.dir.Unlock(ctx, req.AccountID)
+	if err != nil {
+		return workflows.AccountState{}, directoryError("unlock account "+req.AccountID, err)
+	}
+	return stateOf(acct), nil
+}
+
+// ResetCredentials gives an account new credentials once per request key
+// (workflows.ActivityResetCredentials).
+func (a *Accounts) ResetCredentials(ctx context.Context, req workflows.AccountRequest) (workflows.AccountState, error) {
+	acct, err := a.dir.ResetCredentials(ctx, req.AccountID, req.ResetMFA, req.Key)
+	if err != nil {
+		return workflows.AccountState{}, directoryError("reset credentials of "+req.AccountID, err)
+	}
+	return stateOf(acct), nil
+}
+
+// ChangeContact sets an account's email or phone once per request key
+// (workflows.ActivityChangeContact).
+func (a *Accounts) ChangeContact(ctx context.Context, req workflows.AccountRequest) (workflows.AccountState, error) {
+	acct, err := a.dir.ChangeContact(ctx, req.AccountID, accounts.ContactKind(req.Contact), req.Value, req.Key)
+	if err != nil {
+		return workflows.AccountState{}, directoryError("change "+req.Contact+" of "+req.AccountID, err)
+	}
+	return stateOf(acct), nil
+}
+
+// MergeAccounts merges one account into another once per request key
+// (workflows.ActivityMergeAccounts).
+func (a *Accounts) MergeAccounts(ctx context.Context, req workflows.AccountRequest) error {
+	return directoryError("merge "+req.AccountID+" into "+req.IntoID, a.dir.Merge(ctx, req.AccountID, req.IntoID, req.Key))
+}
+
+// RecordIdentityCheck stores the facts an identity check relied on as a
+// JSON evidence file of the case and answers its evidence record
+// (workflows.ActivityRecordCheck). The object's key and id come from the
+// check's name, so a retry writes the same object.
+func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckRecord) (workflows.Evidence, error) {
+	body, err := json.MarshalIndent(map[string]any{
+		"case_id": rec.CaseID, "check": rec.Name, "recorded_at": rec.Recorded.UTC().Format(time.RFC3339), "facts": rec.Facts,
+	}, "", "  ")
+	if err != nil {
+		return workflows.Evidence{}, temporal.NewNonRetryableApplicationError("encode identity check: "+err.Error(), workflows.ErrInvalidArgument, err)
+	}
+	sum := sha256.Sum256(body)
+	e := workflows.Evidence{
+		ID: "E-" + strings.ToUpper(hex.EncodeToString(sum[:10])), Kind: "login_note",
+		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(body)), ContentType: "application/json",
+		Note: "facts of identity check " + rec.Name,
+	}
+	e.Key = "cases/" + rec.CaseID + "/" + e.ID
+	if _, err := a.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(a.bucket), Key: aws.String(e.Key), Body: bytes.NewReader(body),
+		ContentType: aws.String(e.ContentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256,
+		Metadata: map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
+			"uploaded-by": workflows.SystemActor, "sha256": e.SHA256},
+	}); err != nil {
+		return workflows.Evidence{}, fmt.Errorf("store identity check %s: %w", e.Key, err)
+	}
+	return e, nil
+}
+
+// OpenCase opens a case from inside a workflow, once per request key
+// (workflows.ActivityOpenCase). The account's owner is the customer.
+func (a *Accounts) OpenCase(ctx context.Context, req workflows.OpenCaseRequest) (workflows.OpenCaseResult, error) {
+	acct, err := a.dir.Get(ctx, req.AccountID)
+	if err != nil {
+		return workflows.OpenCaseResult{}, directoryError("open case on account "+req.AccountID, err)
+	}
+	h := sha256.Sum256([]byte("workflow\x00" + req.Key))
+	id := "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
+	in, err := workflows.NewCaseInput(a.book, workflows.OpenRequest{
+		ID: id, Category: req.Category, Subject: req.Subject, Description: req.Description,
+		Customer:  workflows.Customer{ID: acct.ID, Email: acct.Email, Locale: "en"},
+		AccountID: acct.ID, Channel: req.Channel, OpenedBy: req.OpenedBy,
+	}, time.Now())
+	if err != nil {
+		return workflows.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), workflows.ErrInvalidArgument, err)
+	}
+	opts := workflows.CaseStartOptions(in, a.taskQueue)
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	_, err = a.temporal.ExecuteWorkflow(ctx, opts, workflows.SupportCase, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return workflows.OpenCaseResult{}, fmt.Errorf("open case %s: %w", id, err)
+	}
+	return workflows.OpenCaseResult{CaseID: id}, nil
+}

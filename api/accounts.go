@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"handoff/accounts"
+	"handoff/codes"
+	"handoff/store"
+	"handoff/workflows"
+)
+
+// Account security, recovery and signals: locks and security decisions
+// act on a case's incident, recoveries on their own workflow, signals on
+// the account's watch.
+
+type lockInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Reason string `json:"reason" minLength:"1" maxLength:"2000" doc:"Why the account is locked; on the timeline and told to the customer."`
+	}
+}
+
+// lockAccount locks the case's account under a new security incident.
+func (s *server) lockAccount(ctx context.Context, in *lockInput) (*caseOutput, error) {
+	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateLockAccount, workflows.LockInput{
+		Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason})
+}
+
+type unlockInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Note string `json:"note,omitempty" maxLength:"2000" doc:"What the review found; told to the customer."`
+	}
+}
+
+type decisionInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Decision string `json:"decision" enum:"confirmed,false_alarm" doc:"confirmed keeps the account locked and starts a recovery; false_alarm unlocks it."`
+		Note     string `json:"note,omitempty" maxLength:"2000"`
+	}
+}
+
+type incidentOutput struct {
+	Body workflows.IncidentView
+}
+
+// unlockAccount decides the case's open incident as a false alarm.
+func (s *server) unlockAccount(ctx context.Context, in *unlockInput) (*incidentOutput, error) {
+	return s.decide(ctx, in.ID, in.IdempotencyKey, workflows.DecisionInput{
+		Actor: callerFrom(ctx).actor(), Decision: workflows.DecisionFalseAlarm, Note: in.Body.Note})
+}
+
+// securityDecision takes the security team's decision on the case's open incident.
+func (s *server) securityDecision(ctx context.Context, in *decisionInput) (*incidentOutput, error) {
+	return s.decide(ctx, in.ID, in.IdempotencyKey, workflows.DecisionInput{
+		Actor: callerFrom(ctx).actor(), Decision: in.Body.Decision, Note: in.Body.Note})
+}
+
+func (s *server) decide(ctx context.Context, caseID, key string, d workflows.DecisionInput) (*incidentOutput, error) {
+	if err := checkBodyText(d); err != nil {
+		return nil, err
+	}
+	view, err := s.readCase(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if view.Incident == nil || !view.Incident.Running {
+		return nil, newProblem(http.StatusConflict, "no security incident of case "+caseID+" is awaiting a decision")
+	}
+	out := &incidentOutput{}
+	if err := s.updateFlow(ctx, view.Incident.WorkflowID, workflows.UpdateSecurityDecision, key, d, &out.Body); err != nil {
+		return nil, s.flowError(ctx, "incident "+view.Incident.ID, err)
+	}
+	return out, nil
+}
+
+type startRecoveryInput struct {
+	IdempotencyParam
+	Body struct {
+		CaseID   string `json:"case_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The case whose account is recovered."`
+		ResetMFA bool   `json:"reset_mfa,omitempty" doc:"Also turn MFA off, for a customer who lost their device."`
+	}
+}
+
+type recoveryStartBody struct {
+	CaseID   string                `json:"case_id"`
+	Recovery workflows.AccountFlow `json:"recovery"`
+}
+
+type recoveryStartOutput struct {
+	Status   int
+	Location string `header:"Location"`
+	Body     recoveryStartBody
+}
+
+// startRecovery starts a recovery of a case's account.
+func (s *server) startRecovery(ctx context.Context, in *startRecoveryInput) (*recoveryStartOutput, error) {
+	out, err := s.act(ctx, in.Body.CaseID, in.IdempotencyKey, workflows.UpdateStartRecovery, workflows.RecoveryRequest{
+		Actor: callerFrom(ctx).actor(), ResetMFA: in.Body.ResetMFA})
+	if err != nil {
+		return nil, err
+	}
+	r := out.Body.Recovery
+	if r == nil { // the case answered without one: cannot happen after a started recovery
+		return nil, newProblem(http.StatusServiceUnavailable, "the recovery did not start; retry with the same Idempotency-Key")
+	}
+	return &recoveryStartOutput{Status: http.StatusCreated, Location: "/v1/recoveries/" + r.ID,
+		Body: recoveryStartBody{CaseID: in.Body.CaseID, Recovery: *r}}, nil
+}
+
+// RecoveryIDParam is a recovery id in a path.
+type RecoveryIDParam struct {
+	ID string `path:"id" minLength:"1" maxLength:"80" pattern:"^[A-Za-z0-9_-]+$" doc:"The recovery id."`
+}
+
+type recoveryOutput struct {
+	Body workflows.RecoveryView
+}
+
+// getRecovery answers a recovery as its workflow sees it.
+func (s *server) getRecovery(ctx context.Context, in *RecoveryIDParam) (*recoveryOutput, error) {
+	out := &recoveryOutput{}
+	if err := s.queryFlow(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.QueryRecovery, &out.Body); err != nil {
+		return nil, s.flowError(ctx, "recovery "+in.ID, err)
+	}
+	return out, nil
+}
+
+type verifyInput struct {
+	RecoveryIDParam
+	IdempotencyParam
+	Body struct {
+		Code string `json:"code" minLength:"1" maxLength:"20" pattern:"^[0-9 -]+$" doc:"The code the customer received."`
+	}
+}
+
+type verifyOutput struct {
+	Body workflows.VerifyResult
+}
+
+// verifyRecovery checks a code. A wrong code is an answer, not an error:
+// it counts as an attempt, so it answers 200 with verified false.
+func (s *server) verifyRecovery(ctx context.Context, in *verifyInput) (*verifyOutput, error) {
+	codeID := workflows.RecoveryWorkflowID(in.ID) + "/code"
+	digest := codes.Digest([]byte(s.codeSecret), codeID, in.Body.Code)
+	out := &verifyOutput{}
+	err := s.updateFlow(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.UpdateVerifyCode, in.IdempotencyKey,
+		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body)
+	if err != nil {
+		return nil, s.flowError(ctx, "recovery "+in.ID, err)
+	}
+	return out, nil
+}
+
+type signalInput struct {
+	AccountIDParam
+	Body struct {
+		Kind       string     `json:"kind" enum:"failed_login,new_device,credential_change,suspicious_transaction"`
+		Detail     string     `json:"detail,omitempty" maxLength:"2000" doc:"What was seen: an IP address, a device, an amount."`
+		OccurredAt *time.Time `json:"occurred_at,omitempty" doc:"When it happened; now when absent or in the future."`
+	}
+}
+
+// AccountIDParam is an account id in a path.
+type AccountIDParam struct {
+	ID string `path:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_.-]+$" doc:"The marketplace account id."`
+}
+
+type signalBody struct {
+	AccountID string `json:"account_id"`
+	Kind      string `json:"kind"`
+	// Watch is the workflow that counts the account's signals.
+	Watch string `json:"watch"`
+}
+
+type signalOutput struct {
+	Status int
+	Body   signalBody
+}
+
+// reportSignal hands a signal to the account's watch, starting it when the
+// account has none: past the threshold, the watch opens a security case.
+func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutput, error) {
+	sig := workflows.AccountSignal{Kind: in.Body.Kind, Detail: in.Body.Detail, ReportedBy: callerFrom(ctx).actor()}
+	if in.Body.OccurredAt != nil {
+		sig.At = in.Body.OccurredAt.UTC()
+	}
+	if err := checkBodyText(sig); err != nil {
+		return nil, err
+	}
+	pol := s.book.Accounts()
+	id := workflows.SignalsWorkflowID(in.ID)
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, workflows.SignalAccountSignal, sig,
+		client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue, StaticSummary: "Signals of account " + in.ID,
+			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AccountIDKey.ValueSet(in.ID))},
+		workflows.AccountSignals, workflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
+	if err != nil {
+		return nil, s.flowError(ctx, "account "+in.ID, err)
+	}
+	return &signalOutput{Status: http.StatusAccepted, Body: signalBody{AccountID: in.ID, Kind: sig.Kind, Watch: id}}, nil
+}
+
+type accountBody struct {
+	Account workflows.AccountState `json:"account"`
+	// Cases are the account's cases, soonest SLA deadline first.
+	Cases []workflows.CaseView `json:"cases"`
+}
+
+type accountOutput struct {
+	Body accountBody
+}
+
+// getAccount answers an account's status with the cases on it.
+func (s *server) getAccount(ctx context.Context, in *AccountIDParam) (*accountOutput, error) {
+	a, err := s.accounts.Get(ctx, in.ID)
+	switch {
+	case errors.Is(err, accounts.ErrNotFound):
+		return nil, newProblem(http.StatusNotFound, "no account "+in.ID)
+	case errors.Is(err, accounts.ErrInvalid):
+		return nil, newProblem(http.StatusUnprocessableEntity, err.Error(), fieldProblem{Field: "id", Message: "is not an account id"})
+	case err != nil:
+		return nil, s.caseError(ctx, "", err)
+	}
+	page, err := s.store.ListCases(ctx, store.CaseFilter{AccountID: in.ID, Limit: store.MaxCaseLimit})
+	if err != nil {
+		return nil, s.caseError(ctx, "", err)
+	}
+	out := &accountOutput{Body: accountBody{Cases: page.Cases, Account: workflows.AccountState{
+		ID: a.ID, Status: string(a.Status), LockReason: a.LockReason, Email: a.Email, Phone: a.Phone,
+		MFAEnabled: a.MFAEnabled, CredentialVersion: a.CredentialVersion, ActiveSessions: a.ActiveSessions,
+		LastLoginAt: a.LastLoginAt, FailedLogins: a.FailedLogins,
+	}}}
+	if out.Body.Cases == nil {
+		out.Body.Cases = []workflows.CaseView{}
+	}
+	return out, nil
+}
+
+// updateFlow runs an update on an account workflow; the Idempotency-Key,
+// scoped to the caller's API key, becomes the update id.
+func (s *server) updateFlow(ctx context.Context, workflowID, name, key string, arg, out any) error {
+	if key == "" {
+		key = newCaseID()
+	}
+	key = strconv.FormatInt(callerFrom(ctx).KeyID, 10) + "/" + key
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateID: name + "/" + key, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// queryFlow queries a running or ended account workflow.
+func (s *server) queryFlow(ctx context.Context, workflowID, name string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	v, err := s.temporal.QueryWorkflow(ctx, workflowID, "", name)
+	if err != nil {
+		return err
+	}
+	return v.Get(out)
+}
+
+// flowError maps an account workflow's answer to a problem: what names
+// the flow ("recovery R-1") goes into the messages.
+func (s *server) flowError(ctx context.Context, what string, err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		if strings.Contains(strings.ToLower(notFound.Error()), "completed") {
+			return newProblem(http.StatusConflict, what+" has ended")
+		}
+		return newProblem(http.StatusNotFound, "no "+what)
+	}
+	return s.caseError(ctx, "", err)
+}

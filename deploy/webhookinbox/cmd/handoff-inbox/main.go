@@ -1,0 +1,76 @@
+// Command handoff-inbox serves the local stack's webhook inbox
+// (package webhookinbox) at WEBHOOK_INBOX_ADDR, verifying signatures with
+// WEBHOOK_SIGNING_SECRET, until SIGINT or SIGTERM. `make run` starts it
+// and points the worker's webhooks at it; alone:
+//
+//	go run ./deploy/webhookinbox/cmd/handoff-inbox
+//	curl -s localhost:8026/hooks | jq
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"handoff/config"
+	"handoff/deploy/webhookinbox"
+	"handoff/telemetry"
+)
+
+func main() {
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "handoff-inbox:", err)
+		os.Exit(2)
+	}
+	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "webhook-inbox")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger, nil); err != nil {
+		logger.Error("webhook inbox stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the inbox until ctx ends, then lets in-flight requests finish
+// within the shutdown timeout. When ready is not nil it receives the
+// listening address once the server accepts connections.
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
+	inbox, err := webhookinbox.New(cfg.Notify.WebhookSecret, webhookinbox.Options{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("WEBHOOK_SIGNING_SECRET: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.WebhookInboxAddr)
+	if err != nil {
+		return fmt.Errorf("listen on WEBHOOK_INBOX_ADDR %s: %w", cfg.WebhookInboxAddr, err)
+	}
+	srv := &http.Server{Handler: inbox, ReadHeaderTimeout: 5 * time.Second}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	logger.Info("webhook inbox started", "addr", ln.Addr().String(),
+		"hooks", "http://"+ln.Addr().String()+"/hooks", "key_id", cfg.Notify.WebhookKeyID)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-srvErr:
+		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	}
+	logger.Info("webhook inbox stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stop serving on %s: %w", ln.Addr(), err)
+	}
+	logger.Info("webhook inbox stopped")
+	return nil
+}

@@ -1,0 +1,74 @@
+package webhookinbox
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The example of the Standard Webhooks specification: a verifier that
+// accepts it agrees with every conforming sender, not only with itself.
+const (
+	specSecret    = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	specID        = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+	specTimestamp = "1614265330"
+	specBody      = `{"test": 2432232314}`
+	specSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+)
+
+func specVerifier(t *testing.T) *Verifier {
+	t.Helper()
+	v, err := NewVerifier(specSecret, 0, func() time.Time { return time.Unix(1614265330, 0).Add(time.Minute) })
+	require.NoError(t, err)
+	return v
+}
+
+func specHeaders(signature string) http.Header {
+	h := http.Header{}
+	h.Set(HeaderID, specID)
+	h.Set(HeaderTimestamp, specTimestamp)
+	h.Set(HeaderSignature, signature)
+	return h
+}
+
+func TestVerifyAcceptsTheSpecificationExample(t *testing.T) {
+	v := specVerifier(t)
+	require.NoError(t, v.Verify(specHeaders(specSignature), []byte(specBody)))
+	assert.Equal(t, specSignature, v.Sign(specID, 1614265330, []byte(specBody)))
+}
+
+func TestVerifyAcceptsOneMatchAmongSeveralSignatures(t *testing.T) {
+	v := specVerifier(t)
+	h := specHeaders("v1,bm90IHRoaXMgb25l v2,whatever " + specSignature)
+	assert.NoError(t, v.Verify(h, []byte(specBody)))
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	cases := map[string]struct {
+		headers http.Header
+		body    string
+		want    error
+	}{
+		"a changed body":           {specHeaders(specSignature), `{"test": 2432232315}`, ErrSignatureInvalid},
+		"another id":               {func() http.Header { h := specHeaders(specSignature); h.Set(HeaderID, "msg_other"); return h }(), specBody, ErrSignatureInvalid},
+		"an unknown version only":  {specHeaders("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), specBody, ErrSignatureInvalid},
+		"no signature":             {func() http.Header { h := specHeaders(specSignature); h.Del(HeaderSignature); return h }(), specBody, ErrMissingHeaders},
+		"a timestamp in ms":        {func() http.Header { h := specHeaders(specSignature); h.Set(HeaderTimestamp, "1614265330000"); return h }(), specBody, ErrStaleTimestamp},
+		"a timestamp not a number": {func() http.Header { h := specHeaders(specSignature); h.Set(HeaderTimestamp, "soon"); return h }(), specBody, ErrBadTimestamp},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			assert.ErrorIs(t, specVerifier(t).Verify(c.headers, []byte(c.body)), c.want)
+		})
+	}
+}
+
+func TestNewVerifierRefusesMalformedSecrets(t *testing.T) {
+	for _, secret := range []string{"", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!", "whsec_"} {
+		_, err := NewVerifier(secret, 0, nil)
+		assert.Error(t, err, "%q", secret)
+	}
+}

@@ -1,0 +1,247 @@
+package workflows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// RecoveryWorkflowID is the workflow id of recovery id.
+func RecoveryWorkflowID(id string) string { return "recovery/" + id }
+
+// Names of the AccountRecovery workflow's update and query.
+const (
+	// UpdateVerifyCode checks a one-time code the customer typed.
+	UpdateVerifyCode = "verify-code"
+	// QueryRecovery answers the RecoveryView.
+	QueryRecovery = "recovery"
+)
+
+// Recovery statuses.
+const (
+	RecoveryCheckingIdentity = "checking_identity"
+	RecoveryAwaitingCode     = "awaiting_code"
+	RecoveryResetting        = "resetting"
+	RecoveryCompleted        = "completed"
+	RecoveryExpired          = "expired"
+	RecoveryLocked           = "locked"
+)
+
+// Code purposes, which pick the message a code is sent in.
+const (
+	CodePurposeRecovery      = "recovery"
+	CodePurposeContactChange = "contact_change"
+)
+
+// RecoveryInput starts an account recovery.
+type RecoveryInput struct {
+	ID        string `json:"id"`
+	CaseID    string `json:"case_id"`
+	AccountID string `json:"account_id"`
+	StartedBy string `json:"started_by"`
+	// ResetMFA also turns MFA off, for a customer who lost their device.
+	ResetMFA     bool          `json:"reset_mfa"`
+	Locale       string        `json:"locale"`
+	CodeValidFor time.Duration `json:"code_valid_for"`
+	CodeAttempts int           `json:"code_attempts"`
+}
+
+// VerifyInput carries a typed code as its digest: the API derives it with
+// the code secret, so no workflow history ever holds a code.
+type VerifyInput struct {
+	Actor  string `json:"actor"`
+	Digest string `json:"digest"`
+}
+
+// VerifyResult answers a verification.
+type VerifyResult struct {
+	Verified     bool   `json:"verified"`
+	AttemptsLeft int    `json:"attempts_left"`
+	Status       string `json:"status"`
+}
+
+// RecoveryView is a recovery as callers see it, and its result.
+type RecoveryView struct {
+	ID        string    `json:"id"`
+	CaseID    string    `json:"case_id"`
+	AccountID string    `json:"account_id"`
+	Status    string    `json:"status"`
+	ResetMFA  bool      `json:"reset_mfa"`
+	SentTo    string    `json:"sent_to,omitempty"`
+	CodeDue   time.Time `json:"code_expires_at,omitzero"`
+	Attempts  int       `json:"attempts"`
+	// AttemptsLeft is how many wrong codes the recovery still takes.
+	AttemptsLeft int `json:"attempts_left"`
+}
+
+// AccountRecovery gives a customer their account back after checking it is
+// theirs: it records the facts the check relies on as evidence, sends a
+// one-time code to the registered email and waits for it. The right code
+// resets the credentials (and MFA when asked), unlocks the account and
+// sends recovery instructions; too many wrong codes lock the recovery and
+// escalate the case to account management; a code left unused expires the
+// recovery and tells the customer how to start again.
+func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, error) {
+	if in.AccountID == "" || in.CaseID == "" || in.CodeAttempts < 1 || in.CodeValidFor <= 0 {
+		return RecoveryView{}, invalidArgument("recovery input: account_id, case_id, code_attempts and code_valid_for are required")
+	}
+	r := &recovery{in: in, v: RecoveryView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID,
+		Status: RecoveryCheckingIdentity, ResetMFA: in.ResetMFA, AttemptsLeft: in.CodeAttempts}}
+	if err := workflow.SetQueryHandler(ctx, QueryRecovery, func() (RecoveryView, error) { return r.v, nil }); err != nil {
+		return r.v, fmt.Errorf("register query %s: %w", QueryRecovery, err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerifyCode, r.verify,
+		workflow.UpdateHandlerOptions{Validator: r.validateVerify}); err != nil {
+		return r.v, fmt.Errorf("register update %s: %w", UpdateVerifyCode, err)
+	}
+	if err := r.checkIdentity(ctx); err != nil {
+		return r.v, err
+	}
+	if err := workflow.Await(ctx, func() bool { return r.v.Status != RecoveryAwaitingCode || r.expired }); err != nil {
+		return r.v, err
+	}
+	switch {
+	case r.v.Status == RecoveryResetting:
+		if err := r.reset(ctx); err != nil {
+			return r.v, err
+		}
+	case r.v.Status == RecoveryLocked:
+		reportToCase(ctx, in.CaseID, CaseEvent{Kind: EventRecoveryLocked,
+			Payload:    payload("recovery_id", in.ID, "attempts", strconv.Itoa(r.v.Attempts)),
+			EscalateTo: TeamAccountManagement,
+			Reason:     fmt.Sprintf("account recovery %s locked after %d wrong codes", in.ID, r.v.Attempts)})
+	default: // the code expired unused
+		r.v.Status = RecoveryExpired
+		reportToCase(ctx, in.CaseID, CaseEvent{Kind: EventRecoveryExpired,
+			Payload: payload("recovery_id", in.ID),
+			Tell:    []Notice{{Audience: audienceCustomer, Event: EventRecoveryExpired}}})
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return r.v, err
+	}
+	return r.v, nil
+}
+
+// recovery is the AccountRecovery workflow's state.
+type recovery struct {
+	in      RecoveryInput
+	v       RecoveryView
+	digest  string
+	expired bool
+}
+
+// checkIdentity gathers the account's facts, records them as evidence of
+// the check, sends the code and arms its expiry.
+func (r *recovery) checkIdentity(ctx workflow.Context) error {
+	var acct AccountState
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "read account "+r.in.AccountID),
+		ActivityGetAccount, r.in.AccountID).Get(ctx, &acct); err != nil {
+		return fmt.Errorf("read account %s: %w", r.in.AccountID, err)
+	}
+	facts := map[string]string{
+		"account_id": acct.ID, "status": acct.Status, "registered_email": acct.Email,
+		"phone": acct.Phone, "mfa_enabled": strconv.FormatBool(acct.MFAEnabled),
+		"credential_version": strconv.Itoa(acct.CredentialVersion),
+		"failed_logins":      strconv.Itoa(acct.FailedLogins), "code_sent_to": acct.Email,
+		"recovery_id": r.in.ID, "started_by": r.in.StartedBy,
+	}
+	if acct.LastLoginAt != nil {
+		facts["last_login_at"] = acct.LastLoginAt.UTC().Format(time.RFC3339)
+	}
+	var record Evidence
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "record the identity check"),
+		ActivityRecordCheck, CheckRecord{CaseID: r.in.CaseID, Name: "identity-check-" + r.in.ID,
+			Facts: facts, Recorded: workflow.Now(ctx)}).Get(ctx, &record); err != nil {
+		return fmt.Errorf("record identity check: %w", err)
+	}
+	var sent CodeSent
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "send recovery code by email"),
+		ActivitySendCode, CodeRequest{ID: RecoveryWorkflowID(r.in.ID) + "/code", Purpose: CodePurposeRecovery,
+			Channel: "email", To: acct.Email, Locale: r.in.Locale, CaseID: r.in.CaseID, ValidFor: r.in.CodeValidFor,
+		}).Get(ctx, &sent); err != nil {
+		return fmt.Errorf("send recovery code: %w", err)
+	}
+	r.digest = sent.Digest
+	r.v.SentTo, r.v.CodeDue, r.v.Status = MaskEmail(acct.Email), workflow.Now(ctx).Add(r.in.CodeValidFor), RecoveryAwaitingCode
+	reportToCase(ctx, r.in.CaseID, CaseEvent{Actor: r.in.StartedBy, Kind: EventRecoveryStarted,
+		Payload: payload("recovery_id", r.in.ID, "account_id", r.in.AccountID, "code_sent_to", r.v.SentTo,
+			"code_expires_at", r.v.CodeDue.UTC().Format(time.RFC3339), "reset_mfa", strconv.FormatBool(r.in.ResetMFA)),
+		Evidence: &record})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if workflow.NewTimerWithOptions(gctx, r.in.CodeValidFor, workflow.TimerOptions{Summary: "recovery code expires"}).Get(gctx, nil) == nil {
+			r.expired = true
+		}
+	})
+	return nil
+}
+
+func (r *recovery) validateVerify(in VerifyInput) error {
+	if r.v.Status != RecoveryAwaitingCode || r.expired {
+		return temporal.NewApplicationError("cannot verify: the recovery is "+r.statusNow(), ErrInvalidTransition)
+	}
+	if strings.TrimSpace(in.Digest) == "" {
+		return invalidArgument("code: must not be empty")
+	}
+	return nil
+}
+
+func (r *recovery) statusNow() string {
+	if r.expired && r.v.Status == RecoveryAwaitingCode {
+		return RecoveryExpired
+	}
+	return r.v.Status
+}
+
+// verify counts an attempt and moves on when it is right or the last.
+func (r *recovery) verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
+	r.v.Attempts++
+	if in.Digest == r.digest {
+		r.v.Status = RecoveryResetting
+		return VerifyResult{Verified: true, AttemptsLeft: r.v.AttemptsLeft, Status: r.v.Status}, nil
+	}
+	r.v.AttemptsLeft--
+	if r.v.AttemptsLeft <= 0 {
+		r.v.Status = RecoveryLocked
+	} else {
+		reportToCase(ctx, r.in.CaseID, CaseEvent{Actor: in.Actor, Kind: EventRecoveryCodeRejected,
+			Payload: payload("recovery_id", r.in.ID, "attempts_left", strconv.Itoa(r.v.AttemptsLeft))})
+	}
+	return VerifyResult{Verified: false, AttemptsLeft: r.v.AttemptsLeft, Status: r.v.Status}, nil
+}
+
+// reset gives the account back: new credentials, sessions revoked, MFA off
+// when asked, unlocked; then the customer gets the recovery instructions.
+func (r *recovery) reset(ctx workflow.Context) error {
+	var acct AccountState
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "reset credentials of "+r.in.AccountID),
+		ActivityResetCredentials, AccountRequest{AccountID: r.in.AccountID, Key: RecoveryWorkflowID(r.in.ID) + "/reset",
+			ResetMFA: r.in.ResetMFA}).Get(ctx, &acct); err != nil {
+		return fmt.Errorf("reset credentials: %w", err)
+	}
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "unlock account "+r.in.AccountID),
+		ActivityUnlockAccount, AccountRequest{AccountID: r.in.AccountID, Key: RecoveryWorkflowID(r.in.ID) + "/unlock"},
+	).Get(ctx, &acct); err != nil {
+		return fmt.Errorf("unlock account: %w", err)
+	}
+	r.v.Status = RecoveryCompleted
+	reportToCase(ctx, r.in.CaseID, CaseEvent{Kind: EventRecoveryCompleted,
+		Payload: payload("recovery_id", r.in.ID, "account_id", r.in.AccountID,
+			"credential_version", strconv.Itoa(acct.CredentialVersion), "mfa_reset", strconv.FormatBool(r.in.ResetMFA),
+			"account_status", acct.Status),
+		Tell: []Notice{{Audience: audienceCustomer, Event: NoticeRecoverySteps}}})
+	return nil
+}
+
+// MaskEmail keeps an address recognisable without writing it out:
+// the first letter of the local part and the domain.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	return local[:1] + "***@" + domain
+}

@@ -1,0 +1,371 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// ProfileChangeWorkflowID is the workflow id of profile change id.
+func ProfileChangeWorkflowID(id string) string { return "profile/" + id }
+
+// Names of the ProfileChange workflow's updates and query. The code
+// update is UpdateVerifyCode, as for recoveries.
+const (
+	// UpdateCancelProfileChange stops a change before it applies.
+	UpdateCancelProfileChange = "cancel"
+	// UpdateApproveMerge is account management's approval of a merge.
+	UpdateApproveMerge = "approve"
+	// QueryProfileChange answers the ProfileChangeView.
+	QueryProfileChange = "profile-change"
+)
+
+// Kinds of profile change.
+const (
+	ProfileChangeEmail = "email"
+	ProfileChangePhone = "phone"
+	ProfileChangeMerge = "merge"
+)
+
+// ProfileChangeKinds lists the kinds of profile change.
+var ProfileChangeKinds = []string{ProfileChangeEmail, ProfileChangePhone, ProfileChangeMerge}
+
+// Profile change statuses.
+const (
+	ProfileAwaitingCode     = "awaiting_code"
+	ProfileAwaitingApproval = "awaiting_approval"
+	ProfileCoolingDown      = "cooling_down"
+	ProfileApplied          = "applied"
+	ProfileCancelled        = "cancelled"
+	ProfileExpired          = "expired"
+	ProfileCodeLocked       = "code_locked"
+)
+
+// mergeApprovalWindow is how long a merge waits for its approval.
+const mergeApprovalWindow = 7 * 24 * time.Hour
+
+// Timeline kinds of profile changes.
+const (
+	EventProfileChangeRequested = "profile_change_requested"
+	EventProfileChangeVerified  = "profile_change_verified"
+	EventProfileChangeApplied   = "profile_change_applied"
+	EventProfileChangeCancelled = "profile_change_cancelled"
+	EventProfileChangeExpired   = "profile_change_expired"
+)
+
+// Notification events of profile changes.
+const (
+	NoticeContactChangeRequested = "contact_change_requested"
+	NoticeContactChanged         = "contact_changed"
+)
+
+// ProfileChangeInput starts a profile change.
+type ProfileChangeInput struct {
+	ID          string `json:"id"`
+	CaseID      string `json:"case_id"`
+	AccountID   string `json:"account_id"`
+	Kind        string `json:"kind"`
+	RequestedBy string `json:"requested_by"`
+	// Value is the new email or phone.
+	Value string `json:"value,omitempty"`
+	// IntoID is the account a merge goes into.
+	IntoID       string        `json:"into_id,omitempty"`
+	Locale       string        `json:"locale"`
+	CodeValidFor time.Duration `json:"code_valid_for"`
+	CodeAttempts int           `json:"code_attempts"`
+	CoolDown     time.Duration `json:"cool_down"`
+}
+
+// CancelInput stops a profile change; from the old contact, it also opens
+// a security case.
+type CancelInput struct {
+	Actor  string `json:"actor"`
+	Reason string `json:"reason"`
+}
+
+// ApproveInput approves a merge.
+type ApproveInput struct {
+	Actor string `json:"actor"`
+}
+
+// ProfileChangeView is a profile change as callers see it, and its result.
+type ProfileChangeView struct {
+	ID        string `json:"id"`
+	CaseID    string `json:"case_id"`
+	AccountID string `json:"account_id"`
+	Kind      string `json:"kind"`
+	Status    string `json:"status"`
+	// Value is the new contact, masked.
+	Value        string     `json:"value,omitempty"`
+	IntoID       string     `json:"into_id,omitempty"`
+	AttemptsLeft int        `json:"attempts_left,omitempty"`
+	AppliesAt    *time.Time `json:"applies_at,omitempty"`
+	ApprovedBy   string     `json:"approved_by,omitempty"`
+	CancelledBy  string     `json:"cancelled_by,omitempty"`
+	// SecurityCaseID is the case a cancellation opened.
+	SecurityCaseID string `json:"security_case_id,omitempty"`
+}
+
+// profileChange is the ProfileChange workflow's state.
+type profileChange struct {
+	in        ProfileChangeInput
+	v         ProfileChangeView
+	digest    string
+	oldEmail  string
+	cancelled *CancelInput
+	approved  *ApproveInput
+	verified  bool
+	timedOut  bool
+}
+
+// ProfileChange changes a sensitive part of an account with the owner's
+// consent. An email or phone change is verified with a code sent to the new
+// contact, announced to the old email with a way to cancel, and applied
+// only after a cool-down; a cancellation stops it and opens a security
+// case. A merge waits for account management's approval and is applied once.
+func ProfileChange(ctx workflow.Context, in ProfileChangeInput) (ProfileChangeView, error) {
+	if in.AccountID == "" || in.CaseID == "" {
+		return ProfileChangeView{}, invalidArgument("profile change input: account_id and case_id are required")
+	}
+	p := &profileChange{in: in, v: ProfileChangeView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID,
+		Kind: in.Kind, IntoID: in.IntoID, AttemptsLeft: in.CodeAttempts}}
+	if err := p.register(ctx); err != nil {
+		return p.v, err
+	}
+	var err error
+	if in.Kind == ProfileChangeMerge {
+		err = p.merge(ctx)
+	} else {
+		err = p.changeContact(ctx)
+	}
+	if err != nil {
+		return p.v, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return p.v, err
+	}
+	return p.v, nil
+}
+
+func (p *profileChange) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryProfileChange, func() (ProfileChangeView, error) { return p.v, nil }); err != nil {
+		return fmt.Errorf("register query %s: %w", QueryProfileChange, err)
+	}
+	refuse := func(action string) error {
+		return temporal.NewApplicationError(fmt.Sprintf("cannot %s: the profile change is %s", action, p.v.Status), ErrInvalidTransition)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerifyCode,
+		func(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
+			if in.Digest == p.digest {
+				p.verified = true
+				return VerifyResult{Verified: true, AttemptsLeft: p.v.AttemptsLeft, Status: ProfileCoolingDown}, nil
+			}
+			p.v.AttemptsLeft--
+			if p.v.AttemptsLeft <= 0 {
+				p.v.Status = ProfileCodeLocked
+			}
+			return VerifyResult{AttemptsLeft: p.v.AttemptsLeft, Status: p.v.Status}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in VerifyInput) error {
+			if p.v.Status != ProfileAwaitingCode || p.verified || p.timedOut || p.cancelled != nil {
+				return refuse("verify a code")
+			}
+			return required("code", in.Digest)
+		}}); err != nil {
+		return fmt.Errorf("register update %s: %w", UpdateVerifyCode, err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelProfileChange,
+		func(ctx workflow.Context, in CancelInput) (ProfileChangeView, error) {
+			p.cancelled = &in
+			err := workflow.Await(ctx, func() bool { return p.v.Status == ProfileCancelled })
+			return p.v, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in CancelInput) error {
+			switch p.v.Status {
+			case ProfileAwaitingCode, ProfileAwaitingApproval, ProfileCoolingDown:
+			default:
+				return refuse("cancel")
+			}
+			if p.cancelled != nil || p.timedOut {
+				return refuse("cancel")
+			}
+			return required("reason", in.Reason)
+		}}); err != nil {
+		return fmt.Errorf("register update %s: %w", UpdateCancelProfileChange, err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApproveMerge,
+		func(ctx workflow.Context, in ApproveInput) (ProfileChangeView, error) {
+			p.approved = &in
+			err := workflow.Await(ctx, func() bool { return p.v.Status != ProfileAwaitingApproval })
+			return p.v, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ApproveInput) error {
+			if p.in.Kind != ProfileChangeMerge {
+				return invalidArgument("kind: only a merge is approved; an email or phone change is verified by code")
+			}
+			if p.v.Status != ProfileAwaitingApproval || p.approved != nil || p.cancelled != nil || p.timedOut {
+				return refuse("approve")
+			}
+			return nil
+		}}); err != nil {
+		return fmt.Errorf("register update %s: %w", UpdateApproveMerge, err)
+	}
+	return nil
+}
+
+// within arms a timer of d and answers a function that reports whether it fired.
+func within(ctx workflow.Context, d time.Duration, summary string) (fired func() bool, cancel func()) {
+	tctx, cancel := workflow.WithCancel(ctx)
+	done := false
+	f := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if f.Get(gctx, nil) == nil {
+			done = true
+		}
+	})
+	return func() bool { return done }, cancel
+}
+
+// changeContact verifies the new contact, warns the old one and waits
+// the cool-down before applying.
+func (p *profileChange) changeContact(ctx workflow.Context) error {
+	in := p.in
+	var acct AccountState
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "read account "+in.AccountID),
+		ActivityGetAccount, in.AccountID).Get(ctx, &acct); err != nil {
+		return fmt.Errorf("read account %s: %w", in.AccountID, err)
+	}
+	p.oldEmail = acct.Email
+	p.v.Value = maskContact(in.Kind, in.Value)
+	var sent CodeSent
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "send a code to the new "+in.Kind),
+		ActivitySendCode, CodeRequest{ID: ProfileChangeWorkflowID(in.ID) + "/code", Purpose: CodePurposeContactChange,
+			Channel: in.Kind, To: in.Value, Locale: in.Locale, CaseID: in.CaseID, ValidFor: in.CodeValidFor,
+		}).Get(ctx, &sent); err != nil {
+		return fmt.Errorf("send contact code: %w", err)
+	}
+	p.digest, p.v.Status = sent.Digest, ProfileAwaitingCode
+	reportToCase(ctx, in.CaseID, CaseEvent{Actor: in.RequestedBy, Kind: EventProfileChangeRequested,
+		Payload: payload("profile_change_id", in.ID, "kind", in.Kind, "new_value", p.v.Value, "account_id", in.AccountID)})
+
+	expired, stop := within(ctx, in.CodeValidFor, "contact code expires")
+	if err := workflow.Await(ctx, func() bool {
+		return p.verified || p.cancelled != nil || p.v.Status == ProfileCodeLocked || expired()
+	}); err != nil {
+		return err
+	}
+	stop()
+	switch {
+	case p.cancelled != nil:
+		p.cancel(ctx)
+		return nil
+	case !p.verified:
+		p.timedOut = true
+		if p.v.Status != ProfileCodeLocked {
+			p.v.Status = ProfileExpired
+		}
+		reportToCase(ctx, in.CaseID, CaseEvent{Kind: EventProfileChangeExpired,
+			Payload: payload("profile_change_id", in.ID, "status", p.v.Status)})
+		return nil
+	}
+
+	at := workflow.Now(ctx).Add(in.CoolDown)
+	p.v.Status, p.v.AppliesAt = ProfileCoolingDown, &at
+	reportToCase(ctx, in.CaseID, CaseEvent{Kind: EventProfileChangeVerified,
+		Payload: payload("profile_change_id", in.ID, "applies_at", at.UTC().Format(time.RFC3339)),
+		Tell: []Notice{{Audience: audienceCustomer, Event: NoticeContactChangeRequested, To: p.oldEmail,
+			Detail: fmt.Sprintf("%s → %s, on %s", in.Kind, p.v.Value, at.UTC().Format("2006-01-02 15:04 MST"))}}})
+	over, stop := within(ctx, in.CoolDown, "cool-down before the change applies")
+	if err := workflow.Await(ctx, func() bool { return p.cancelled != nil || over() }); err != nil {
+		return err
+	}
+	stop()
+	if p.cancelled != nil {
+		p.cancel(ctx)
+		return nil
+	}
+	p.timedOut = true // nothing can stop it now
+	var after AccountState
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "change the "+in.Kind+" of "+in.AccountID),
+		ActivityChangeContact, AccountRequest{AccountID: in.AccountID, Key: ProfileChangeWorkflowID(in.ID) + "/apply",
+			Contact: in.Kind, Value: in.Value}).Get(ctx, &after); err != nil {
+		return fmt.Errorf("apply %s change: %w", in.Kind, err)
+	}
+	p.v.Status = ProfileApplied
+	reportToCase(ctx, in.CaseID, CaseEvent{Kind: EventProfileChangeApplied,
+		Payload: payload("profile_change_id", in.ID, "kind", in.Kind, "new_value", p.v.Value),
+		Tell:    []Notice{{Audience: audienceCustomer, Event: NoticeContactChanged, To: after.Email, Detail: in.Kind}}})
+	return nil
+}
+
+// cancel stops the change and opens a security case on the account: an
+// owner who did not ask for it may have lost the account.
+func (p *profileChange) cancel(ctx workflow.Context) {
+	c := *p.cancelled
+	p.timedOut = true
+	var opened OpenCaseResult
+	if p.in.Kind != ProfileChangeMerge {
+		err := workflow.ExecuteActivity(accountActivityOptions(ctx, "open a security case"), ActivityOpenCase, OpenCaseRequest{
+			Key: ProfileChangeWorkflowID(p.in.ID) + "/cancelled", Category: CategorySecurityAlert,
+			Subject:     fmt.Sprintf("Cancelled %s change on account %s", p.in.Kind, p.in.AccountID),
+			Description: fmt.Sprintf("The %s change %s of case %s was cancelled by %s: %s", p.in.Kind, p.in.ID, p.in.CaseID, c.Actor, c.Reason),
+			AccountID:   p.in.AccountID, OpenedBy: c.Actor, Channel: "profile_change",
+		}).Get(ctx, &opened)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("security case not opened", "profile_change", p.in.ID, "error", err)
+		}
+	}
+	p.v.Status, p.v.CancelledBy, p.v.SecurityCaseID = ProfileCancelled, c.Actor, opened.CaseID
+	reportToCase(ctx, p.in.CaseID, CaseEvent{Actor: c.Actor, Kind: EventProfileChangeCancelled,
+		Payload: payload("profile_change_id", p.in.ID, "reason", c.Reason, "security_case_id", opened.CaseID)})
+}
+
+// merge waits for the approval, then merges once.
+func (p *profileChange) merge(ctx workflow.Context) error {
+	in := p.in
+	if in.IntoID == "" || in.IntoID == in.AccountID {
+		return invalidArgument("into_account_id: a merge needs another account to go into")
+	}
+	p.v.Status = ProfileAwaitingApproval
+	reportToCase(ctx, in.CaseID, CaseEvent{Actor: in.RequestedBy, Kind: EventProfileChangeRequested,
+		Payload: payload("profile_change_id", in.ID, "kind", in.Kind, "account_id", in.AccountID, "into_account_id", in.IntoID)})
+	expired, stop := within(ctx, mergeApprovalWindow, "merge approval window")
+	if err := workflow.Await(ctx, func() bool { return p.approved != nil || p.cancelled != nil || expired() }); err != nil {
+		return err
+	}
+	stop()
+	switch {
+	case p.cancelled != nil:
+		p.cancel(ctx)
+		return nil
+	case p.approved == nil:
+		p.timedOut, p.v.Status = true, ProfileExpired
+		reportToCase(ctx, in.CaseID, CaseEvent{Kind: EventProfileChangeExpired,
+			Payload: payload("profile_change_id", in.ID, "status", p.v.Status)})
+		return nil
+	}
+	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "merge "+in.AccountID+" into "+in.IntoID),
+		ActivityMergeAccounts, AccountRequest{AccountID: in.AccountID, IntoID: in.IntoID,
+			Key: ProfileChangeWorkflowID(in.ID) + "/merge"}).Get(ctx, nil); err != nil {
+		return fmt.Errorf("merge %s into %s: %w", in.AccountID, in.IntoID, err)
+	}
+	p.v.Status, p.v.ApprovedBy = ProfileApplied, p.approved.Actor
+	reportToCase(ctx, in.CaseID, CaseEvent{Actor: p.approved.Actor, Kind: EventProfileChangeApplied,
+		Payload: payload("profile_change_id", in.ID, "kind", in.Kind, "account_id", in.AccountID, "into_account_id", in.IntoID)})
+	return nil
+}
+
+// maskContact keeps a new contact recognisable on timelines without
+// writing it out.
+func maskContact(kind, value string) string {
+	if kind == ProfileChangeEmail {
+		return MaskEmail(value)
+	}
+	if len(value) <= 4 {
+		return "***"
+	}
+	return strings.Repeat("*", len(value)-4) + value[len(value)-4:]
+}
