@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -82,7 +81,7 @@ func (s *server) decide(ctx context.Context, caseID, key string, d workflows.Dec
 	}
 	out := &incidentOutput{}
 	if err := s.updateFlow(ctx, view.Incident.WorkflowID, workflows.UpdateSecurityDecision, key, d, &out.Body); err != nil {
-		return nil, s.flowError(ctx, "incident "+view.Incident.ID, err)
+		return nil, s.flowError(ctx, view.Incident.WorkflowID, "incident "+view.Incident.ID, err)
 	}
 	return out, nil
 }
@@ -134,7 +133,7 @@ type recoveryOutput struct {
 func (s *server) getRecovery(ctx context.Context, in *RecoveryIDParam) (*recoveryOutput, error) {
 	out := &recoveryOutput{}
 	if err := s.queryFlow(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.QueryRecovery, &out.Body); err != nil {
-		return nil, s.flowError(ctx, "recovery "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
 	}
 	return out, nil
 }
@@ -160,7 +159,7 @@ func (s *server) verifyRecovery(ctx context.Context, in *verifyInput) (*verifyOu
 	err := s.updateFlow(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.UpdateVerifyCode, in.IdempotencyKey,
 		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body)
 	if err != nil {
-		return nil, s.flowError(ctx, "recovery "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
 	}
 	return out, nil
 }
@@ -210,7 +209,7 @@ func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutp
 			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AccountIDKey.ValueSet(in.ID))},
 		workflows.AccountSignals, workflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
 	if err != nil {
-		return nil, s.flowError(ctx, "account "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.SignalsWorkflowID(in.ID), "account "+in.ID, err)
 	}
 	return &signalOutput{Status: http.StatusAccepted, Body: signalBody{AccountID: in.ID, Kind: sig.Kind, Watch: id}}, nil
 }
@@ -282,11 +281,12 @@ func (s *server) queryFlow(ctx context.Context, workflowID, name string, out any
 }
 
 // flowError maps an account workflow's answer to a problem: what names
-// the flow ("recovery R-1") goes into the messages.
-func (s *server) flowError(ctx context.Context, what string, err error) error {
+// the flow ("recovery R-1") goes into the messages. A flow that has ended
+// is a conflict (409), one that never existed is unknown (404).
+func (s *server) flowError(ctx context.Context, workflowID, what string, err error) error {
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		if strings.Contains(strings.ToLower(notFound.Error()), "completed") {
+		if _, derr := s.temporal.DescribeWorkflowExecution(ctx, workflowID, ""); derr == nil {
 			return newProblem(http.StatusConflict, what+" has ended")
 		}
 		return newProblem(http.StatusNotFound, "no "+what)

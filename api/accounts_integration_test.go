@@ -166,6 +166,9 @@ func TestRecoveryCodeArrivesByEmailAndTheRightOneResetsTheAccount(t *testing.T) 
 		return r.Status == http.StatusOK && json.Unmarshal(r.Body, &view) == nil && view.Status == workflows.RecoveryCompleted
 	}, 10*time.Second, 50*time.Millisecond)
 	assert.NotContains(t, view.SentTo, acct.Email, "the address is masked")
+	late := s.as(t, store.RoleIntegration, http.MethodPost, "/v1/recoveries/"+rid+"/verify", map[string]string{"code": code})
+	assert.Contains(t, problemOf(t, late, http.StatusConflict).Detail, "has ended")
+	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/recoveries/R-NONE/verify", map[string]string{"code": code}), http.StatusNotFound)
 
 	// The history holds digests, never the code.
 	assert.NotContains(t, s.historyText(t, workflows.RecoveryWorkflowID(rid)), code)

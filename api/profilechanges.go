@@ -61,7 +61,7 @@ type profileChangeOutput struct {
 func (s *server) getProfileChange(ctx context.Context, in *ProfileChangeIDParam) (*profileChangeOutput, error) {
 	out := &profileChangeOutput{}
 	if err := s.queryFlow(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.QueryProfileChange, &out.Body); err != nil {
-		return nil, s.flowError(ctx, "profile change "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
@@ -82,7 +82,7 @@ func (s *server) verifyProfileChange(ctx context.Context, in *profileVerifyInput
 	out := &verifyOutput{}
 	if err := s.updateFlow(ctx, wf, workflows.UpdateVerifyCode, in.IdempotencyKey,
 		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, "profile change "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
@@ -103,7 +103,7 @@ func (s *server) cancelProfileChange(ctx context.Context, in *profileCancelInput
 	out := &profileChangeOutput{}
 	if err := s.updateFlow(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateCancelProfileChange, in.IdempotencyKey,
 		workflows.CancelInput{Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, "profile change "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
@@ -118,7 +118,7 @@ func (s *server) approveProfileChange(ctx context.Context, in *profileApproveInp
 	out := &profileChangeOutput{}
 	if err := s.updateFlow(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateApproveMerge, in.IdempotencyKey,
 		workflows.ApproveInput{Actor: callerFrom(ctx).actor()}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, "profile change "+in.ID, err)
+		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
