@@ -35,12 +35,15 @@ type Accounts struct {
 	temporal  client.Client
 	book      *sla.Book
 	taskQueue string
+	// retention is how long Object Lock keeps retained records.
+	retention time.Duration
 }
 
 // NewAccounts answers the account activities over dir, storing check
-// records in bucket and opening cases on taskQueue with book's policies.
-func NewAccounts(dir accounts.Directory, s3c *s3.Client, bucket string, tc client.Client, book *sla.Book, taskQueue string) *Accounts {
-	return &Accounts{dir: dir, s3: s3c, bucket: bucket, temporal: tc, book: book, taskQueue: taskQueue}
+// records in bucket (locked for retention when their case's evidence is
+// retained) and opening cases on taskQueue with book's policies.
+func NewAccounts(dir accounts.Directory, s3c *s3.Client, bucket string, retention time.Duration, tc client.Client, book *sla.Book, taskQueue string) *Accounts {
+	return &Accounts{dir: dir, s3: s3c, bucket: bucket, retention: retention, temporal: tc, book: book, taskQueue: taskQueue}
 }
 
 // directoryError makes the directory's refusals final for Temporal: an
@@ -142,13 +145,20 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckR
 		Note: "facts of identity check " + rec.Name,
 	}
 	e.Key = "cases/" + rec.CaseID + "/" + e.ID
-	if _, err := a.s3.PutObject(ctx, &s3.PutObjectInput{
+	put := &s3.PutObjectInput{
 		Bucket: aws.String(a.bucket), Key: aws.String(e.Key), Body: bytes.NewReader(body),
 		ContentType: aws.String(e.ContentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256,
 		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256,
 		Metadata: map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
 			"uploaded-by": workflows.SystemActor, "sha256": e.SHA256},
-	}); err != nil {
+	}
+	if rec.Retain {
+		// A retry rewrites the same bytes as a new version; each is locked.
+		e.Retained = true
+		put.ObjectLockMode = s3types.ObjectLockModeGovernance
+		put.ObjectLockRetainUntilDate = aws.Time(time.Now().Add(a.retention))
+	}
+	if _, err := a.s3.PutObject(ctx, put); err != nil {
 		return workflows.Evidence{}, fmt.Errorf("store identity check %s: %w", e.Key, err)
 	}
 	return e, nil

@@ -46,12 +46,6 @@ const (
 	maxNoteBytes = 2000
 )
 
-// retainedCategories are the cases whose evidence S3 Object Lock keeps
-// unaltered: what may end before an arbitrator or the police.
-var retainedCategories = []workflows.Category{
-	workflows.CategoryDispute, workflows.CategorySecurityAlert, workflows.CategoryFraudReport,
-}
-
 // evidenceFiles stores evidence bytes in S3.
 type evidenceFiles struct {
 	s3        *s3.Client
@@ -330,7 +324,7 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 	}
 	who := callerFrom(ctx)
 	e := workflows.Evidence{ID: newEvidenceID(), Kind: "other",
-		Retained: slices.Contains(retainedCategories, view.Category)}
+		Retained: slices.Contains(workflows.RetainedCategories, view.Category)}
 	e.Key = evidenceKey(in.ID, e.ID)
 	var obj *storedObject
 	done := false

@@ -94,6 +94,8 @@ type CheckRecord struct {
 	Name     string            `json:"name"`
 	Facts    map[string]string `json:"facts"`
 	Recorded time.Time         `json:"recorded"`
+	// Retain locks the record with S3 Object Lock, as the case's other evidence.
+	Retain bool `json:"retain,omitempty"`
 }
 
 // OpenCaseRequest asks for a new case from inside a workflow (a security

@@ -48,6 +48,9 @@ type RecoveryInput struct {
 	Locale       string        `json:"locale"`
 	CodeValidFor time.Duration `json:"code_valid_for"`
 	CodeAttempts int           `json:"code_attempts"`
+	// RetainEvidence locks the identity check's record, for cases whose
+	// evidence is retained.
+	RetainEvidence bool `json:"retain_evidence,omitempty"`
 }
 
 // VerifyInput carries a typed code as its digest: the API derives it with
@@ -155,7 +158,7 @@ func (r *recovery) checkIdentity(ctx workflow.Context) error {
 	var record Evidence
 	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "record the identity check"),
 		ActivityRecordCheck, CheckRecord{CaseID: r.in.CaseID, Name: "identity-check-" + r.in.ID,
-			Facts: facts, Recorded: workflow.Now(ctx)}).Get(ctx, &record); err != nil {
+			Facts: facts, Recorded: workflow.Now(ctx), Retain: r.in.RetainEvidence}).Get(ctx, &record); err != nil {
 		return fmt.Errorf("record identity check: %w", err)
 	}
 	var sent CodeSent

@@ -15,6 +15,10 @@ var EvidenceKinds = []string{
 	"policy_warning", "support_message", "dispute_document", "other",
 }
 
+// RetainedCategories are the cases whose evidence S3 Object Lock keeps
+// unaltered: what may end before an arbitrator or the police.
+var RetainedCategories = []Category{CategoryDispute, CategorySecurityAlert, CategoryFraudReport}
+
 // Evidence is one file attached to a case; the bytes are in S3 under Key.
 type Evidence struct {
 	ID          string `json:"id"`

@@ -217,6 +217,7 @@ func (c *supportCase) startRecovery(ctx workflow.Context, actor string, resetMFA
 	in := RecoveryInput{
 		ID: id, CaseID: c.in.ID, AccountID: c.view.AccountID, StartedBy: actor, ResetMFA: resetMFA,
 		Locale: c.in.Customer.Locale, CodeValidFor: pol.CodeValidFor, CodeAttempts: pol.CodeAttempts,
+		RetainEvidence: slices.Contains(RetainedCategories, c.in.Category),
 	}
 	flow := &AccountFlow{ID: id, WorkflowID: RecoveryWorkflowID(id), Running: true}
 	c.view.Recovery = flow

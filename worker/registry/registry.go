@@ -5,6 +5,7 @@ package registry
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
@@ -51,6 +52,7 @@ func Register(w sdkworker.Registry, d Deps) error {
 	}
 	w.RegisterActivity(notifier)
 	w.RegisterActivity(activities.NewProjection(d.Store))
-	w.RegisterActivity(activities.NewAccounts(dir, d.S3, d.Config.S3.Bucket, d.Temporal, book, d.Config.Temporal.TaskQueue))
+	w.RegisterActivity(activities.NewAccounts(dir, d.S3, d.Config.S3.Bucket,
+		time.Duration(d.Config.Evidence.RetentionDays)*24*time.Hour, d.Temporal, book, d.Config.Temporal.TaskQueue))
 	return nil
 }
