@@ -21,7 +21,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(SupportCase)
+			for _, wf := range []any{SupportCase, SecurityIncident, AccountRecovery, ProfileChange, AccountSignals} {
+				r.RegisterWorkflow(wf)
+			}
 			logger := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
 		})
