@@ -12,9 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -27,18 +24,9 @@ import (
 )
 
 func main() {
-	cfg, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "api:", err)
-		os.Exit(2)
-	}
-	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "api")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, logger, nil); err != nil {
-		logger.Error("api stopped", "error", err)
-		os.Exit(1)
-	}
+	telemetry.Main("api", func(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+		return run(ctx, cfg, logger, nil)
+	})
 }
 
 // run serves the API until ctx ends, then lets in-flight requests finish

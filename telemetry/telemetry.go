@@ -3,9 +3,13 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,6 +17,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+
+	"handoff/config"
 )
 
 // NewLogger answers a JSON logger writing to w at level and above, tagged
@@ -48,4 +54,23 @@ func TemporalMetrics(reg prometheus.Registerer, logger *slog.Logger) (client.Met
 			logger.Warn("temporal metric not recorded", "error", err)
 		},
 	}), nil
+}
+
+// Main is the body of a Handoff process's main: it loads the configuration
+// (exit 2 naming every bad variable), logs as component, and runs run
+// until SIGINT or SIGTERM cancels its context (exit 1 when run fails).
+func Main(component string, run func(ctx context.Context, cfg config.Config, logger *slog.Logger) error) {
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, component+":", err)
+		os.Exit(2)
+	}
+	logger := NewLogger(os.Stdout, cfg.LogLevel, component)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error(component+" stopped", "error", err)
+		stop()
+		os.Exit(1)
+	}
 }

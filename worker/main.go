@@ -12,9 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -29,18 +26,9 @@ import (
 )
 
 func main() {
-	cfg, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(2)
-	}
-	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "worker")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, logger, hooks{}); err != nil {
-		logger.Error("worker stopped", "error", err)
-		os.Exit(1)
-	}
+	telemetry.Main("worker", func(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+		return run(ctx, cfg, logger, hooks{})
+	})
 }
 
 // hooks let tests see inside a running worker; the command leaves them empty.

@@ -14,9 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"handoff/config"
@@ -25,18 +22,9 @@ import (
 )
 
 func main() {
-	cfg, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "handoff-inbox:", err)
-		os.Exit(2)
-	}
-	logger := telemetry.NewLogger(os.Stdout, cfg.LogLevel, "webhook-inbox")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, logger, nil); err != nil {
-		logger.Error("webhook inbox stopped", "error", err)
-		os.Exit(1)
-	}
+	telemetry.Main("webhook-inbox", func(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+		return run(ctx, cfg, logger, nil)
+	})
 }
 
 // run serves the inbox until ctx ends, then lets in-flight requests finish
