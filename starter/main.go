@@ -8,6 +8,7 @@
 //	go run ./starter case open --category login_failure --priority p1
 //	go run ./starter case show C-123
 //	go run ./starter accounts seed
+//	go run ./starter bench
 package main
 
 import (
@@ -36,6 +37,7 @@ commands:
   case open [flags]                    open a demo case (see case open -h)
   case show ID                         print a case as its workflow holds it
   accounts seed [--reset]              put the demo accounts in the Postgres account directory
+  bench [flags]                        measure the running stack beside the bare engine (see bench -h)
 `
 
 func main() {
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return openCase(ctx, cfg, logger, args[2:], stdout)
 	case args[0] == "case" && len(args) == 3 && args[1] == "show":
 		return showCase(ctx, cfg, logger, args[2], stdout)
+	case args[0] == "bench":
+		return runBench(ctx, cfg, logger, args[1:], stdout)
 	case args[0] == "accounts" && len(args) > 1 && args[1] == "seed":
 		return seedAccounts(ctx, cfg, logger, args[2:], stdout)
 	default:

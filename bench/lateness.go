@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"handoff/workflows"
+)
+
+// Lateness measures how late SLA escalations land when many deadlines fall
+// at the same moment.
+var Lateness = Part{
+	Name: "lateness",
+	What: "with N cases due at the same moment, p50/p99/max between each deadline and its recorded breach",
+	Run:  runLateness,
+}
+
+func runLateness(ctx context.Context, env *Env, opts Options) (Result, error) {
+	res := Result{Part: "lateness"}
+	defer func() {
+		// Back to the standard policy for the parts after this one.
+		if err := env.Restart(context.WithoutCancel(ctx), nil); err != nil {
+			env.Logger.Error("restart after lateness", "error", err)
+		}
+	}()
+	for _, n := range opts.Lateness {
+		if err := latenessAt(ctx, env, opts, n, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result) error {
+	// Opening takes a while; the calendar opens once every case is open.
+	// Then each is due one business minute later, at the same moment.
+	estimate := time.Duration(n)*25*time.Millisecond/time.Duration(max(opts.Concurrency, 1)) + 20*time.Second
+	opensAt := time.Now().Add(estimate).Truncate(time.Minute).Add(time.Minute)
+	if opensAt.Add(2*time.Minute).Day() != opensAt.Day() {
+		return fmt.Errorf("lateness: the burst would cross midnight UTC; run it again after 00:02")
+	}
+	policy, err := writePolicy(env.policyDir(), fmt.Sprintf("lateness-%d.yaml", n), simultaneousPolicy(opensAt))
+	if err != nil {
+		return err
+	}
+	if err := env.Restart(ctx, map[string]string{"SLA_POLICY_FILE": policy}); err != nil {
+		return err
+	}
+	due := opensAt.Add(time.Minute)
+	env.Logger.Info("opening cases due at the same moment", "n", n, "due", due.Format(time.TimeOnly))
+	ids := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range max(opts.Concurrency, 1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				v, err := env.openCase(ctx, workflows.CategoryGeneralQuestion, workflows.P4)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				ids[i] = v.ID
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return fmt.Errorf("open %d cases: %w", n, firstErr)
+	}
+	if time.Now().After(opensAt) {
+		return fmt.Errorf("lateness: opening %d cases ran past %s; lower N or raise the concurrency", n, opensAt.Format(time.TimeOnly))
+	}
+	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
+	// Wait for the deadline, then for every breach to be in the read model.
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(due)):
+	}
+	var late []time.Duration
+	deadline := time.Now().Add(2*time.Minute + time.Duration(n)*time.Millisecond)
+	for {
+		late, err = breachLateness(ctx, env, ids)
+		if err != nil {
+			return err
+		}
+		if len(late) == n || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	usage := stop()
+	res.Usage = append(res.Usage, usage...)
+	label := fmt.Sprintf("N=%d ", n)
+	res.Add(label+"breaches recorded", float64(len(late)), "cases")
+	res.Add(label+"p50 lateness", Ms(Percentile(late, 50)), "ms")
+	if n >= 10000 {
+		res.AddTarget(label+"p99 lateness", Ms(Percentile(late, 99)), "ms", 1000, true)
+	} else {
+		res.Add(label+"p99 lateness", Ms(Percentile(late, 99)), "ms")
+	}
+	res.Add(label+"max lateness", Ms(Percentile(late, 100)), "ms")
+	if len(late) < n {
+		res.Note(fmt.Sprintf("%d breaches missing after the wait", n-len(late)))
+	}
+	terminate(ctx, env, ids)
+	return nil
+}
+
+// breachLateness answers, for each case of ids that has breached, how long
+// after its deadline the breach was recorded (from the read model).
+func breachLateness(ctx context.Context, env *Env, ids []string) ([]time.Duration, error) {
+	rows, err := env.DB.Query(ctx, `
+SELECT extract(epoch FROM (at - (payload->>'due_at')::timestamptz))
+FROM case_events WHERE case_id = ANY($1) AND kind = 'sla_breach' AND payload->>'level' = '1'`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read breaches: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Duration
+	for rows.Next() {
+		var secs float64
+		if err := rows.Scan(&secs); err != nil {
+			return nil, fmt.Errorf("read breaches: %w", err)
+		}
+		out = append(out, time.Duration(secs*float64(time.Second)))
+	}
+	return out, rows.Err()
+}
+
+// terminate ends the bench's cases, a few at a time.
+func terminate(ctx context.Context, env *Env, ids []string) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, id := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_ = env.Temporal.TerminateWorkflow(ctx, workflows.CaseWorkflowID(id), "", "bench over")
+		})
+	}
+	wg.Wait()
+}

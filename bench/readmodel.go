@@ -1,0 +1,636 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"handoff/store"
+	"handoff/workflows"
+	"handoff/workflows/sla"
+)
+
+// ReadModel seeds the cases table with bench rows and measures, through the
+// API, the latency of a team's work queue and of a free-text search.
+var ReadModel = Part{
+	Name: "readmodel",
+	What: "p50/p99 of a team's queue and of a text search through GET /v1/cases over a seeded cases table",
+	Run:  runReadModel,
+}
+
+// Bench rows are told from real cases by their id prefix: the API's ids
+// start with "C-" and the tests' with "T-".
+const seedPrefix = "B-"
+
+// seedChunk is how many rows one COPY carries: a failed or cancelled seed
+// keeps the chunks already written, and the next run tops them up.
+const seedChunk = 50_000
+
+// Defaults when Options leave them zero.
+const (
+	defaultReadModelCases = 50_000
+	defaultDuration       = 10 * time.Second
+	defaultConcurrency    = 4
+	// minRequests is the fewest timed requests a p99 is taken over.
+	minRequests = 300
+	// queueTarget is the most the queue's p99 may take, in milliseconds.
+	queueTarget = 20
+)
+
+// runReadModel is ReadModel's Run.
+func runReadModel(ctx context.Context, env *Env, opts Options) (Result, error) {
+	started := time.Now()
+	res := Result{Part: "readmodel"}
+	log := benchLogger(env)
+	want := int64(opts.ReadModelCases)
+	if want <= 0 {
+		want = defaultReadModelCases
+	}
+	gen, err := newCaseRows(env, seedPrefix)
+	if err != nil {
+		return res, err
+	}
+	seeded, err := seedCases(ctx, env.DB, log, gen, want)
+	if err != nil {
+		return res, err
+	}
+	res.Add("seeded cases", float64(seeded.Have), "cases")
+	note := seeded.String()
+	if seeded.Have > want {
+		note += fmt.Sprintf("; %d asked, the rows of a bigger seed are kept", want)
+	}
+	res.Note(note)
+
+	clients := opts.Concurrency
+	if clients <= 0 {
+		clients = defaultConcurrency
+	}
+	d := opts.Duration
+	if d <= 0 {
+		d = defaultDuration
+	}
+	teams := workflows.Teams
+	queueURL := func(i int) string {
+		q := url.Values{"team": {string(teams[i%len(teams)])}, "breached": {"false"}, "limit": {"50"}}
+		return env.API + "/v1/cases?" + q.Encode()
+	}
+	words := searchWords()
+	searchURL := func(i int) string {
+		return env.API + "/v1/cases?" + url.Values{"q": {words[i%len(words)]}}.Encode()
+	}
+
+	stop := Watch(ctx, 200*time.Millisecond, env.APIProc)
+	queue, err := timeRequests(ctx, env, log, "queue", clients, d, queueURL)
+	if err != nil {
+		stop()
+		return res, err
+	}
+	search, err := timeRequests(ctx, env, log, "search", clients, d, searchURL)
+	res.Usage = stop()
+	if err != nil {
+		return res, err
+	}
+	perClients := fmt.Sprintf("%d requests, %d clients", len(queue), clients)
+	res.Add("queue p50", Ms(Percentile(queue, 50)), "ms")
+	res.Note(perClients + ", teams in turn")
+	res.AddTarget("queue p99", Ms(Percentile(queue, 99)), "ms", queueTarget, true)
+	perClients = fmt.Sprintf("%d requests, %d clients", len(search), clients)
+	res.Add("search p50", Ms(Percentile(search, 50)), "ms")
+	res.Note(perClients + ", q in turn: " + strings.Join(words, ", "))
+	res.Add("search p99", Ms(Percentile(search, 99)), "ms")
+
+	plans, err := explainReadModel(ctx, env.DB, words)
+	if err != nil {
+		return res, err
+	}
+	res.Plans = plans
+	res.Took = time.Since(started)
+	return res, nil
+}
+
+// benchLogger answers env's logger, or a silent one.
+func benchLogger(env *Env) *slog.Logger {
+	if env.Logger != nil {
+		return env.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// explainReadModel answers the EXPLAIN (ANALYZE, BUFFERS) of the queries
+// the store runs for the timed requests, through the store's own query
+// builder: the queue of the first team, and a search for each word.
+func explainReadModel(ctx context.Context, db *pgxpool.Pool, words []string) ([]string, error) {
+	// A second, small pool: the store's builder is reached only through a
+	// Store, and a Store is made from a connection string.
+	cfg := db.Config().ConnString()
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	defer st.Close()
+	notBreached := false
+	type explained struct {
+		title  string
+		filter store.CaseFilter
+	}
+	team := string(workflows.Teams[0])
+	list := []explained{{
+		title:  "queue: GET /v1/cases?team=" + team + "&breached=false&limit=50",
+		filter: store.CaseFilter{Team: team, Breached: &notBreached, Limit: 50},
+	}}
+	for _, w := range words {
+		list = append(list, explained{title: "search: GET /v1/cases?q=" + w, filter: store.CaseFilter{Q: w}})
+	}
+	var plans []string
+	for _, e := range list {
+		plan, err := st.ExplainListCases(ctx, e.filter)
+		if err != nil {
+			return nil, fmt.Errorf("explain %s: %w", e.title, err)
+		}
+		plans = append(plans, "EXPLAIN (ANALYZE, BUFFERS) of "+e.title+"\n"+plan)
+	}
+	return plans, nil
+}
+
+// timeRequests sends GET target(i) with clients at once, after a short
+// warm-up that is not timed, until d has passed and at least minRequests
+// were answered, and answers the latency of each: from sending the request
+// to reading the last byte of a 200.
+func timeRequests(ctx context.Context, env *Env, log *slog.Logger, name string, clients int, d time.Duration,
+	target func(i int) string) ([]time.Duration, error) {
+	// The warm-up makes every client's connection and visits each target once.
+	for i := range 2 * clients {
+		n, err := getCases(ctx, env, target(i), true)
+		if err != nil {
+			return nil, fmt.Errorf("%s warm-up: %w", name, err)
+		}
+		log.Debug("bench request", "part", "readmodel", "phase", name, "url", target(i), "cases", n)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex
+		took     []time.Duration
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if time.Since(start) >= d && i >= minRequests {
+					return
+				}
+				t0 := time.Now()
+				_, err := getCases(ctx, env, target(i), false)
+				dt := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				took = append(took, dt)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, fmt.Errorf("%s: %w", name, firstErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	log.Info("bench phase done", "part", "readmodel", "phase", name, "requests", len(took),
+		"seconds", time.Since(start).Seconds(), "p50", Percentile(took, 50), "p99", Percentile(took, 99))
+	return took, nil
+}
+
+// getCases sends one list request and reads its answer whole; a status
+// other than 200 is an error carrying the start of the body. With count it
+// also decodes the answer and answers how many cases it listed (-1
+// without): the timed requests leave the decoding out, so the client's CPU
+// is not measured with the API.
+func getCases(ctx context.Context, env *Env, target string, count bool) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return 0, fmt.Errorf("request %s: %w", target, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+env.Key)
+	resp, err := env.HTTP.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("GET %s: %w", target, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
+		return 0, fmt.Errorf("GET %s: status %d: %s", target, resp.StatusCode, body)
+	}
+	if !count {
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return 0, fmt.Errorf("GET %s: read: %w", target, err)
+		}
+		return -1, nil
+	}
+	var page struct {
+		Cases []json.RawMessage `json:"cases"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return 0, fmt.Errorf("GET %s: decode: %w", target, err)
+	}
+	return len(page.Cases), nil
+}
+
+// DeleteReadModelCases deletes every bench row the read model part seeded
+// and answers how many there were.
+func DeleteReadModelCases(ctx context.Context, db *pgxpool.Pool) (int64, error) {
+	return deleteSeeded(ctx, db, seedPrefix)
+}
+
+// deleteSeeded deletes the cases whose id starts with prefix.
+func deleteSeeded(ctx context.Context, db *pgxpool.Pool, prefix string) (int64, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM cases WHERE id LIKE $1`, likePrefix(prefix))
+	if err != nil {
+		return 0, fmt.Errorf("delete bench cases %s*: %w", prefix, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// likePrefix answers the LIKE pattern of the strings starting with prefix.
+func likePrefix(prefix string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(prefix) + "%"
+}
+
+// seedCases makes the bench rows of gen number at least want, writing only
+// those missing (so a big seed is reused by later runs), then vacuums and
+// analyzes the table when it wrote any.
+func seedCases(ctx context.Context, db *pgxpool.Pool, log *slog.Logger, gen *caseRows, want int64) (seeding, error) {
+	// Rows are numbered from 0 without gaps; the next is one past the
+	// highest, in case rows were deleted by hand from the middle.
+	var have, next int64
+	err := db.QueryRow(ctx,
+		`SELECT count(*), coalesce(max(substr(id, $2)::bigint) + 1, 0) FROM cases WHERE id LIKE $1`,
+		likePrefix(gen.prefix), len(gen.prefix)+1).Scan(&have, &next)
+	if err != nil {
+		return seeding{}, fmt.Errorf("count bench cases: %w", err)
+	}
+	if have >= want {
+		log.Info("bench cases already seeded", "part", "readmodel", "cases", have, "wanted", want)
+		return seeding{Have: have}, nil
+	}
+	missing := want - have
+	log.Info("seeding bench cases", "part", "readmodel", "have", have, "adding", missing)
+	start := time.Now()
+	columns := []string{"id", "status", "priority", "category", "team", "assignee", "escalation_level",
+		"customer_id", "account_id", "order_id", "channel", "subject", "description",
+		"breached", "sla_due_at", "created_at", "updated_at", "closed_at", "last_seq", "view"}
+	for done := int64(0); done < missing; {
+		n := min(seedChunk, missing-done)
+		first := next + done
+		i := first
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			if i == first+n {
+				return nil, nil
+			}
+			row, err := gen.values(i)
+			i++
+			return row, err
+		})
+		copied, err := db.CopyFrom(ctx, pgx.Identifier{"cases"}, columns, src)
+		if err != nil {
+			return seeding{}, fmt.Errorf("copy bench cases %s to %s: %w", gen.id(first), gen.id(first+n-1), err)
+		}
+		done += copied
+		log.Info("seeding bench cases", "part", "readmodel", "copied", done, "of", missing,
+			"seconds", time.Since(start).Seconds())
+	}
+	copyTook := time.Since(start)
+	// VACUUM rather than ANALYZE alone: it also sets the hint bits and the
+	// visibility map, as a table that has lived a while has them, so the
+	// first timed reads do not pay for the load.
+	if _, err := db.Exec(ctx, `VACUUM (ANALYZE) cases`); err != nil {
+		return seeding{}, fmt.Errorf("vacuum analyze cases: %w", err)
+	}
+	s := seeding{Have: have + missing, Added: missing, Copy: copyTook, Total: time.Since(start)}
+	log.Info("seeded bench cases", "part", "readmodel", "added", missing, "copy", s.Copy.Round(time.Millisecond),
+		"with_vacuum_analyze", s.Total.Round(time.Millisecond))
+	return s, nil
+}
+
+// seeding is what seedCases did.
+type seeding struct {
+	// Have is how many bench rows there are now, Added how many it wrote.
+	Have, Added int64
+	// Copy is how long the COPYs took, Total that and VACUUM ANALYZE.
+	Copy, Total time.Duration
+}
+
+// String says what was done, for the figure's note.
+func (s seeding) String() string {
+	if s.Added == 0 {
+		return "reused from an earlier run"
+	}
+	return fmt.Sprintf("seeded %d in %s (COPY %s, then VACUUM ANALYZE)", s.Added,
+		s.Total.Round(time.Second), s.Copy.Round(time.Second))
+}
+
+// vocabulary is the words of the seeded subjects and descriptions, most
+// frequent first: word k is drawn with a weight of 1/(k+1), as words of a
+// language are (Zipf's law).
+const vocabulary = `the order item account please help delivery package refund seller payment
+card login code email password received still days tracking wrong broken return week
+address shipped support urgent again message waiting invoice charged twice cancel update
+phone number access locked blocked verify identity screen error app browser reset link
+expired store listing product photo description size colour damaged missing box courier
+label warehouse customs delayed lost stolen replacement voucher discount coupon balance
+wallet bank transfer pending failed declined subscription renewal merge profile name
+username security alert suspicious device location unknown authenticator backup
+buyer dispute claim evidence receipt screenshot chat agent manager escalate
+complaint feedback review rating fraud scam fake counterfeit warranty repair defective
+instructions manual battery charger cable headset console controller keyboard`
+
+// rareWord is in one description in rareEvery, outside the vocabulary: a
+// product name few customers write about.
+const (
+	rareWord  = "zeppelin"
+	rareEvery = 10_000
+)
+
+// searchWords answers the words the timed searches ask for, in turn: one
+// in most cases (about 70%), one in some (about 10%) and a rare one
+// (0.01%), so both plans a search can take (walk the queue and filter, or
+// the text index then sort) are timed.
+func searchWords() []string {
+	words := strings.Fields(vocabulary)
+	return []string{words[3], words[40], rareWord}
+}
+
+// caseRows generates the bench cases. Row i is a function of i alone (and
+// of the day the generator is made), so a top-up writes the rows a bigger
+// seed would have.
+type caseRows struct {
+	prefix string
+	// now is the reference time of deadlines and ages.
+	now time.Time
+	// defaults is each category's priority and team from the policy book.
+	defaults map[workflows.Category]sla.CategoryDefaults
+	// categories and their cumulative weights: a category is drawn by a
+	// binary search of a uniform number in catCum.
+	categories []workflows.Category
+	catCum     []float64
+	words      []string
+	wordCum    []float64
+}
+
+// newCaseRows answers the generator of env's bench cases, with the
+// categories' teams and priorities of the policy book the API reads.
+func newCaseRows(env *Env, prefix string) (*caseRows, error) {
+	path := env.PolicyFile
+	if path == "" {
+		path = env.Config.SLAPolicyFile
+	}
+	book, err := sla.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("seed cases: %w", err)
+	}
+	return newCaseRowsFrom(book, prefix, time.Now())
+}
+
+// newCaseRowsFrom answers a generator of ids starting with prefix, taking
+// every category's defaults from book.
+func newCaseRowsFrom(book *sla.Book, prefix string, now time.Time) (*caseRows, error) {
+	g := &caseRows{prefix: prefix, now: now.UTC().Truncate(time.Hour),
+		defaults: map[workflows.Category]sla.CategoryDefaults{}}
+	// Relative weights: a marketplace's support is mostly orders and
+	// logins; merges and onboarding are rare.
+	weights := map[workflows.Category]float64{
+		workflows.CategoryLoginFailure: 12, workflows.CategoryPasswordReset: 9, workflows.CategoryLockedAccount: 5,
+		workflows.CategorySecurityAlert: 3, workflows.CategoryProfileChange: 4, workflows.CategoryAccountMerge: 1,
+		workflows.CategoryAccountDeliveryIssue: 6, workflows.CategoryOrderIssue: 12, workflows.CategoryDeliveryDelay: 11,
+		workflows.CategoryDefectiveItem: 6, workflows.CategoryRefundRequest: 8, workflows.CategoryReturnRequest: 6,
+		workflows.CategoryDispute: 4, workflows.CategorySellerOnboarding: 2, workflows.CategorySellerPayment: 3,
+		workflows.CategoryFraudReport: 2, workflows.CategoryGeneralQuestion: 7,
+	}
+	total := 0.0
+	for _, c := range workflows.Categories {
+		d, err := book.Category(string(c))
+		if err != nil {
+			return nil, fmt.Errorf("seed cases: %w", err)
+		}
+		g.defaults[c] = d
+		w, ok := weights[c]
+		if !ok {
+			w = 1 // a category added after this list
+		}
+		total += w
+		g.categories = append(g.categories, c)
+		g.catCum = append(g.catCum, total)
+	}
+	g.words = strings.Fields(vocabulary)
+	total = 0
+	for k := range g.words {
+		total += 1 / float64(k+1)
+		g.wordCum = append(g.wordCum, total)
+	}
+	return g, nil
+}
+
+// id answers the id of row i.
+func (g *caseRows) id(i int64) string {
+	return g.prefix + fmt.Sprintf("%08d", i)
+}
+
+// pick answers the index a uniform draw falls on in cumulative weights.
+func pick(r *rand.Rand, cum []float64) int {
+	x := r.Float64() * cum[len(cum)-1]
+	return min(sort.SearchFloat64s(cum, x), len(cum)-1)
+}
+
+// text answers n words drawn from the vocabulary.
+func (g *caseRows) text(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for k := range n {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(g.words[pick(r, g.wordCum)])
+	}
+	return b.String()
+}
+
+// Account and order categories carry an account or an order id.
+func needsAccount(c workflows.Category) bool {
+	switch c {
+	case workflows.CategoryLoginFailure, workflows.CategoryPasswordReset, workflows.CategoryLockedAccount,
+		workflows.CategorySecurityAlert, workflows.CategoryProfileChange, workflows.CategoryAccountMerge,
+		workflows.CategoryAccountDeliveryIssue:
+		return true
+	}
+	return false
+}
+
+func needsOrder(c workflows.Category) bool {
+	switch c {
+	case workflows.CategoryOrderIssue, workflows.CategoryDeliveryDelay, workflows.CategoryDefectiveItem,
+		workflows.CategoryRefundRequest, workflows.CategoryReturnRequest, workflows.CategoryDispute:
+		return true
+	}
+	return false
+}
+
+// uniform answers a duration drawn uniformly from [lo, hi).
+func uniform(r *rand.Rand, lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(r.Int64N(int64(hi-lo)))
+}
+
+// view answers bench case i as the workflow would have projected it.
+//
+// The spread: most cases are history (62% closed, 8% resolved); the rest
+// are new (6%), open (12%), waiting on the customer (7%) or escalated
+// (5%). A running case's nearest deadline falls from a day ago to six days
+// ahead; one already past has breached, and so have 7% of the others,
+// which makes about 10% breached in all. 90% of cases stay with their
+// category's team, the rest were handed to another.
+func (g *caseRows) view(i int64) workflows.CaseView {
+	r := rand.New(rand.NewPCG(0x6265_6e63_68, uint64(i)))
+	c := g.categories[pick(r, g.catCum)]
+	d := g.defaults[c]
+	v := workflows.CaseView{
+		ID: g.id(i), Category: c, Priority: workflows.Priority(d.Priority), Team: workflows.Team(d.Team),
+		Channel: []string{"web", "web", "web", "email", "email", "chat", "chat", "phone"}[r.IntN(8)],
+	}
+	if r.IntN(4) == 0 {
+		v.Priority = workflows.Priorities[r.IntN(len(workflows.Priorities))]
+	}
+	if r.IntN(10) == 0 {
+		others := make([]workflows.Team, 0, len(workflows.Teams))
+		for _, t := range workflows.Teams {
+			if t != v.Team {
+				others = append(others, t)
+			}
+		}
+		v.Team = others[r.IntN(len(others))]
+	}
+	cust := r.IntN(400_000)
+	v.Customer = workflows.Customer{ID: fmt.Sprintf("bcus-%06d", cust), Email: fmt.Sprintf("bcus-%06d@example.com", cust),
+		Name: "Customer " + strconv.Itoa(cust), Locale: []string{"en", "en", "en", "en", "fr"}[r.IntN(5)]}
+	if needsAccount(c) {
+		v.AccountID = fmt.Sprintf("bacc-%06d", r.IntN(300_000))
+	}
+	if needsOrder(c) {
+		v.OrderID = fmt.Sprintf("bord-%08d", r.IntN(10_000_000))
+	}
+	v.Subject = strings.ReplaceAll(string(c), "_", " ") + ": " + g.text(r, 2+r.IntN(4))
+	v.Description = g.text(r, 10+r.IntN(31))
+	if r.IntN(rareEvery) == 0 {
+		v.Description += " " + rareWord
+	}
+
+	var age time.Duration
+	roll := r.IntN(100)
+	switch {
+	case roll < 62:
+		v.Status, age = workflows.StatusClosed, uniform(r, 2*24*time.Hour, 365*24*time.Hour)
+	case roll < 70:
+		v.Status, age = workflows.StatusResolved, uniform(r, 24*time.Hour, 14*24*time.Hour)
+	case roll < 76:
+		v.Status, age = workflows.StatusNew, uniform(r, time.Minute, 2*24*time.Hour)
+	case roll < 88:
+		v.Status, age = workflows.StatusOpen, uniform(r, time.Hour, 10*24*time.Hour)
+	case roll < 95:
+		v.Status, age = workflows.StatusWaitingCustomer, uniform(r, time.Hour, 10*24*time.Hour)
+	default:
+		v.Status, age = workflows.StatusEscalated, uniform(r, time.Hour, 10*24*time.Hour)
+	}
+	v.CreatedAt = g.now.Add(-age)
+	v.UpdatedAt = v.CreatedAt.Add(uniform(r, time.Second, age))
+	v.LastSeq = 1
+	if v.Status != workflows.StatusNew {
+		first := v.CreatedAt.Add(uniform(r, time.Minute, min(age, 8*time.Hour)+time.Minute))
+		v.FirstResponseAt = &first
+		v.LastSeq += 2 + r.IntN(8)
+		if r.IntN(100) < 85 {
+			v.Assignee = fmt.Sprintf("agent-%03d", r.IntN(120))
+		}
+	}
+	v.SLA.Breaches = []workflows.Breach{}
+	// One in 14 breached once, and every running case past its deadline:
+	// about 10% in all.
+	breached := r.IntN(14) == 0
+	switch v.Status {
+	case workflows.StatusNew, workflows.StatusOpen, workflows.StatusEscalated, workflows.StatusWaitingCustomer:
+		due := g.now.Add(uniform(r, -24*time.Hour, 6*24*time.Hour))
+		if v.Status == workflows.StatusNew {
+			v.SLA.FirstResponseDue = &due
+		} else {
+			v.SLA.ResolutionDue = &due
+		}
+		v.SLA.Paused = v.Status == workflows.StatusWaitingCustomer
+		if !v.SLA.Paused && due.Before(g.now) {
+			breached = true
+		}
+	case workflows.StatusResolved, workflows.StatusClosed:
+		resolved := v.UpdatedAt
+		v.ResolvedAt = &resolved
+		v.Resolution = "resolved: " + g.text(r, 4)
+		if v.Status == workflows.StatusClosed {
+			v.ClosedAt = &resolved
+		}
+	}
+	if breached {
+		at := v.CreatedAt.Add(uniform(r, time.Minute, age))
+		v.SLA.Breaches = append(v.SLA.Breaches, workflows.Breach{Target: "first_response", DueAt: at, At: at, Level: 1})
+		v.EscalationLevel = 1
+	}
+	if v.Status == workflows.StatusEscalated {
+		v.EscalationLevel = max(v.EscalationLevel, 1+r.IntN(2))
+	}
+	return v
+}
+
+// values answers the COPY row of bench case i, its columns as ProjectCase
+// writes them from the view.
+func (g *caseRows) values(i int64) ([]any, error) {
+	v := g.view(i)
+	view, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode bench case %s: %w", v.ID, err)
+	}
+	var due *time.Time
+	if !v.SLA.Paused {
+		due = v.SLA.NearestDue()
+	}
+	return []any{v.ID, string(v.Status), string(v.Priority), string(v.Category), string(v.Team),
+		nullIfEmpty(v.Assignee), v.EscalationLevel, v.Customer.ID, nullIfEmpty(v.AccountID), nullIfEmpty(v.OrderID),
+		v.Channel, v.Subject, v.Description, len(v.SLA.Breaches) > 0, due,
+		v.CreatedAt, v.UpdatedAt, v.ClosedAt, v.LastSeq, view}, nil
+}
+
+// nullIfEmpty answers nil (SQL NULL) for "", as the projection's NULLIF does.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
