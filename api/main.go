@@ -38,10 +38,15 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	counters, err := telemetry.NewClientCounters(reg)
+	if err != nil {
+		return err
+	}
 	opts, err := cfg.Temporal.ClientOptions(logger, metrics)
 	if err != nil {
 		return err
 	}
+	counters.InstrumentTemporal(&opts)
 	// A lazy client lets the API start, and say so on /readyz, while
 	// Temporal is still coming up.
 	tc, err := client.NewLazyClient(opts)
@@ -49,12 +54,12 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		return fmt.Errorf("temporal client for %s: %w", cfg.Temporal.Address, err)
 	}
 	defer tc.Close()
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithTracer(counters.SQLTracer()))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s3c, err := cfg.S3.NewClient(ctx)
+	s3c, err := cfg.S3.NewClient(ctx, counters.InstrumentS3)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,10 @@ import (
 
 // NewClient builds an S3 client for the evidence store: static credentials
 // when both keys are set, else the AWS default chain; a custom endpoint
-// (MinIO) when one is set, else AWS S3.
-func (c S3) NewClient(ctx context.Context) (*s3.Client, error) {
+// (MinIO) when one is set, else AWS S3. optFns change the client's options
+// after these settings (telemetry.ClientCounters.InstrumentS3 counts its
+// requests).
+func (c S3) NewClient(ctx context.Context, optFns ...func(*s3.Options)) (*s3.Client, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(c.Region)}
 	if c.AccessKeyID != "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
@@ -23,10 +25,11 @@ func (c S3) NewClient(ctx context.Context) (*s3.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+	settings := func(o *s3.Options) {
 		if c.Endpoint != "" {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		o.UsePathStyle = c.UsePathStyle
-	}), nil
+	}
+	return s3.NewFromConfig(awsCfg, append([]func(*s3.Options){settings}, optFns...)...), nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -27,12 +28,33 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option changes how Open makes the pool.
+type Option func(*options)
+
+type options struct {
+	tracer pgx.QueryTracer
+}
+
+// WithTracer has every connection of the pool report its statements to
+// tracer (telemetry.ClientCounters.SQLTracer counts them). pgx also calls
+// its batch, COPY, prepare and connect methods when tracer has them.
+func WithTracer(tracer pgx.QueryTracer) Option {
+	return func(o *options) { o.tracer = tracer }
+}
+
 // Open makes a pool for databaseURL. It connects lazily, so a process can
 // start while Postgres is down and report it through its readiness check.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, errors.New("parse DATABASE_URL: not a valid Postgres connection string")
+	}
+	if o.tracer != nil {
+		cfg.ConnConfig.Tracer = o.tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -47,21 +47,26 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	if err != nil {
 		return err
 	}
+	counters, err := telemetry.NewClientCounters(reg)
+	if err != nil {
+		return err
+	}
 	opts, err := cfg.Temporal.ClientOptions(logger, metrics)
 	if err != nil {
 		return err
 	}
+	counters.InstrumentTemporal(&opts)
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}
 	defer tc.Close()
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithTracer(counters.SQLTracer()))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s3c, err := cfg.S3.NewClient(ctx)
+	s3c, err := cfg.S3.NewClient(ctx, counters.InstrumentS3)
 	if err != nil {
 		return err
 	}

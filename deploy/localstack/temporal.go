@@ -17,6 +17,12 @@ import (
 // temporalUIPort is the Web UI's fixed local port.
 const temporalUIPort = "8233"
 
+// temporalMetricsPort is where the dev server serves its own Prometheus
+// metrics (/metrics), among them `action`, the per-namespace count of
+// billable actions; fixed so benchmarks and people find it (the CLI would
+// pick a random port).
+const temporalMetricsPort = "7235"
+
 // temporalPart is the Temporal dev server: the CLI's `server start-dev`
 // with its state in a SQLite file under .dev, so workflows survive restarts.
 type temporalPart struct {
@@ -82,6 +88,7 @@ func (t *temporalPart) start(_ context.Context, l launcher) (*child, error) {
 			"--ip", bindHost(host),
 			"--port", port,
 			"--ui-port", temporalUIPort,
+			"--metrics-port", temporalMetricsPort,
 			"--db-filename", t.layout.dev("temporal", "temporal.db"),
 			"--namespace", t.cfg.Namespace,
 			"--sqlite-pragma", "journal_mode=wal",
@@ -108,5 +115,9 @@ func (t *temporalPart) endpoints() [][2]string {
 	if !isLoopback(host) {
 		return [][2]string{grpc}
 	}
-	return [][2]string{{"Temporal UI", "http://" + net.JoinHostPort(bindHost(host), temporalUIPort)}, grpc}
+	return [][2]string{
+		{"Temporal UI", "http://" + net.JoinHostPort(bindHost(host), temporalUIPort)},
+		grpc,
+		{"Temporal metrics", "http://" + net.JoinHostPort(bindHost(host), temporalMetricsPort) + "/metrics"},
+	}
 }
