@@ -299,6 +299,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 	if err := c.setupAccountFlows(ctx); err != nil {
 		return err
 	}
+	c.timer.lazy = workflow.GetVersion(ctx, changeLazySLA, workflow.DefaultVersion, 1) >= 1
 	c.projects = workflow.GetVersion(ctx, changeReadModel, workflow.DefaultVersion, 1) >= 1
 	if c.projects {
 		workflow.Go(ctx, c.project)
@@ -325,7 +326,11 @@ func (c *supportCase) run(ctx workflow.Context) (CaseView, error) {
 		}
 		if c.timer.fired {
 			c.timer.fired = false
-			c.onDeadline(ctx, c.timer.deadline)
+			if !c.timer.lazy {
+				c.onDeadline(ctx, c.timer.deadline)
+			}
+			// A lazy timer may fire before anything is due: the loop's
+			// first step acts on what is.
 		}
 	}
 	c.timer.arm(ctx, deadline{}, false, "")
@@ -365,6 +370,13 @@ func (c *supportCase) record(ctx workflow.Context, actor, kind string, payload m
 func (c *supportCase) changed(ctx workflow.Context) {
 	c.view.SLA = c.slaView(ctx)
 	next := c.attributes()
+	if c.timer.lazy && c.attrs.onlyDueLater(next) {
+		// SLADueAt may lag behind a deadline that moved later: it stays
+		// no later than the real one, so a search for what is due finds
+		// every case, and it is brought up to date with the next change
+		// that upserts anyway. An upsert is a billable action.
+		next = c.attrs
+	}
 	if updates := c.attrs.diff(next); len(updates) > 0 {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 			workflow.GetLogger(ctx).Error("search attributes not updated", "error", err)

@@ -311,10 +311,24 @@ type deadlineTimer struct {
 	cancel     workflow.CancelFunc
 	generation int
 	fired      bool
+	// lazy keeps an armed timer that is due no later than the next
+	// deadline instead of cancelling it and starting another: it wakes the
+	// case early, the case finds nothing due and arms the next one then.
+	// Each timer started is a billable action; most changes (a reply, a
+	// customer message) move the next deadline later, and cost none.
+	lazy bool
 }
+
+// changeLazySLA is the workflow.GetVersion change id under which cases
+// keep an earlier timer rather than restart one at every change, and leave
+// SLADueAt early rather than upsert it alone when a deadline moves later.
+const changeLazySLA = "lazy-sla"
 
 func (t *deadlineTimer) arm(ctx workflow.Context, next deadline, ok bool, summary string) {
 	if t.armed && ok && next.at.Equal(t.deadline.at) && next.kind == t.deadline.kind && next.target == t.deadline.target {
+		return
+	}
+	if t.lazy && t.armed && ok && !next.at.Before(t.deadline.at) {
 		return
 	}
 	if t.armed {
@@ -378,6 +392,16 @@ func currentAttributes(ctx workflow.Context) caseAttributes {
 }
 
 // diff answers the upserts that turn a into b; an emptied keyword or time is unset.
+// onlyDueLater reports that b differs from a only by a later SLA due time
+// (or none, which is later than any).
+func (a caseAttributes) onlyDueLater(b caseAttributes) bool {
+	if a.due.IsZero() || (!b.due.IsZero() && !b.due.After(a.due)) {
+		return false
+	}
+	b.due = a.due
+	return a == b
+}
+
 func (a caseAttributes) diff(b caseAttributes) []temporal.SearchAttributeUpdate {
 	var u []temporal.SearchAttributeUpdate
 	keyword := func(key temporal.SearchAttributeKeyKeyword, from, to string) {

@@ -595,3 +595,18 @@ func TestEvidenceIsRecordedOnceByChecksumAndDownloadsAreOnTheTimeline(t *testing
 	})
 	ct.run(testInput(P1))
 }
+
+func TestSLADueAtLagsOnlyWhenTheDeadlineMovesLater(t *testing.T) {
+	at := openedAt.Add(time.Hour)
+	base := caseAttributes{status: "open", due: at}
+	later, earlier, none := base, base, base
+	later.due, earlier.due, none.due = at.Add(time.Hour), at.Add(-time.Minute), time.Time{}
+	assert.True(t, base.onlyDueLater(later), "a later deadline alone is not worth an upsert")
+	assert.True(t, base.onlyDueLater(none), "no deadline is later than any")
+	assert.False(t, base.onlyDueLater(earlier), "an earlier deadline must show at once")
+	assert.False(t, base.onlyDueLater(base), "nothing changed: nothing to skip")
+	moved := later
+	moved.status = "resolved"
+	assert.False(t, base.onlyDueLater(moved), "another change upserts, the due time with it")
+	assert.False(t, caseAttributes{status: "new"}.onlyDueLater(later), "a case without a due time gets its first")
+}
