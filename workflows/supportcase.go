@@ -60,6 +60,10 @@ type CaseInput struct {
 	// Policies holds one policy per priority of the case's category.
 	Policies  []sla.Policy  `json:"policies"`
 	Lifecycle sla.Lifecycle `json:"lifecycle"`
+	// OpenedAt is when the API opened the case: the SLA clocks start then,
+	// so the API can answer the open with the case's first state. Zero for
+	// cases opened before it existed, which start at the workflow's start.
+	OpenedAt time.Time `json:"opened_at,omitzero"`
 	// Accounts holds the windows of the account workflows the case starts;
 	// zero fields (cases opened before it existed) take the defaults.
 	Accounts sla.AccountPolicy `json:"accounts"`
@@ -224,7 +228,21 @@ type supportCase struct {
 }
 
 func newSupportCase(ctx workflow.Context, in CaseInput) (*supportCase, error) {
-	now := workflow.Now(ctx)
+	now := in.OpenedAt
+	if now.IsZero() { // opened before the API chose the time
+		now = workflow.Now(ctx)
+	}
+	c, err := openState(in, now)
+	if err != nil {
+		return nil, err
+	}
+	c.attrs = currentAttributes(ctx)
+	return c, nil
+}
+
+// openState is a new case as it is before its first workflow task ends:
+// its view, its SLA clocks started at now and the opened event.
+func openState(in CaseInput, now time.Time) (*supportCase, error) {
 	c := &supportCase{in: in}
 	policy, err := c.policyFor(in.Priority)
 	if err != nil {
@@ -235,7 +253,7 @@ func newSupportCase(ctx workflow.Context, in CaseInput) (*supportCase, error) {
 		ID: in.ID, Category: in.Category, Priority: in.Priority, Subject: in.Subject,
 		Description: in.Description, Customer: in.Customer, AccountID: in.AccountID,
 		OrderID: in.OrderID, Channel: in.Channel, Team: in.Team, Status: StatusNew,
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, LastSeq: 1,
 	}
 	c.latestCustomerMessage = strings.TrimSpace(in.Description)
 	c.targets = []*slaTarget{
@@ -243,9 +261,31 @@ func newSupportCase(ctx workflow.Context, in CaseInput) (*supportCase, error) {
 		{name: targetNextResponse},
 		{name: targetResolution, clock: sla.NewClock(policy.Targets.Resolution, now), active: true},
 	}
-	c.attrs = currentAttributes(ctx)
-	c.record(ctx, in.OpenedBy, EventOpened, payload("category", string(in.Category), "priority", string(in.Priority), "team", string(in.Team), "channel", in.Channel))
+	c.timeline = []Event{{Seq: 1, Actor: in.OpenedBy, Kind: EventOpened, At: now,
+		Payload: payload("category", string(in.Category), "priority", string(in.Priority), "team", string(in.Team), "channel", in.Channel)}}
+	c.version++
 	return c, nil
+}
+
+// InitialView answers the view a case opened with in has once its first
+// workflow task has run, without asking the workflow: the API answers an
+// open with it in the one round trip of the start. It needs in.OpenedAt,
+// and answers false for a case whose opening starts other workflows (a
+// security case locking its account), whose first state the API reads.
+func InitialView(in CaseInput) (CaseView, bool, error) {
+	if in.OpenedAt.IsZero() || (in.AccountID != "" && slices.Contains(lockOnOpen, in.Category)) {
+		return CaseView{}, false, nil
+	}
+	c, err := openState(in, in.OpenedAt)
+	if err != nil {
+		return CaseView{}, false, err
+	}
+	v, err := c.slaViewAt(in.OpenedAt)
+	if err != nil {
+		return CaseView{}, false, err
+	}
+	c.view.SLA = v
+	return c.view, true, nil
 }
 
 func (c *supportCase) policyFor(p Priority) (sla.Policy, error) {

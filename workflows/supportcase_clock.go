@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -261,21 +262,32 @@ func (c *supportCase) closeCase(ctx workflow.Context, actor, reason string) {
 
 // slaView answers the due times of the running targets.
 func (c *supportCase) slaView(ctx workflow.Context) SLAView {
+	v, err := c.slaViewAt(workflow.Now(ctx))
+	if err != nil {
+		workflow.GetLogger(ctx).Error("SLA due time not computed", "error", err)
+	}
+	return v
+}
+
+// slaViewAt answers the SLA view at now; a target whose due time cannot be
+// computed is left out and named in the error.
+func (c *supportCase) slaViewAt(now time.Time) (SLAView, error) {
 	v := SLAView{Paused: c.view.Status == StatusWaitingCustomer, Breaches: c.view.SLA.Breaches}
 	if v.Breaches == nil {
 		v.Breaches = []Breach{}
 	}
+	var errs []error
 	for _, t := range c.targets {
 		if !t.active {
 			continue
 		}
 		at, ok, err := t.clock.DueAt(c.policy.Calendar)
 		if err != nil {
-			workflow.GetLogger(ctx).Error("SLA due time not computed", "target", t.name, "error", err)
+			errs = append(errs, fmt.Errorf("%s: %w", t.name, err))
 			continue
 		}
 		if !ok { // paused: show when it would be due if the clock ran from now
-			at, err = c.policy.Calendar.Add(workflow.Now(ctx), t.clock.Remaining(workflow.Now(ctx), c.policy.Calendar))
+			at, err = c.policy.Calendar.Add(now, t.clock.Remaining(now, c.policy.Calendar))
 			if err != nil {
 				continue
 			}
@@ -289,7 +301,7 @@ func (c *supportCase) slaView(ctx workflow.Context) SLAView {
 			v.ResolutionDue = &at
 		}
 	}
-	return v
+	return v, errors.Join(errs...)
 }
 
 // NearestDue is the earliest due time among the running targets, nil when none runs.

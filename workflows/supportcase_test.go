@@ -610,3 +610,30 @@ func TestSLADueAtLagsOnlyWhenTheDeadlineMovesLater(t *testing.T) {
 	assert.False(t, base.onlyDueLater(moved), "another change upserts, the due time with it")
 	assert.False(t, caseAttributes{status: "new"}.onlyDueLater(later), "a case without a due time gets its first")
 }
+
+func TestInitialViewIsTheCaseAfterItsFirstTask(t *testing.T) {
+	for _, p := range []Priority{P1, P3} {
+		t.Run(string(p), func(t *testing.T) {
+			in := testInput(p)
+			in.OpenedAt = openedAt
+			want, ok, err := InitialView(in)
+			require.NoError(t, err)
+			require.True(t, ok)
+			ct := newCaseTest(t)
+			ct.at(time.Millisecond, func() {
+				got := ct.view()
+				got.Timeline = nil
+				assert.Equal(t, want, got)
+				ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
+				ct.mustUpdate(UpdateClose, ReasonInput{Actor: "agent:bo", Reason: "done"})
+			})
+			ct.env.ExecuteWorkflow(SupportCase, in)
+			require.NoError(t, ct.env.GetWorkflowError())
+		})
+	}
+	security := testInput(P1)
+	security.Category, security.OpenedAt = CategorySecurityAlert, openedAt
+	_, ok, err := InitialView(security)
+	require.NoError(t, err)
+	assert.False(t, ok, "a security case's first task starts an incident: the API reads it")
+}
