@@ -137,7 +137,7 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 	require.Eventually(tb, func() bool {
 		d, err := ft.tc.DescribeWorkflowExecution(context.Background(), workflows.CaseWorkflowID(ft.closed), "")
 		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
-	}, 30*time.Second, 100*time.Millisecond, "the closed case never completed")
+	}, 30*time.Second, 100*time.Millisecond, "the closed case %s never completed", ft.closed)
 	return ft
 }
 

@@ -66,7 +66,14 @@ func (c *supportCase) notify(ctx workflow.Context, event, audience, detail strin
 // notifyTo is notify writing to the address to, when set, instead of the
 // customer's.
 func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to string) {
-	n := Notification{
+	c.deliver(ctx, c.notification(event, audience, detail, to))
+}
+
+// notification is what tells audience about the newest timeline event, as
+// the case now is; its id names that event, so build it when the event is
+// recorded.
+func (c *supportCase) notification(event, audience, detail, to string) Notification {
+	return Notification{
 		To:       to,
 		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
 		Event:    event,
@@ -79,6 +86,11 @@ func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to
 			FirstResponseDue: c.view.SLA.FirstResponseDue,
 		},
 	}
+}
+
+// deliver runs the notify activity for n in the background.
+func (c *supportCase) deliver(ctx workflow.Context, n Notification) {
+	event, audience := n.Event, n.Audience
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: time.Hour,

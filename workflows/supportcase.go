@@ -298,6 +298,10 @@ func (c *supportCase) policyFor(p Priority) (sla.Policy, error) {
 }
 
 func (c *supportCase) setup(ctx workflow.Context) error {
+	// Built before any handler is registered: an update that came with the
+	// start may run before setup ends, and must not take the opened
+	// event's place in the notification's id.
+	opened := c.notification(EventOpened, audienceCustomer, "", "")
 	handlers := []struct {
 		name      string
 		handler   any
@@ -345,7 +349,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 		workflow.Go(ctx, c.project)
 	}
 	c.changed(ctx)
-	c.notify(ctx, EventOpened, audienceCustomer, "")
+	c.deliver(ctx, opened)
 	return nil
 }
 
