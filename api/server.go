@@ -61,7 +61,7 @@ func (s *server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		lookup := s.lookupKey
 		if lookup == nil {
-			lookup = s.store.LookupAPIKey
+			lookup = cachedKeys(s.store.LookupAPIKey, keyCacheTTL, time.Now)
 		}
 		r.Use(authenticate(lookup))
 		api := humachi.New(r, humaConfig())

@@ -100,8 +100,8 @@ var Cost = Part{
 	Run:  runCost,
 }
 
-func runCost(ctx context.Context, env *Env, opts Options) (Result, error) {
-	res := Result{Part: "cost"}
+func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error) {
+	res = Result{Part: "cost"}
 	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
 	defer func() { res.Usage = stop() }()
 

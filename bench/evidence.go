@@ -71,7 +71,7 @@ func runEvidence(ctx context.Context, env *Env, opts Options) (res Result, err e
 	if bucket == "" {
 		return res, errors.New("evidence: no S3 bucket in the configuration")
 	}
-	run := evidenceRun{env: env, bucket: bucket, nonce: randomHex(6)}
+	run := evidenceRun{env: env, bucket: bucket, nonce: runNonce(6)}
 	defer run.cleanUp(context.WithoutCancel(ctx))
 
 	stopAll := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
@@ -82,7 +82,8 @@ func runEvidence(ctx context.Context, env *Env, opts Options) (res Result, err e
 	if err := run.warmUp(ctx); err != nil {
 		return res, err
 	}
-	rssGrowth := -1.0
+	var rssGrowth float64
+	rssKnown := false
 	var times []evidenceTimes
 	for si, size := range sizes {
 		reps := 3
@@ -129,7 +130,7 @@ func runEvidence(ctx context.Context, env *Env, opts Options) (res Result, err e
 		}
 		if stopRSS != nil {
 			if u := stopRSS(); len(u) == 1 {
-				rssGrowth = u[0].RSSPeakMB - float64(before)/(1<<20)
+				rssGrowth, rssKnown = u[0].RSSPeakMB-float64(before)/(1<<20), true
 			}
 		}
 		times = append(times, t)
@@ -148,11 +149,11 @@ func runEvidence(ctx context.Context, env *Env, opts Options) (res Result, err e
 		res.AddTarget("API / bare "+label, Ratio(api, bare), "ratio", uploadRatioTarget, false)
 	}
 	label := "API RSS growth uploading " + sizeLabel(sizes[len(sizes)-1])
-	if rssGrowth >= 0 {
+	if rssKnown {
 		res.AddTarget(label, rssGrowth, "MiB", uploadRSSTarget, true)
 		res.Note("peak RSS during its uploads minus RSS just before, sampled every 20ms")
 	} else {
-		res.Add(label, nan(), "MiB")
+		res.Add(label, notMeasured(), "MiB")
 		res.Note("the API's process is not known")
 	}
 	res.Took = time.Since(started)
@@ -165,8 +166,9 @@ type evidenceRun struct {
 	bucket string
 	// nonce keeps this run's bytes and keys apart from every other run's.
 	nonce string
-	// cases are the cases opened, whose objects are deleted at the end.
-	cases []string
+	// cases are the cases opened, whose objects are deleted at the end;
+	// open those not closed yet.
+	cases, open []string
 }
 
 // seed answers the generator seed of round i of size on a side (0 API,
@@ -214,15 +216,20 @@ func (r *evidenceRun) openCase(ctx context.Context, size int64) (string, error) 
 		return "", fmt.Errorf("open the evidence case: %w", err)
 	}
 	r.cases = append(r.cases, v.ID)
+	r.open = append(r.open, v.ID)
 	return v.ID, nil
 }
 
 // closeCase resolves and closes a bench case, so its SLA timers stop.
 func (r *evidenceRun) closeCase(ctx context.Context, id string) error {
 	if err := r.env.act(ctx, id, "resolve", map[string]string{"resolution": "Bench run done."}); err != nil {
-		return err
+		return fmt.Errorf("resolve bench case %s: %w", id, err)
 	}
-	return r.env.act(ctx, id, "close", nil)
+	if err := r.env.act(ctx, id, "close", nil); err != nil {
+		return fmt.Errorf("close bench case %s: %w", id, err)
+	}
+	r.open = slices.DeleteFunc(r.open, func(o string) bool { return o == id })
+	return nil
 }
 
 // uploadAPI posts a generated PNG of size bytes as evidence of a case and
@@ -320,11 +327,19 @@ func (r *evidenceRun) putBare(ctx context.Context, size int64, i int, seed uint6
 	return took, nil
 }
 
-// cleanUp deletes every version left under this run's bare prefix and
-// under each of its cases' evidence keys (their category's files are not
-// retained). Failures are logged: a cleanup does not fail a run.
+// cleanUp closes the cases a failure left open, then deletes every
+// version left under this run's bare prefix and under each of its cases'
+// evidence keys (their category's files are not retained). Failures are
+// logged: a cleanup does not fail a run.
 func (r *evidenceRun) cleanUp(ctx context.Context) {
 	log := benchLogger(r.env)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for _, id := range slices.Clone(r.open) {
+		if err := r.closeCase(ctx, id); err != nil {
+			log.Warn("bench case left open", "part", "evidence", "case", id, "error", err)
+		}
+	}
 	prefixes := []string{bareEvidencePrefix + r.nonce + "/"}
 	for _, id := range r.cases {
 		prefixes = append(prefixes, "cases/"+id+"/")
@@ -446,7 +461,7 @@ func (s *pngStream) Seek(offset int64, whence int) (int64, error) {
 // mibPerSec answers size bytes over d in MiB/s.
 func mibPerSec(size int64, d time.Duration) float64 {
 	if d <= 0 {
-		return nan()
+		return notMeasured()
 	}
 	return float64(size) / (1 << 20) / d.Seconds()
 }
@@ -454,7 +469,7 @@ func mibPerSec(size int64, d time.Duration) float64 {
 // medianRate answers the median MiB/s of uploads of size that took ds.
 func medianRate(size int64, ds []time.Duration) float64 {
 	if len(ds) == 0 {
-		return nan()
+		return notMeasured()
 	}
 	rates := make([]float64, len(ds))
 	for i, d := range ds {
@@ -478,11 +493,11 @@ func sizeLabel(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// nan answers a value that is not a number: a figure that could not be measured.
-func nan() float64 { return Ratio(0, 0) }
+// notMeasured answers a value that is not a number: a figure that could not be measured.
+func notMeasured() float64 { return Ratio(0, 0) }
 
-// randomHex answers n random bytes as hex.
-func randomHex(n int) string {
+// runNonce answers n random bytes as hex: a name no other run uses.
+func runNonce(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

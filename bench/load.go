@@ -53,8 +53,8 @@ func drive(ctx context.Context, concurrency int, d time.Duration, fn func(contex
 	return done.Load(), first
 }
 
-func runThroughput(ctx context.Context, env *Env, opts Options) (Result, error) {
-	res := Result{Part: "throughput"}
+func runThroughput(ctx context.Context, env *Env, opts Options) (res Result, err error) {
+	res = Result{Part: "throughput"}
 	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
 	defer func() { res.Usage = stop() }()
 	rounds := 2
@@ -125,8 +125,8 @@ var Latency = Part{
 	Run:  runLatency,
 }
 
-func runLatency(ctx context.Context, env *Env, opts Options) (Result, error) {
-	res := Result{Part: "latency"}
+func runLatency(ctx context.Context, env *Env, opts Options) (res Result, err error) {
+	res = Result{Part: "latency"}
 	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
 	defer func() { res.Usage = stop() }()
 	samples := max(int(opts.Duration/(40*time.Millisecond)), 50)

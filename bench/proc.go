@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -121,16 +123,29 @@ func Watch(ctx context.Context, interval time.Duration, procs ...*Proc) (stop fu
 			if p == nil {
 				continue
 			}
-			end, _ := p.cpuTicks()
-			u := Usage{Process: p.Name, RSSPeakMB: float64(accs[i].peak) / (1 << 20)}
+			end, err := p.cpuTicks()
+			u := Usage{Process: p.Name, RSSPeakMB: float64(accs[i].peak) / (1 << 20), CPUPercent: math.NaN()}
 			if accs[i].n > 0 {
 				u.RSSAvgMB = float64(accs[i].sum) / float64(accs[i].n) / (1 << 20)
 			}
-			if wall > 0 {
+			if err == nil && end >= accs[i].startTicks && wall > 0 {
 				u.CPUPercent = float64(end-accs[i].startTicks) / clockTicks / wall * 100
 			}
 			out = append(out, u)
 		}
 		return out
 	}
+}
+
+// MarshalJSON writes a CPU share that could not be read as null.
+func (u Usage) MarshalJSON() ([]byte, error) {
+	type plain Usage
+	out := struct {
+		plain
+		CPUPercent *float64 `json:"cpu_percent"`
+	}{plain: plain(u)}
+	if !math.IsNaN(u.CPUPercent) {
+		out.CPUPercent = &u.CPUPercent
+	}
+	return json.Marshal(out)
 }

@@ -67,14 +67,14 @@ func TestSeedingTopsUpAndIsDeleted(t *testing.T) {
 	assert.Equal(t, g.view(42).Subject, v.Subject)
 	page, err := st.ListCases(ctx, store.CaseFilter{CustomerID: g.view(7).Customer.ID})
 	require.NoError(t, err)
-	assert.Contains(t, idsOf(page.Cases), g.id(7))
+	assert.Contains(t, seededIDs(page.Cases), g.id(7))
 
 	n, err := deleteSeeded(ctx, db, prefix)
 	require.NoError(t, err)
 	assert.Equal(t, int64(500), n)
 }
 
-func idsOf(cases []workflows.CaseView) []string {
+func seededIDs(cases []workflows.CaseView) []string {
 	out := make([]string, len(cases))
 	for i, c := range cases {
 		out[i] = c.ID

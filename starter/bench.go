@@ -21,7 +21,7 @@ import (
 )
 
 // benchParts are every part, in the order they run.
-var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench.Lateness}
+var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench.Lateness, bench.ReadModel, bench.Evidence}
 
 // runBench drives the running stack through its own API and worker and
 // prints every figure beside its target (go run ./starter bench -h).
@@ -76,7 +76,9 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	}
 	env := &bench.Env{
 		Config: cfg, Logger: logger, Temporal: tc, DB: db.Pool(), S3: s3c,
-		HTTP:            &http.Client{Timeout: 5 * time.Minute},
+		// As many idle connections as clients: none opens a new one per request.
+		HTTP: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
+			MaxIdleConns: 2 * *concurrency, MaxIdleConnsPerHost: 2 * *concurrency, IdleConnTimeout: time.Minute}},
 		BareQueue:       "handoff-bench-bare-" + time.Now().UTC().Format("150405"),
 		TemporalMetrics: *temporalMetrics,
 	}
