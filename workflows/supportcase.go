@@ -301,6 +301,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 	// Built before any handler is registered: an update that came with the
 	// start may run before setup ends, and must not take the opened
 	// event's place in the notification's id.
+	c.view.SLA = c.slaView(ctx)
 	opened := c.notification(EventOpened, audienceCustomer, "", "")
 	handlers := []struct {
 		name      string

@@ -637,3 +637,23 @@ func TestInitialViewIsTheCaseAfterItsFirstTask(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "a security case's first task starts an incident: the API reads it")
 }
+
+func TestTheAcknowledgementTellsTheFirstResponseDue(t *testing.T) {
+	ct := newCaseTest(t)
+	ct.at(time.Minute, func() {
+		ct.mu.Lock()
+		defer ct.mu.Unlock()
+		require.NotEmpty(t, ct.sent)
+		ack := ct.sent[0]
+		assert.Equal(t, EventOpened, ack.Event)
+		assert.Equal(t, CaseWorkflowID("C-1")+"/1/customer", ack.ID)
+		require.NotNil(t, ack.Case.FirstResponseDue)
+		assert.Equal(t, openedAt.Add(time.Hour), *ack.Case.FirstResponseDue, "p1 first response is due in an hour")
+	})
+	ct.at(2*time.Minute, func() {
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
+		ct.mustUpdate(UpdateClose, ReasonInput{Actor: "agent:bo", Reason: "done"})
+	})
+	ct.env.ExecuteWorkflow(SupportCase, testInput(P1))
+	require.NoError(t, ct.env.GetWorkflowError())
+}
