@@ -5,7 +5,7 @@ export GOFLAGS ?= -buildvcs=false
 
 BINARIES := bin/handoff-worker bin/handoff-api bin/handoff-inbox bin/localstack bin/starter
 
-.PHONY: run stop clean status tools build test test-unit lint fmt help
+.PHONY: run stop clean status tools build test test-unit lint fmt help bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -43,6 +43,9 @@ bin/handoff-inbox: $(shell find deploy/webhookinbox config telemetry -name '*.go
 test: bin/localstack bin/handoff-inbox ## every test: unit tests and integration tests on the real stack (started if not running)
 	deploy/tools.sh temporal minio mailpit
 	deploy/test.sh
+
+bench: build ## measure the running stack (`make run` first) beside the bare engine; BENCH_FLAGS for more (see README)
+	bin/starter bench $(BENCH_FLAGS)
 
 test-unit: ## unit tests only, no stack needed (workflow tests run on the SDK's test suite)
 	$(GO) test -race -count=1 ./...

@@ -13,10 +13,6 @@ import (
 	"handoff/workflows"
 )
 
-// metricStateTransitions is the Temporal server's histogram of state
-// transitions per persisted update; its _sum is every transition.
-const metricStateTransitions = "state_transition_count_sum"
-
 // Throughput measures cases and state transitions per second beside the bare engine.
 var Throughput = Part{
 	Name: "throughput",
@@ -24,10 +20,13 @@ var Throughput = Part{
 	Run:  runThroughput,
 }
 
-// drive runs fn from concurrency goroutines until d passes, and answers how
-// many runs succeeded; the first error stops it.
-func drive(ctx context.Context, concurrency int, d time.Duration, fn func(context.Context) error) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
+// drive runs fn from concurrency goroutines, starting no new run after d,
+// and answers how many runs succeeded and how long until the last ended.
+// Runs are never cut off: each has a minute of its own, and the first
+// error stops the rest.
+func drive(ctx context.Context, concurrency int, d time.Duration, fn func(context.Context) error) (int64, time.Duration, error) {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var done atomic.Int64
 	var mu sync.Mutex
@@ -35,8 +34,11 @@ func drive(ctx context.Context, concurrency int, d time.Duration, fn func(contex
 	var wg sync.WaitGroup
 	for range max(concurrency, 1) {
 		wg.Go(func() {
-			for ctx.Err() == nil {
-				if err := fn(ctx); err != nil {
+			for ctx.Err() == nil && time.Since(start) < d {
+				rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+				err := fn(rctx)
+				rcancel()
+				if err != nil {
 					if ctx.Err() == nil {
 						mu.Lock()
 						first = errors.Join(first, err)
@@ -50,7 +52,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, fn func(contex
 		})
 	}
 	wg.Wait()
-	return done.Load(), first
+	return done.Load(), time.Since(start), first
 }
 
 func runThroughput(ctx context.Context, env *Env, opts Options) (res Result, err error) {
@@ -59,63 +61,95 @@ func runThroughput(ctx context.Context, env *Env, opts Options) (res Result, err
 	defer func() { res.Usage = stop() }()
 	rounds := 2
 	phase := max(opts.Duration/time.Duration(2*rounds), 2*time.Second)
-	var handoffCases, bareRuns int64
-	var handoffSecs, bareSecs, handoffTransitions, bareTransitions float64
+	var handoffIDs, bareIDs ids
+	var handoffSecs, bareSecs float64
 	for range rounds {
 		// A: Handoff's standard lifecycle through the API.
-		before, err := scrape(ctx, env.TemporalMetrics)
-		if err != nil {
-			return res, err
-		}
-		start := time.Now()
-		n, err := drive(ctx, opts.Concurrency, phase, func(ctx context.Context) error {
-			_, _, err := env.standardLifecycle(ctx)
+		round := &ids{}
+		_, took, err := drive(ctx, opts.Concurrency, phase, func(ctx context.Context) error {
+			id, _, err := env.standardLifecycle(ctx)
+			if err == nil {
+				round.add(workflows.CaseWorkflowID(id))
+			}
 			return err
 		})
 		if err != nil {
 			return res, fmt.Errorf("handoff phase: %w", err)
 		}
-		handoffSecs += time.Since(start).Seconds()
-		handoffCases += n
-		after, err := scrape(ctx, env.TemporalMetrics)
-		if err != nil {
+		handoffSecs += took.Seconds()
+		// Counted now: what the cases did inside the phase.
+		if err := round.countTransitions(ctx, env); err != nil {
 			return res, err
 		}
-		handoffTransitions += delta(before, after, metricStateTransitions)
+		handoffIDs.merge(round)
 
 		// B: the bare engine, same concurrency, same servers.
-		before = after
-		start = time.Now()
-		n, err = drive(ctx, opts.Concurrency, phase, func(ctx context.Context) error {
-			run, err := env.Temporal.ExecuteWorkflow(ctx, env.bareOptions("bare"), bareWorkflowName)
+		round = &ids{}
+		_, took, err = drive(ctx, opts.Concurrency, phase, func(ctx context.Context) error {
+			o := env.bareOptions("bare")
+			run, err := env.Temporal.ExecuteWorkflow(ctx, o, bareWorkflowName)
 			if err != nil {
 				return err
 			}
-			return run.Get(ctx, nil)
+			if err := run.Get(ctx, nil); err != nil {
+				return err
+			}
+			round.add(o.ID)
+			return nil
 		})
 		if err != nil {
 			return res, fmt.Errorf("bare phase: %w", err)
 		}
-		bareSecs += time.Since(start).Seconds()
-		bareRuns += n
-		after, err = scrape(ctx, env.TemporalMetrics)
-		if err != nil {
+		bareSecs += took.Seconds()
+		if err := round.countTransitions(ctx, env); err != nil {
 			return res, err
 		}
-		bareTransitions += delta(before, after, metricStateTransitions)
+		bareIDs.merge(round)
 	}
-	casesPerSec, barePerSec := float64(handoffCases)/handoffSecs, float64(bareRuns)/bareSecs
+	casesPerSec, barePerSec := float64(len(handoffIDs.list))/handoffSecs, float64(len(bareIDs.list))/bareSecs
 	res.Add("standard lifecycles per second", casesPerSec, "cases/s")
-	res.Note(fmt.Sprintf("%d lifecycles of 7 API calls, concurrency %d", handoffCases, opts.Concurrency))
+	res.Note(fmt.Sprintf("%d lifecycles of 7 API calls, concurrency %d", len(handoffIDs.list), opts.Concurrency))
 	res.Add("bare workflows per second", barePerSec, "runs/s")
+	res.Note(fmt.Sprintf("%d runs of a no-op workflow with one no-op activity", len(bareIDs.list)))
 	res.Add("lifecycles per second / bare workflows per second", Ratio(casesPerSec, barePerSec), "ratio")
-	if env.TemporalMetrics != "" {
-		ht, bt := handoffTransitions/handoffSecs, bareTransitions/bareSecs
-		res.Add("state transitions per second (handoff)", ht, "transitions/s")
-		res.Add("state transitions per second (bare)", bt, "transitions/s")
-		res.AddTarget("state transitions per second / bare", Ratio(ht, bt), "ratio", 0.7, false)
-	}
+	ht, bt := float64(handoffIDs.transitions)/handoffSecs, float64(bareIDs.transitions)/bareSecs
+	res.Add("state transitions per second (handoff)", ht, "transitions/s")
+	res.Note(fmt.Sprintf("%.1f per lifecycle", Ratio(float64(handoffIDs.transitions), float64(len(handoffIDs.list)))))
+	res.Add("state transitions per second (bare)", bt, "transitions/s")
+	res.Note(fmt.Sprintf("%.1f per run", Ratio(float64(bareIDs.transitions), float64(len(bareIDs.list)))))
+	res.AddTarget("state transitions per second / bare", Ratio(ht, bt), "ratio", 0.7, false)
 	return res, nil
+}
+
+// ids collects the workflows a phase ran and their state transitions, as
+// the server counts them for each execution.
+type ids struct {
+	mu          sync.Mutex
+	list        []string
+	transitions int64
+}
+
+func (s *ids) add(id string) {
+	s.mu.Lock()
+	s.list = append(s.list, id)
+	s.mu.Unlock()
+}
+
+func (s *ids) merge(o *ids) {
+	s.list = append(s.list, o.list...)
+	s.transitions += o.transitions
+}
+
+// countTransitions adds up the state transitions of every workflow in s.
+func (s *ids) countTransitions(ctx context.Context, env *Env) error {
+	for _, id := range s.list {
+		d, err := env.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			return fmt.Errorf("describe %s: %w", id, err)
+		}
+		s.transitions += d.GetWorkflowExecutionInfo().GetStateTransitionCount()
+	}
+	return nil
 }
 
 // Latency measures API latency beside the bare engine's calls.
