@@ -19,7 +19,17 @@ const (
 	bareActivityName    = "BenchNoop"
 	trivialUpdateName   = "touch"
 	trivialDoneSignal   = "done"
+	sleepWorkflowName   = "BenchSleepUntil"
 )
+
+// sleepUntil is the baseline of an SLA deadline: a timer to a moment, and
+// how late the workflow woke up after it.
+func sleepUntil(ctx workflow.Context, until time.Time) (time.Duration, error) {
+	if err := workflow.Sleep(ctx, until.Sub(workflow.Now(ctx))); err != nil {
+		return 0, err
+	}
+	return workflow.Now(ctx).Sub(until), nil
+}
 
 // bareWorkflow is the baseline of a case: one no-op activity.
 func bareWorkflow(ctx workflow.Context) error {
@@ -56,6 +66,7 @@ func StartBare(env *Env) (stop func(), err error) {
 	w := sdkworker.New(env.Temporal, env.BareQueue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: bareWorkflowName})
 	w.RegisterWorkflowWithOptions(trivialWorkflow, workflow.RegisterOptions{Name: trivialWorkflowName})
+	w.RegisterWorkflowWithOptions(sleepUntil, workflow.RegisterOptions{Name: sleepWorkflowName})
 	w.RegisterActivityWithOptions(noop, activity.RegisterOptions{Name: bareActivityName})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start the bare worker on %s: %w", env.BareQueue, err)

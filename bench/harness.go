@@ -217,9 +217,12 @@ calendars:
 `
 }
 
+// latenessTarget is the first-response target of the lateness part's cases.
+const latenessTarget = 5 * time.Second
+
 // simultaneousPolicy makes every p4 case opened before opensAt due at
-// opensAt+1m: its calendar opens at opensAt (a whole UTC minute) and the
-// first response target is one business minute.
+// opensAt+latenessTarget: its calendar opens at opensAt (a whole UTC
+// minute) and the first response target is that much business time.
 func simultaneousPolicy(opensAt time.Time) string {
 	day := strings.ToLower(opensAt.UTC().Weekday().String()[:3])
 	return fmt.Sprintf(`warning_threshold: 0.99
@@ -237,6 +240,6 @@ calendars:
   - {priority: p1, calendar: 24x7, first_response: 1h, next_response: 1h, resolution: 8h}
   - {priority: p2, calendar: 24x7, first_response: 1h, next_response: 1h, resolution: 8h}
   - {priority: p3, calendar: 24x7, first_response: 1h, next_response: 1h, resolution: 8h}
-  - {priority: p4, calendar: burst, first_response: 1m, next_response: 1h, resolution: 2h}
+  - {priority: p4, calendar: burst, first_response: ` + latenessTarget.String() + `, next_response: 1h, resolution: 2h}
 `
 }

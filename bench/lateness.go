@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"handoff/workflows"
 )
 
@@ -35,9 +37,10 @@ func runLateness(ctx context.Context, env *Env, opts Options) (Result, error) {
 }
 
 func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result) error {
-	// Opening takes a while; the calendar opens once every case is open.
-	// Then each is due one business minute later, at the same moment.
-	estimate := time.Duration(n)*25*time.Millisecond/time.Duration(max(opts.Concurrency, 1)) + 20*time.Second
+	// Opening takes a while; the calendar opens once every case is open,
+	// at the next whole minute. Then each is due latenessTarget later, at
+	// the same moment.
+	estimate := time.Duration(n)*25*time.Millisecond/time.Duration(max(opts.Concurrency, 1)) + 5*time.Second
 	opensAt := time.Now().Add(estimate).Truncate(time.Minute).Add(time.Minute)
 	if opensAt.Add(2*time.Minute).Day() != opensAt.Day() {
 		return fmt.Errorf("lateness: the burst would cross midnight UTC; run it again after 00:02")
@@ -49,7 +52,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	if err := env.Restart(ctx, map[string]string{"SLA_POLICY_FILE": policy}); err != nil {
 		return err
 	}
-	due := opensAt.Add(time.Minute)
+	due := opensAt.Add(latenessTarget)
 	env.Logger.Info("opening cases due at the same moment", "n", n, "due", due.Format(time.TimeOnly))
 	ids := make([]string, n)
 	var next atomic.Int64
@@ -115,9 +118,64 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 		res.Note(fmt.Sprintf("%d breaches missing after the wait", n-len(late)))
 	}
 	terminate(ctx, env, ids)
+
+	bare, err := bareLateness(ctx, env, n, opts.Concurrency)
+	if err != nil {
+		return err
+	}
+	res.Add(label+"bare timers: p50 lateness", Ms(Percentile(bare, 50)), "ms")
+	res.Note(fmt.Sprintf("%d no-op workflows sleeping to one moment, same server", n))
+	res.Add(label+"bare timers: p99 lateness", Ms(Percentile(bare, 99)), "ms")
+	res.Add(label+"bare timers: max lateness", Ms(Percentile(bare, 100)), "ms")
+	res.Add(label+"p99 lateness / bare p99", Ratio(Ms(Percentile(late, 99)), Ms(Percentile(bare, 99))), "ratio")
 	return nil
 }
 
+// bareLateness starts n bare workflows that sleep to the same moment and
+// answers how late each woke up.
+func bareLateness(ctx context.Context, env *Env, n, concurrency int) ([]time.Duration, error) {
+	concurrency = max(concurrency, 1)
+	until := time.Now().Add(time.Duration(n)*30*time.Millisecond/time.Duration(concurrency) + 8*time.Second)
+	runs := make([]client.WorkflowRun, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range concurrency {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				run, err := env.Temporal.ExecuteWorkflow(ctx, env.bareOptions("sleep"), sleepWorkflowName, until)
+				if err != nil {
+					mu.Lock()
+					firstErr = fmt.Errorf("start bare sleeper: %w", err)
+					mu.Unlock()
+					return
+				}
+				runs[i] = run
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if time.Now().After(until) {
+		return nil, fmt.Errorf("lateness: starting %d bare sleepers ran past their moment", n)
+	}
+	out := make([]time.Duration, 0, n)
+	for _, run := range runs {
+		var late time.Duration
+		if err := run.Get(ctx, &late); err != nil {
+			return nil, fmt.Errorf("bare sleeper %s: %w", run.GetID(), err)
+		}
+		out = append(out, late)
+	}
+	return out, nil
+}
 // breachLateness answers, for each case of ids that has breached, how long
 // after its deadline the breach was recorded (from the read model).
 func breachLateness(ctx context.Context, env *Env, ids []string) ([]time.Duration, error) {

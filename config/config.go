@@ -45,6 +45,10 @@ type Config struct {
 	LogLevel slog.Level
 	// ShutdownTimeout bounds how long a process waits for in-flight work when stopping.
 	ShutdownTimeout time.Duration
+	// WorkflowPollers and ActivityPollers are how many long polls the
+	// worker keeps open for each kind of task; WorkflowTaskSlots bounds the
+	// workflow tasks it runs at once.
+	WorkflowPollers, ActivityPollers, WorkflowTaskSlots int
 }
 
 // Temporal holds how to reach the Temporal service.
@@ -195,6 +199,9 @@ var Vars = []Var{
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
+	{"WORKER_WORKFLOW_POLLERS", "2", "Long polls the worker keeps open for workflow tasks (bench/README.md has the measurements behind the default)."},
+	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
+	{"WORKER_WORKFLOW_TASK_SLOTS", "1000", "Workflow tasks the worker runs at once."},
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
@@ -263,6 +270,9 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 		WebhookInboxAddr:  r.hostPort("WEBHOOK_INBOX_ADDR"),
 		LogLevel:          r.logLevel("LOG_LEVEL"),
 		ShutdownTimeout:   r.positiveDuration("SHUTDOWN_TIMEOUT"),
+		WorkflowPollers:   r.positiveInt("WORKER_WORKFLOW_POLLERS"),
+		ActivityPollers:   r.positiveInt("WORKER_ACTIVITY_POLLERS"),
+		WorkflowTaskSlots: r.positiveInt("WORKER_WORKFLOW_TASK_SLOTS"),
 	}
 	r.pair("TEMPORAL_TLS_CLIENT_CERT_PATH", cfg.Temporal.TLSCertPath, "TEMPORAL_TLS_CLIENT_KEY_PATH", cfg.Temporal.TLSKeyPath)
 	r.pair("S3_ACCESS_KEY_ID", cfg.S3.AccessKeyID, "S3_SECRET_ACCESS_KEY", cfg.S3.SecretAccessKey)

@@ -28,10 +28,10 @@ var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench
 func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	parts := fs.String("parts", "", "comma-separated parts to run (default all): "+partNames())
-	duration := fs.Duration("duration", 20*time.Second, "length of each timed phase")
+	duration := fs.Duration("duration", 10*time.Second, "length of each timed phase")
 	concurrency := fs.Int("concurrency", 4, "clients driving the load at once")
-	cases := fs.Int("cases", 3, "lifecycles the cost part measures")
-	lateness := fs.String("lateness", "200", "comma-separated numbers of cases due at the same moment (the big run: 1000,10000)")
+	cases := fs.Int("cases", 2, "lifecycles the cost part measures")
+	lateness := fs.String("lateness", "100", "comma-separated numbers of cases due at the same moment (the big run: 1000,10000)")
 	readModel := fs.Int("readmodel-cases", 50_000, "cases in Postgres for the read model part (the big run: 1000000)")
 	sizes := fs.String("evidence-sizes", "1MiB,100MiB", "comma-separated evidence upload sizes")
 	long := fs.Int("long-case", 100, "actions on one case for the latency growth figure (the big run: 500)")

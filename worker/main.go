@@ -72,7 +72,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	}
 
 	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
-		WorkerStopTimeout: cfg.ShutdownTimeout,
+		WorkerStopTimeout:                      cfg.ShutdownTimeout,
+		MaxConcurrentWorkflowTaskPollers:       cfg.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       cfg.ActivityPollers,
+		MaxConcurrentWorkflowTaskExecutionSize: cfg.WorkflowTaskSlots,
 	})
 	if err := registry.Register(w, registry.Deps{Config: cfg, Logger: logger, Store: db, Temporal: tc, S3: s3c}); err != nil {
 		return err
