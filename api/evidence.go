@@ -60,10 +60,10 @@ type evidenceFiles struct {
 func newEvidenceFiles(c *s3.Client, bucket string, cfg config.Evidence) *evidenceFiles {
 	return &evidenceFiles{
 		s3: c,
-		// Parts of 8 MiB, two in flight: an upload holds about three part
+		// Parts of 5 MiB (S3's smallest), two in flight: an upload holds about three part
 		// buffers in memory whatever the file's size.
 		uploader: transfermanager.New(c, func(o *transfermanager.Options) {
-			o.PartSizeBytes = 8 << 20
+			o.PartSizeBytes = 5 << 20
 			o.Concurrency = 2
 		}),
 		presign:   s3.NewPresignClient(c),
