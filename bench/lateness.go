@@ -176,6 +176,7 @@ func bareLateness(ctx context.Context, env *Env, n, concurrency int) ([]time.Dur
 	}
 	return out, nil
 }
+
 // breachLateness answers, for each case of ids that has breached, how long
 // after its deadline the breach was recorded (from the read model).
 func breachLateness(ctx context.Context, env *Env, ids []string) ([]time.Duration, error) {
