@@ -237,6 +237,14 @@ func runLatency(ctx context.Context, env *Env, opts Options) (res Result, err er
 	res.Add("reply latency at the 1st action (median of replies 1-10)", Ms(first), "ms")
 	res.Add(fmt.Sprintf("reply latency at the %dth action (median of the last 10)", n), Ms(last), "ms")
 	res.Add(fmt.Sprintf("%dth / 1st", n), Ratio(Ms(last), Ms(first)), "ratio")
+	// The engine's own growth: as many updates on one trivial workflow.
+	bare, err := env.updatesOnOne(ctx, n)
+	if err != nil {
+		return res, err
+	}
+	bFirst, bLast := Percentile(bare[:10], 50), Percentile(bare[n-10:], 50)
+	res.Add(fmt.Sprintf("bare update latency: %dth / 1st on one workflow", n), Ratio(Ms(bLast), Ms(bFirst)), "ratio")
+	res.Note(fmt.Sprintf("%.1f ms then %.1f ms", Ms(bFirst), Ms(bLast)))
 	for _, id := range append(opened, long.ID) {
 		_ = env.Temporal.TerminateWorkflow(ctx, workflows.CaseWorkflowID(id), "", "bench over")
 	}
@@ -258,4 +266,27 @@ func addRatio(res *Result, a string, as []time.Duration, b string, bs []time.Dur
 		}
 	}
 	res.Note(fmt.Sprintf("%d and %d samples", len(as), len(bs)))
+}
+
+// updatesOnOne sends n updates to one trivial workflow and answers each one's latency.
+func (e *Env) updatesOnOne(ctx context.Context, n int) ([]time.Duration, error) {
+	o := e.bareOptions("long")
+	if _, err := e.Temporal.ExecuteWorkflow(ctx, o, trivialWorkflowName); err != nil {
+		return nil, err
+	}
+	defer func() { _ = e.Temporal.SignalWorkflow(ctx, o.ID, "", trivialDoneSignal, nil) }()
+	out := make([]time.Duration, 0, n)
+	for range n {
+		t := time.Now()
+		h, err := e.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: o.ID, UpdateName: trivialUpdateName, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bare update on %s: %w", o.ID, err)
+		}
+		out = append(out, time.Since(t))
+	}
+	return out, nil
 }
