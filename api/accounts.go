@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -80,7 +79,7 @@ func (s *server) decide(ctx context.Context, caseID, key string, d workflows.Dec
 		return nil, newProblem(http.StatusConflict, "no security incident of case "+caseID+" is awaiting a decision")
 	}
 	out := &incidentOutput{}
-	if err := s.updateFlow(ctx, view.Incident.WorkflowID, workflows.UpdateSecurityDecision, key, d, &out.Body); err != nil {
+	if err := s.runUpdate(ctx, view.Incident.WorkflowID, workflows.UpdateSecurityDecision, scopedKey(ctx, key), d, &out.Body); err != nil {
 		return nil, s.flowError(ctx, view.Incident.WorkflowID, "incident "+view.Incident.ID, err)
 	}
 	return out, nil
@@ -156,7 +155,7 @@ func (s *server) verifyRecovery(ctx context.Context, in *verifyInput) (*verifyOu
 	codeID := workflows.RecoveryWorkflowID(in.ID) + "/code"
 	digest := codes.Digest([]byte(s.codeSecret), codeID, in.Body.Code)
 	out := &verifyOutput{}
-	err := s.updateFlow(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.UpdateVerifyCode, in.IdempotencyKey,
+	err := s.runUpdate(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
 		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body)
 	if err != nil {
 		return nil, s.flowError(ctx, workflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
@@ -248,25 +247,6 @@ func (s *server) getAccount(ctx context.Context, in *AccountIDParam) (*accountOu
 		out.Body.Cases = []workflows.CaseView{}
 	}
 	return out, nil
-}
-
-// updateFlow runs an update on an account workflow; the Idempotency-Key,
-// scoped to the caller's API key, becomes the update id.
-func (s *server) updateFlow(ctx context.Context, workflowID, name, key string, arg, out any) error {
-	if key == "" {
-		key = newCaseID()
-	}
-	key = strconv.FormatInt(callerFrom(ctx).KeyID, 10) + "/" + key
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateID: name + "/" + key, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return err
-	}
-	return h.Get(ctx, out)
 }
 
 // queryFlow queries a running or ended account workflow.

@@ -338,24 +338,36 @@ func (s *server) act(ctx context.Context, id, key, name string, arg any) (*caseO
 	if err := checkBodyText(arg); err != nil {
 		return nil, err
 	}
-	if key == "" {
-		key = newCaseID()
-	}
-	key = strconv.FormatInt(callerFrom(ctx).KeyID, 10) + "/" + key
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.CaseWorkflowID(id), UpdateID: name + "/" + key, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return nil, s.caseError(ctx, id, err)
-	}
 	var v workflows.CaseView
-	if err := h.Get(ctx, &v); err != nil {
+	if err := s.runUpdate(ctx, workflows.CaseWorkflowID(id), name, scopedKey(ctx, key), arg, &v); err != nil {
 		return nil, s.caseError(ctx, id, err)
 	}
 	return &caseOutput{Status: http.StatusOK, Body: v}, nil
+}
+
+// scopedKey answers an Idempotency-Key scoped to the caller's API key, or a
+// fresh key when the request sent none.
+func scopedKey(ctx context.Context, key string) string {
+	if key == "" {
+		key = newCaseID()
+	}
+	return strconv.FormatInt(callerFrom(ctx).KeyID, 10) + "/" + key
+}
+
+// runUpdate runs an update on a workflow, bounded by updateTimeout, and
+// decodes its result into out; the update id is name/key, so the same key
+// of another action is another update. Temporal's error is answered as is.
+func (s *server) runUpdate(ctx context.Context, workflowID, name, key string, arg, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateID: name + "/" + key, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
 }
 
 // caseError maps what Temporal, the workflow and Postgres answered to a problem.

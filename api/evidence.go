@@ -25,7 +25,6 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"handoff/config"
 	"handoff/store"
@@ -419,27 +418,12 @@ func unknownKind(kind string) *problem {
 		fieldProblem{Field: "kind", Message: "want one of " + strings.Join(workflows.EvidenceKinds, ", ")})
 }
 
-// update runs a workflow update on a case and decodes its result into out;
-// the update id is scoped by name, as act does.
+// update runs a workflow update on a case, answering a refusal as a problem.
 func (s *server) update(ctx context.Context, id, name, key string, arg, out any) error {
-	if err := s.runUpdate(ctx, id, name, key, arg, out); err != nil {
+	if err := s.runUpdate(ctx, workflows.CaseWorkflowID(id), name, key, arg, out); err != nil {
 		return s.caseError(ctx, id, err)
 	}
 	return nil
-}
-
-// runUpdate is update answering Temporal's error as is.
-func (s *server) runUpdate(ctx context.Context, id, name, key string, arg, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.CaseWorkflowID(id), UpdateID: name + "/" + key, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return err
-	}
-	return h.Get(ctx, out)
 }
 
 type evidenceListOutput struct {
@@ -493,7 +477,7 @@ func (s *server) downloadEvidence(ctx context.Context, in *downloadEvidenceInput
 		return nil, s.caseError(ctx, "", err)
 	}
 	var res workflows.EvidenceResult
-	err = s.runUpdate(ctx, rec.CaseID, workflows.UpdateRecordDownload, newEvidenceID(),
+	err = s.runUpdate(ctx, workflows.CaseWorkflowID(rec.CaseID), workflows.UpdateRecordDownload, newEvidenceID(),
 		workflows.DownloadInput{Actor: callerFrom(ctx).actor(), EvidenceID: rec.ID}, &res)
 	var ended *serviceerror.NotFound // the workflow has completed: nothing can be recorded
 	if err != nil && !errors.As(err, &ended) {

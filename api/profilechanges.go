@@ -80,7 +80,7 @@ func (s *server) verifyProfileChange(ctx context.Context, in *profileVerifyInput
 	wf := workflows.ProfileChangeWorkflowID(in.ID)
 	digest := codes.Digest([]byte(s.codeSecret), wf+"/code", in.Body.Code)
 	out := &verifyOutput{}
-	if err := s.updateFlow(ctx, wf, workflows.UpdateVerifyCode, in.IdempotencyKey,
+	if err := s.runUpdate(ctx, wf, workflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
 		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body); err != nil {
 		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
@@ -101,7 +101,7 @@ func (s *server) cancelProfileChange(ctx context.Context, in *profileCancelInput
 		return nil, err
 	}
 	out := &profileChangeOutput{}
-	if err := s.updateFlow(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateCancelProfileChange, in.IdempotencyKey,
+	if err := s.runUpdate(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateCancelProfileChange, scopedKey(ctx, in.IdempotencyKey),
 		workflows.CancelInput{Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason}, &out.Body); err != nil {
 		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
@@ -116,7 +116,7 @@ type profileApproveInput struct {
 // approveProfileChange approves a merge, which then applies once.
 func (s *server) approveProfileChange(ctx context.Context, in *profileApproveInput) (*profileChangeOutput, error) {
 	out := &profileChangeOutput{}
-	if err := s.updateFlow(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateApproveMerge, in.IdempotencyKey,
+	if err := s.runUpdate(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateApproveMerge, scopedKey(ctx, in.IdempotencyKey),
 		workflows.ApproveInput{Actor: callerFrom(ctx).actor()}, &out.Body); err != nil {
 		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
