@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"handoff/workflows"
 )
 
 // Errors the directory answers, wrapped with what was asked; test them with errors.Is.
@@ -75,6 +77,15 @@ type Account struct {
 	// MergedInto is the account this one was merged into; empty if none.
 	MergedInto string    `json:"merged_into,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// State answers the account as the workflows and the API show it.
+func (a Account) State() workflows.AccountState {
+	return workflows.AccountState{
+		ID: a.ID, Status: string(a.Status), LockReason: a.LockReason, Email: a.Email, Phone: a.Phone,
+		MFAEnabled: a.MFAEnabled, CredentialVersion: a.CredentialVersion, ActiveSessions: a.ActiveSessions,
+		LastLoginAt: a.LastLoginAt, FailedLogins: a.FailedLogins,
+	}
 }
 
 // Directory acts on marketplace accounts. Every method takes the caller's

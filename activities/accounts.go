@@ -61,21 +61,13 @@ func directoryError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-func stateOf(a accounts.Account) workflows.AccountState {
-	return workflows.AccountState{
-		ID: a.ID, Status: string(a.Status), LockReason: a.LockReason, Email: a.Email, Phone: a.Phone,
-		MFAEnabled: a.MFAEnabled, CredentialVersion: a.CredentialVersion, ActiveSessions: a.ActiveSessions,
-		LastLoginAt: a.LastLoginAt, FailedLogins: a.FailedLogins,
-	}
-}
-
 // GetAccount answers an account (workflows.ActivityGetAccount).
 func (a *Accounts) GetAccount(ctx context.Context, id string) (workflows.AccountState, error) {
 	acct, err := a.dir.Get(ctx, id)
 	if err != nil {
 		return workflows.AccountState{}, directoryError("get account "+id, err)
 	}
-	return stateOf(acct), nil
+	return acct.State(), nil
 }
 
 // LockAccount locks an account and revokes its sessions, answering how
@@ -89,7 +81,7 @@ func (a *Accounts) LockAccount(ctx context.Context, req workflows.AccountRequest
 	if err != nil {
 		return workflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
 	}
-	return workflows.LockResult{Account: stateOf(after), SessionsRevoked: max(before.ActiveSessions-after.ActiveSessions, 0)}, nil
+	return workflows.LockResult{Account: after.State(), SessionsRevoked: max(before.ActiveSessions-after.ActiveSessions, 0)}, nil
 }
 
 // UnlockAccount makes a locked account active (workflows.ActivityUnlockAccount).
@@ -98,7 +90,7 @@ func (a *Accounts) UnlockAccount(ctx context.Context, req workflows.AccountReque
 	if err != nil {
 		return workflows.AccountState{}, directoryError("unlock account "+req.AccountID, err)
 	}
-	return stateOf(acct), nil
+	return acct.State(), nil
 }
 
 // ResetCredentials gives an account new credentials once per request key
@@ -108,7 +100,7 @@ func (a *Accounts) ResetCredentials(ctx context.Context, req workflows.AccountRe
 	if err != nil {
 		return workflows.AccountState{}, directoryError("reset credentials of "+req.AccountID, err)
 	}
-	return stateOf(acct), nil
+	return acct.State(), nil
 }
 
 // ChangeContact sets an account's email or phone once per request key
@@ -118,7 +110,7 @@ func (a *Accounts) ChangeContact(ctx context.Context, req workflows.AccountReque
 	if err != nil {
 		return workflows.AccountState{}, directoryError("change "+req.Contact+" of "+req.AccountID, err)
 	}
-	return stateOf(acct), nil
+	return acct.State(), nil
 }
 
 // MergeAccounts merges one account into another once per request key

@@ -238,11 +238,7 @@ func (s *server) getAccount(ctx context.Context, in *AccountIDParam) (*accountOu
 	if err != nil {
 		return nil, s.caseError(ctx, "", err)
 	}
-	out := &accountOutput{Body: accountBody{Cases: page.Cases, Account: workflows.AccountState{
-		ID: a.ID, Status: string(a.Status), LockReason: a.LockReason, Email: a.Email, Phone: a.Phone,
-		MFAEnabled: a.MFAEnabled, CredentialVersion: a.CredentialVersion, ActiveSessions: a.ActiveSessions,
-		LastLoginAt: a.LastLoginAt, FailedLogins: a.FailedLogins,
-	}}}
+	out := &accountOutput{Body: accountBody{Cases: page.Cases, Account: a.State()}}
 	if out.Body.Cases == nil {
 		out.Body.Cases = []workflows.CaseView{}
 	}
