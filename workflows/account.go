@@ -133,5 +133,18 @@ func accountActivityOptions(ctx workflow.Context, summary string) workflow.Conte
 	})
 }
 
+// within arms a timer of d and answers a function that reports whether it fired.
+func within(ctx workflow.Context, d time.Duration, summary string) (fired func() bool, cancel func()) {
+	tctx, cancel := workflow.WithCancel(ctx)
+	done := false
+	f := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if f.Get(gctx, nil) == nil {
+			done = true
+		}
+	})
+	return func() bool { return done }, cancel
+}
+
 // ErrAccountNotFound is the error type of a directory that has no such account.
 const ErrAccountNotFound = "AccountNotFound"

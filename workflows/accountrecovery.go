@@ -93,7 +93,8 @@ func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, erro
 		return RecoveryView{}, invalidArgument("recovery input: account_id, case_id, code_attempts and code_valid_for are required")
 	}
 	r := &recovery{in: in, v: RecoveryView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID,
-		Status: RecoveryCheckingIdentity, ResetMFA: in.ResetMFA, AttemptsLeft: in.CodeAttempts}}
+		Status: RecoveryCheckingIdentity, ResetMFA: in.ResetMFA, AttemptsLeft: in.CodeAttempts},
+		expired: func() bool { return false }}
 	if err := workflow.SetQueryHandler(ctx, QueryRecovery, func() (RecoveryView, error) { return r.v, nil }); err != nil {
 		return r.v, fmt.Errorf("register query %s: %w", QueryRecovery, err)
 	}
@@ -104,7 +105,7 @@ func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, erro
 	if err := r.checkIdentity(ctx); err != nil {
 		return r.v, err
 	}
-	if err := workflow.Await(ctx, func() bool { return r.v.Status != RecoveryAwaitingCode || r.expired }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return r.v.Status != RecoveryAwaitingCode || r.expired() }); err != nil {
 		return r.v, err
 	}
 	switch {
@@ -131,10 +132,11 @@ func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, erro
 
 // recovery is the AccountRecovery workflow's state.
 type recovery struct {
-	in      RecoveryInput
-	v       RecoveryView
-	digest  string
-	expired bool
+	in     RecoveryInput
+	v      RecoveryView
+	digest string
+	// expired reports that the code's time ran out; false until it is sent.
+	expired func() bool
 }
 
 // checkIdentity gathers the account's facts, records them as evidence of
@@ -174,16 +176,13 @@ func (r *recovery) checkIdentity(ctx workflow.Context) error {
 		Payload: payload("recovery_id", r.in.ID, "account_id", r.in.AccountID, "code_sent_to", r.v.SentTo,
 			"code_expires_at", r.v.CodeDue.UTC().Format(time.RFC3339), "reset_mfa", strconv.FormatBool(r.in.ResetMFA)),
 		Evidence: &record})
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if workflow.NewTimerWithOptions(gctx, r.in.CodeValidFor, workflow.TimerOptions{Summary: "recovery code expires"}).Get(gctx, nil) == nil {
-			r.expired = true
-		}
-	})
+	// Left running once the recovery moves on: it ends with the workflow.
+	r.expired, _ = within(ctx, r.in.CodeValidFor, "recovery code expires")
 	return nil
 }
 
 func (r *recovery) validateVerify(in VerifyInput) error {
-	if r.v.Status != RecoveryAwaitingCode || r.expired {
+	if r.v.Status != RecoveryAwaitingCode || r.expired() {
 		return temporal.NewApplicationError("cannot verify: the recovery is "+r.statusNow(), ErrInvalidTransition)
 	}
 	if strings.TrimSpace(in.Digest) == "" {
@@ -193,7 +192,7 @@ func (r *recovery) validateVerify(in VerifyInput) error {
 }
 
 func (r *recovery) statusNow() string {
-	if r.expired && r.v.Status == RecoveryAwaitingCode {
+	if r.expired() && r.v.Status == RecoveryAwaitingCode {
 		return RecoveryExpired
 	}
 	return r.v.Status

@@ -216,19 +216,6 @@ func (p *profileChange) register(ctx workflow.Context) error {
 	return nil
 }
 
-// within arms a timer of d and answers a function that reports whether it fired.
-func within(ctx workflow.Context, d time.Duration, summary string) (fired func() bool, cancel func()) {
-	tctx, cancel := workflow.WithCancel(ctx)
-	done := false
-	f := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if f.Get(gctx, nil) == nil {
-			done = true
-		}
-	})
-	return func() bool { return done }, cancel
-}
-
 // changeContact verifies the new contact, warns the old one and waits
 // the cool-down before applying.
 func (p *profileChange) changeContact(ctx workflow.Context) error {

@@ -127,20 +127,12 @@ func SecurityIncident(ctx workflow.Context, in IncidentInput) (IncidentView, err
 	})
 
 	// The review target: one timer, cancelled by the decision.
-	tctx, cancelTimer := workflow.WithCancel(ctx)
-	timer := workflow.NewTimerWithOptions(tctx, v.ReviewDue.Sub(workflow.Now(ctx)),
-		workflow.TimerOptions{Summary: "security review due"})
-	overdue := false
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if timer.Get(gctx, nil) == nil {
-			overdue = true
-		}
-	})
+	overdue, stopReview := within(ctx, v.ReviewDue.Sub(workflow.Now(ctx)), "security review due")
 	for decision == nil {
-		if err := workflow.Await(ctx, func() bool { return decision != nil || (overdue && !v.Overdue) }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return decision != nil || (overdue() && !v.Overdue) }); err != nil {
 			return v, err
 		}
-		if overdue && !v.Overdue && decision == nil {
+		if overdue() && !v.Overdue && decision == nil {
 			v.Overdue = true
 			reportToCase(ctx, in.CaseID, CaseEvent{
 				Kind: EventSecurityReviewOverdue, Payload: payload("incident_id", in.ID, "due", v.ReviewDue.UTC().Format(time.RFC3339)),
@@ -148,7 +140,7 @@ func SecurityIncident(ctx workflow.Context, in IncidentInput) (IncidentView, err
 			})
 		}
 	}
-	cancelTimer()
+	stopReview()
 
 	d := *decision
 	decided := workflow.Now(ctx)
