@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,4 +33,22 @@ func TestStandardPolicyParses(t *testing.T) {
 	p, err := book.Policy("login_failure", "p1", time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Second, p.Targets.FirstResponse)
+}
+
+func TestForEachVisitsEveryIndexOnceAndAnswersTheFirstError(t *testing.T) {
+	seen := make([]int32, 100)
+	require.NoError(t, forEach(len(seen), 4, func(i int) error {
+		atomic.AddInt32(&seen[i], 1)
+		return nil
+	}))
+	for i, n := range seen {
+		assert.Equal(t, int32(1), n, "index %d", i)
+	}
+	boom := errors.New("boom")
+	assert.ErrorIs(t, forEach(100, 4, func(i int) error {
+		if i == 10 {
+			return boom
+		}
+		return nil
+	}), boom)
 }

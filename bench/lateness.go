@@ -55,31 +55,12 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	due := opensAt.Add(latenessTarget)
 	env.Logger.Info("opening cases due at the same moment", "n", n, "due", due.Format(time.TimeOnly))
 	ids := make([]string, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range max(opts.Concurrency, 1) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				v, err := env.openCase(ctx, workflows.CategoryGeneralQuestion, workflows.P4)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-				ids[i] = v.ID
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return fmt.Errorf("open %d cases: %w", n, firstErr)
+	if err := forEach(n, opts.Concurrency, func(i int) error {
+		v, err := env.openCase(ctx, workflows.CategoryGeneralQuestion, workflows.P4)
+		ids[i] = v.ID
+		return err
+	}); err != nil {
+		return fmt.Errorf("open %d cases: %w", n, err)
 	}
 	if time.Now().After(opensAt) {
 		return fmt.Errorf("lateness: opening %d cases ran past %s; lower N or raise the concurrency", n, opensAt.Format(time.TimeOnly))
@@ -137,31 +118,15 @@ func bareLateness(ctx context.Context, env *Env, n, concurrency int) ([]time.Dur
 	concurrency = max(concurrency, 1)
 	until := time.Now().Add(time.Duration(n)*30*time.Millisecond/time.Duration(concurrency) + 8*time.Second)
 	runs := make([]client.WorkflowRun, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range concurrency {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				run, err := env.Temporal.ExecuteWorkflow(ctx, env.bareOptions("sleep"), sleepWorkflowName, until)
-				if err != nil {
-					mu.Lock()
-					firstErr = fmt.Errorf("start bare sleeper: %w", err)
-					mu.Unlock()
-					return
-				}
-				runs[i] = run
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := forEach(n, concurrency, func(i int) error {
+		run, err := env.Temporal.ExecuteWorkflow(ctx, env.bareOptions("sleep"), sleepWorkflowName, until)
+		if err != nil {
+			return fmt.Errorf("start bare sleeper: %w", err)
+		}
+		runs[i] = run
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	if time.Now().After(until) {
 		return nil, fmt.Errorf("lateness: starting %d bare sleepers ran past their moment", n)
@@ -200,14 +165,40 @@ FROM case_events WHERE case_id = ANY($1) AND kind = 'sla_breach' AND payload->>'
 
 // terminate ends the bench's cases, a few at a time.
 func terminate(ctx context.Context, env *Env, ids []string) {
+	_ = forEach(len(ids), 8, func(i int) error {
+		_ = env.Temporal.TerminateWorkflow(ctx, workflows.CaseWorkflowID(ids[i]), "", "bench over")
+		return nil
+	})
+}
+
+// forEach runs fn for every i below n from concurrency goroutines, and
+// answers the first error; after one, no new i starts.
+func forEach(n, concurrency int, fn func(i int) error) error {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var first error
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for _, id := range ids {
-		sem <- struct{}{}
+	for range max(concurrency, 1) {
 		wg.Go(func() {
-			defer func() { <-sem }()
-			_ = env.Temporal.TerminateWorkflow(ctx, workflows.CaseWorkflowID(id), "", "bench over")
+			for {
+				mu.Lock()
+				stop := first != nil
+				mu.Unlock()
+				i := int(next.Add(1)) - 1
+				if stop || i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
 		})
 	}
 	wg.Wait()
+	return first
 }
