@@ -65,14 +65,30 @@ func TestStartWritesPidFileAndIsolatesProcessGroup(t *testing.T) {
 	if pgid, err := syscall.Getpgid(c.pid()); err != nil || pgid != c.pid() {
 		t.Fatalf("child's process group is %d, %v; want its own, %d", pgid, err, c.pid())
 	}
-	if !runningAs(c.pid(), "sleep") {
+	if !awaitRunningAs(c.pid(), "sleep") {
 		t.Fatal("runningAs does not recognise the child")
 	}
+}
+
+// awaitRunningAs reports whether pid comes to run binary within a few
+// seconds. cmd.Start returns when execve has closed the parent's pipe, a
+// moment before the kernel publishes the new program's argument list, so a
+// check made at once can still see an empty /proc/<pid>/cmdline.
+func awaitRunningAs(pid int, binary string) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if runningAs(pid, binary) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestStopPidFileStopsTheProcessAndRemovesTheFile(t *testing.T) {
 	l := testLauncher(t)
 	c := startChild(t, l, command{part: sleepPart, path: lookPath(t, "sleep"), args: []string{"30"}})
+	if !awaitRunningAs(c.pid(), "sleep") {
+		t.Fatal("runningAs does not recognise the child")
+	}
 	pid, outcome, err := stopPidFile(l.layout.pidFile("sleeper"), sleepPart, 5*time.Second)
 	if err != nil || outcome != stopped || pid != c.pid() {
 		t.Fatalf("stopPidFile = %d, %v, %v; want %d, stopped, nil", pid, outcome, err, c.pid())
@@ -108,6 +124,9 @@ func TestStopPidFileKillsWhatIgnoresItsStopSignal(t *testing.T) {
 func TestStopPidFileLeavesAnotherProgramAlone(t *testing.T) {
 	l := testLauncher(t)
 	c := startChild(t, l, command{part: sleepPart, path: lookPath(t, "sleep"), args: []string{"30"}})
+	if !awaitRunningAs(c.pid(), "sleep") {
+		t.Fatal("runningAs does not recognise the child")
+	}
 	// The pid file of postgres names a pid that now runs sleep.
 	path := l.layout.pidFile("postgres")
 	if err := writePidFile(path, c.pid()); err != nil {
