@@ -181,9 +181,22 @@ func (r *recovery) checkIdentity(ctx workflow.Context) error {
 	return nil
 }
 
-func (r *recovery) validateVerify(in VerifyInput) error {
-	if r.v.Status != RecoveryAwaitingCode || r.expired() {
+// verifiable refuses a code unless the recovery awaits one; whileChecking
+// also takes one while the identity is being checked.
+func (r *recovery) verifiable(whileChecking bool) error {
+	awaiting := r.v.Status == RecoveryAwaitingCode || (whileChecking && r.v.Status == RecoveryCheckingIdentity)
+	if !awaiting || r.expired() {
 		return temporal.NewApplicationError("cannot verify: the recovery is "+r.statusNow(), ErrInvalidTransition)
+	}
+	return nil
+}
+
+func (r *recovery) validateVerify(in VerifyInput) error {
+	// While the identity is being checked the code may already be in the
+	// customer's mailbox (its email goes out before the workflow hears the
+	// activity has ended): the update is taken and waits for it.
+	if err := r.verifiable(true); err != nil {
+		return err
 	}
 	if strings.TrimSpace(in.Digest) == "" {
 		return invalidArgument("code: must not be empty")
@@ -200,6 +213,12 @@ func (r *recovery) statusNow() string {
 
 // verify counts an attempt and moves on when it is right or the last.
 func (r *recovery) verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
+	if err := workflow.Await(ctx, func() bool { return r.v.Status != RecoveryCheckingIdentity }); err != nil {
+		return VerifyResult{}, err
+	}
+	if err := r.verifiable(false); err != nil {
+		return VerifyResult{}, err
+	}
 	r.v.Attempts++
 	if in.Digest == r.digest {
 		r.v.Status = RecoveryResetting

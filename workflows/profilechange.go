@@ -157,8 +157,26 @@ func (p *profileChange) register(ctx workflow.Context) error {
 	refuse := func(action string) error {
 		return temporal.NewApplicationError(fmt.Sprintf("cannot %s: the profile change is %s", action, p.v.Status), ErrInvalidTransition)
 	}
+	// verifiable refuses a code unless one is awaited; whileSending also
+	// takes one for a contact change whose code is still being sent (empty
+	// status), perhaps already delivered: the message goes out before the
+	// workflow hears the activity has ended.
+	verifiable := func(whileSending bool) error {
+		sending := whileSending && p.v.Status == "" && p.in.Kind != ProfileChangeMerge
+		if (p.v.Status != ProfileAwaitingCode && !sending) || p.verified || p.timedOut || p.cancelled != nil {
+			return refuse("verify a code")
+		}
+		return nil
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerifyCode,
 		func(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
+			// Taken while the code was being sent: wait until it is.
+			if err := workflow.Await(ctx, func() bool { return p.v.Status != "" }); err != nil {
+				return VerifyResult{}, err
+			}
+			if err := verifiable(false); err != nil {
+				return VerifyResult{}, err
+			}
 			if in.Digest == p.digest {
 				p.verified = true
 				return VerifyResult{Verified: true, AttemptsLeft: p.v.AttemptsLeft, Status: ProfileCoolingDown}, nil
@@ -170,8 +188,8 @@ func (p *profileChange) register(ctx workflow.Context) error {
 			return VerifyResult{AttemptsLeft: p.v.AttemptsLeft, Status: p.v.Status}, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in VerifyInput) error {
-			if p.v.Status != ProfileAwaitingCode || p.verified || p.timedOut || p.cancelled != nil {
-				return refuse("verify a code")
+			if err := verifiable(true); err != nil {
+				return err
 			}
 			return required("code", in.Digest)
 		}}); err != nil {
