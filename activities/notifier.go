@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -158,21 +159,28 @@ func (n *Notifier) Notify(ctx context.Context, note workflows.Notification) erro
 	if at.IsZero() {
 		at = time.Now()
 	}
-	var failures []error
-	for _, channel := range channels {
+	// The channels go out side by side: each has its own delivery row, and
+	// the case's update waits for the slowest when this runs in its task.
+	failures := make([]error, len(channels))
+	var wg sync.WaitGroup
+	for i, channel := range channels {
 		d, err := n.delivery(note, channel, msg, at)
 		if err == nil && d.send == nil {
 			logger.Debug("channel off", "notification", note.ID, "channel", channel)
 			continue
 		}
-		if err == nil {
-			err = n.deliver(ctx, d)
-		}
 		if err != nil {
-			failures = append(failures, fmt.Errorf("%s: %w", channel, err))
+			failures[i] = fmt.Errorf("%s: %w", channel, err)
+			continue
 		}
+		wg.Go(func() {
+			if err := n.deliver(ctx, d); err != nil {
+				failures[i] = fmt.Errorf("%s: %w", channel, err)
+			}
+		})
 	}
-	return notifyError(note.ID, failures)
+	wg.Wait()
+	return notifyError(note.ID, slices.DeleteFunc(failures, func(err error) bool { return err == nil }))
 }
 
 // delivery is one notification on one channel, ready to send.

@@ -37,6 +37,7 @@ func NewCaseInput(book *sla.Book, req OpenRequest, now time.Time) (CaseInput, er
 		Subject: strings.TrimSpace(req.Subject), Description: strings.TrimSpace(req.Description),
 		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel,
 		Team: Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
+		Revision: CaseRevision,
 	}
 	if in.Priority == "" {
 		in.Priority = Priority(defaults.Priority)

@@ -67,6 +67,10 @@ type CaseInput struct {
 	// Accounts holds the windows of the account workflows the case starts;
 	// zero fields (cases opened before it existed) take the defaults.
 	Accounts sla.AccountPolicy `json:"accounts"`
+	// Revision is the CaseRevision the case was opened under (zero before
+	// revisions existed): the behaviour changes it includes are on without
+	// a version marker.
+	Revision int `json:"revision,omitempty"`
 }
 
 // AssignInput gives the case to an agent, optionally of another team.
@@ -144,16 +148,22 @@ func CaseStartOptions(in CaseInput, taskQueue string) client.StartWorkflowOption
 	}
 }
 
+// openingAttributes are the search attributes a case starts with: every
+// key its first workflow task would otherwise upsert, SLADueAt included
+// when the API chose the opening time (each upsert is a billable action).
 func openingAttributes(in CaseInput) []temporal.SearchAttributeUpdate {
-	return []temporal.SearchAttributeUpdate{
-		CaseStatusKey.ValueSet(string(StatusNew)),
-		CasePriorityKey.ValueSet(string(in.Priority)),
-		CaseCategoryKey.ValueSet(string(in.Category)),
-		CaseTeamKey.ValueSet(string(in.Team)),
-		CaseEscalationLevelKey.ValueSet(LevelAgent),
-		SLABreachedKey.ValueSet(false),
-		CustomerIDKey.ValueSet(in.Customer.ID),
+	a := caseAttributes{
+		status: string(StatusNew), priority: string(in.Priority), category: string(in.Category),
+		team: string(in.Team), level: LevelAgent, account: in.AccountID, order: in.OrderID, customer: in.Customer.ID,
 	}
+	if !in.OpenedAt.IsZero() {
+		if c, err := openedByAPI(in); err == nil {
+			a = c.attributes()
+		}
+	}
+	// The level and the breach flag are set even at their zero value, so a
+	// search for level 0 or for cases not breached finds a new case.
+	return append(caseAttributes{level: a.level, breached: a.breached}.diff(a), CaseEscalationLevelKey.ValueSet(a.level), SLABreachedKey.ValueSet(a.breached))
 }
 
 // SupportCase is the durable life of one support case: it answers agent
@@ -220,6 +230,9 @@ type supportCase struct {
 	projectedSeq int
 	// projects is false for cases that began before the read model existed.
 	projects bool
+	// notifyInTask tries each notification as a local activity first
+	// (changeNotifyInTask).
+	notifyInTask bool
 	// incidents and recoveries count the account workflows started, for their ids.
 	incidents, recoveries, profileChanges int
 	// attrs is what the search attributes were last set to.
@@ -276,16 +289,24 @@ func InitialView(in CaseInput) (CaseView, bool, error) {
 	if in.OpenedAt.IsZero() || (in.AccountID != "" && slices.Contains(lockOnOpen, in.Category)) {
 		return CaseView{}, false, nil
 	}
+	c, err := openedByAPI(in)
+	if err != nil {
+		return CaseView{}, false, err
+	}
+	return c.view, true, nil
+}
+
+// openedByAPI is the state of a case whose opening time the API chose
+// (in.OpenedAt), with its SLA view, as its first workflow task leaves it.
+func openedByAPI(in CaseInput) (*supportCase, error) {
 	c, err := openState(in, in.OpenedAt)
 	if err != nil {
-		return CaseView{}, false, err
+		return nil, err
 	}
-	v, err := c.slaViewAt(in.OpenedAt)
-	if err != nil {
-		return CaseView{}, false, err
+	if c.view.SLA, err = c.slaViewAt(in.OpenedAt); err != nil {
+		return nil, err
 	}
-	c.view.SLA = v
-	return c.view, true, nil
+	return c, nil
 }
 
 func (c *supportCase) policyFor(p Priority) (sla.Policy, error) {
@@ -344,11 +365,12 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 	if err := c.setupAccountFlows(ctx); err != nil {
 		return err
 	}
-	c.timer.lazy = workflow.GetVersion(ctx, changeLazySLA, workflow.DefaultVersion, 1) >= 1
-	c.projects = workflow.GetVersion(ctx, changeReadModel, workflow.DefaultVersion, 1) >= 1
+	c.timer.lazy = c.has(ctx, changeLazySLA)
+	c.projects = c.has(ctx, changeReadModel)
 	if c.projects {
 		workflow.Go(ctx, c.project)
 	}
+	c.notifyInTask = c.has(ctx, changeNotifyInTask)
 	c.changed(ctx)
 	c.deliver(ctx, opened)
 	return nil

@@ -87,7 +87,7 @@ func (c *supportCase) setupAccountFlows(ctx workflow.Context) error {
 		}
 	})
 	if c.in.AccountID != "" && slices.Contains(lockOnOpen, c.in.Category) &&
-		workflow.GetVersion(ctx, changeAccountFlows, workflow.DefaultVersion, 1) >= 1 {
+		c.has(ctx, changeAccountFlows) {
 		c.startIncident(ctx, c.in.OpenedBy, "reported in case "+c.in.ID+": "+c.in.Subject)
 	}
 	return nil

@@ -62,6 +62,7 @@ func newCase(t *testing.T) workflows.CaseInput {
 		AccountID: "acc-" + id, Team: workflows.TeamTier1Support, OpenedBy: "test",
 		Policies:  secondsPolicies(),
 		Lifecycle: sla.Lifecycle{AutoCloseAfterWaiting: time.Minute, ReopenWindow: 2 * time.Second, CSATWindow: 3 * time.Second},
+		Revision:  workflows.CaseRevision,
 	}
 }
 

@@ -60,6 +60,7 @@ type caseTest struct {
 
 	mu           sync.Mutex
 	sent         []Notification
+	tries        []notifyTry
 	projected    []ProjectionInput
 	failCustomer bool
 	steps        int
@@ -74,7 +75,9 @@ func newCaseTest(t *testing.T) *caseTest {
 	ct.env.RegisterActivityWithOptions(func(ctx context.Context, n Notification) error {
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
-		if ct.failCustomer && n.Audience == audienceCustomer {
+		fail := ct.failCustomer && n.Audience == audienceCustomer
+		ct.tries = append(ct.tries, notifyTry{id: n.ID, local: activity.GetInfo(ctx).IsLocalActivity, failed: fail})
+		if fail {
 			return errors.New("smtp: connection refused")
 		}
 		ct.sent = append(ct.sent, n)
@@ -87,6 +90,13 @@ func newCaseTest(t *testing.T) *caseTest {
 		return nil
 	}, activity.RegisterOptions{Name: ActivityProjectCase})
 	return ct
+}
+
+// notifyTry is one attempt at a notification: in the workflow task (a
+// local activity) or as an activity.
+type notifyTry struct {
+	id            string
+	local, failed bool
 }
 
 // at runs fn once the workflow's clock reaches openedAt+d.
@@ -518,6 +528,54 @@ func TestFailedNotificationIsRecordedWithoutFailingTheCase(t *testing.T) {
 	assert.Equal(t, StatusClosed, v.Status)
 	assert.True(t, slices.Contains(kinds(v.Timeline), EventNotifyFailed))
 	assert.Positive(t, ct.notified(EventNotifyFailed, audienceTeam), "the team heard of the failed delivery")
+}
+
+func TestNotificationsAreSentInTheWorkflowTaskAndByActivityOnlyAfterAFailedTry(t *testing.T) {
+	ct := newCaseTest(t)
+	ct.at(time.Minute, func() {
+		ct.mustUpdate(UpdateAssign, AssignInput{Actor: "agent:bo", Assignee: "bo"})
+		ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Hi"})
+	})
+	ct.at(2*time.Minute, func() {
+		ct.mu.Lock()
+		ct.failCustomer = true
+		ct.mu.Unlock()
+		ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Still there?"})
+	})
+	ct.at(3*time.Minute, func() {
+		ct.mu.Lock()
+		ct.failCustomer = false
+		ct.mu.Unlock()
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
+	})
+	ct.run(testInput(P1))
+
+	tries := map[string][]notifyTry{}
+	var order []string
+	for _, try := range ct.tries {
+		if _, ok := tries[try.id]; !ok {
+			order = append(order, try.id)
+		}
+		tries[try.id] = append(tries[try.id], try)
+	}
+	require.NotEmpty(t, order)
+	failedOnce := 0
+	for _, id := range order {
+		first := tries[id][0]
+		assert.True(t, first.local, "%s is tried in the workflow task first", id)
+		if !first.failed {
+			assert.Len(t, tries[id], 1, "%s, sent in the task, runs no activity", id)
+			continue
+		}
+		failedOnce++
+		rest := tries[id][1:]
+		require.NotEmpty(t, rest, "%s failed in the task and goes on as an activity", id)
+		for _, try := range rest {
+			assert.False(t, try.local, "%s retries as an activity", id)
+		}
+		assert.False(t, rest[len(rest)-1].failed, "%s is delivered in the end", id)
+	}
+	assert.Equal(t, 1, failedOnce, "only the second reply's notification failed in the task")
 }
 
 func TestReadModelGetsEveryEventOnceAndInOrder(t *testing.T) {
