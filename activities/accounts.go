@@ -142,7 +142,9 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckR
 		ContentType: aws.String(e.ContentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256,
 		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256,
 		Metadata: map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
-			"uploaded-by": workflows.SystemActor, "sha256": e.SHA256},
+			"uploaded-by": workflows.SystemActor},
+		// Where the API keeps an uploaded file's checksum too.
+		Tagging: aws.String("sha256=" + e.SHA256),
 	}
 	if rec.Retain {
 		// A retry rewrites the same bytes as a new version; each is locked.

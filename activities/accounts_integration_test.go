@@ -41,7 +41,11 @@ func TestIdentityCheckRecordIsStoredWithItsChecksumAndLockedWhenRetained(t *test
 	}
 	require.NoError(t, json.Unmarshal(body, &stored))
 	assert.Equal(t, "ada@example.com", stored.Facts["registered_email"])
-	assert.Equal(t, plain.SHA256, obj.Metadata["sha256"])
+	tags, err := c3.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(cfg.S3.Bucket), Key: aws.String(plain.Key)})
+	require.NoError(t, err)
+	require.Len(t, tags.TagSet, 1)
+	assert.Equal(t, "sha256", aws.ToString(tags.TagSet[0].Key))
+	assert.Equal(t, plain.SHA256, aws.ToString(tags.TagSet[0].Value))
 	assert.False(t, plain.Retained)
 
 	rec.Name, rec.Retain = "identity-check-2", true

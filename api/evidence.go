@@ -157,10 +157,9 @@ type storedObject struct {
 // answers it with its SHA-256. meta becomes the object's x-amz-meta-*.
 //
 // The checksum is only known once the stream has ended, after the upload
-// has begun, so it is stored by copying the object onto itself with the
-// metadata completed (S3's own SHA-256 of a multipart upload is a checksum
-// of part checksums, not the file's). The first version is then deleted:
-// nothing is retained yet, so the bucket keeps one version per file.
+// has begun (S3's own SHA-256 of a multipart upload is a checksum of part
+// checksums, not the file's), so it is stored as the object's sha256 tag,
+// which can be set afterwards without rewriting the bytes.
 func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]string, r io.Reader) (storedObject, error) {
 	capped := &capReader{r: r, limit: f.maxBytes}
 	contentType, body, err := sniff(capped)
@@ -190,31 +189,21 @@ func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]str
 	if err != nil {
 		return storedObject{}, fmt.Errorf("upload %s: %w", key, err)
 	}
-	obj := storedObject{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: capped.n, ContentType: contentType}
-	first := aws.ToString(up.VersionID)
-	source := f.bucket + "/" + key
-	if first != "" {
-		source += "?versionId=" + first
-	}
-	withSum := map[string]string{"sha256": obj.SHA256}
-	for k, v := range meta {
-		withSum[k] = v
-	}
-	cp, err := f.s3.CopyObject(ctx, &s3.CopyObjectInput{
-		Bucket: aws.String(f.bucket), Key: aws.String(key), CopySource: aws.String(source),
-		MetadataDirective: s3types.MetadataDirectiveReplace, Metadata: withSum,
-		ContentType: aws.String(contentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+	obj := storedObject{Key: key, VersionID: aws.ToString(up.VersionID), SHA256: hex.EncodeToString(h.Sum(nil)),
+		Size: capped.n, ContentType: contentType}
+	_, err = f.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
+		Bucket: aws.String(f.bucket), Key: aws.String(key), VersionId: up.VersionID,
+		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(checksumTag), Value: aws.String(obj.SHA256)}}},
 	})
 	if err != nil {
-		f.remove(ctx, key, first)
-		return storedObject{}, fmt.Errorf("store the checksum of %s: %w", key, err)
-	}
-	obj.VersionID = aws.ToString(cp.VersionId)
-	if first != "" {
-		f.remove(ctx, key, first)
+		f.remove(ctx, key, obj.VersionID)
+		return storedObject{}, fmt.Errorf("tag %s with its checksum: %w", key, err)
 	}
 	return obj, nil
 }
+
+// checksumTag is the object tag that holds an evidence file's SHA-256.
+const checksumTag = "sha256"
 
 func (f *evidenceFiles) tooLarge() error {
 	return newProblem(http.StatusRequestEntityTooLarge,
@@ -314,7 +303,7 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 	if in.contentLength > s.evidence.maxBytes+multipartSlack {
 		return nil, s.evidence.tooLarge()
 	}
-	view, err := s.readCase(ctx, in.ID)
+	view, err := s.projectedCase(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}

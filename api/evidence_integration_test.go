@@ -189,8 +189,13 @@ func TestEvidenceUploadAndDownloadKeepTheBytesAndTheirChecksum(t *testing.T) {
 	assert.Equal(t, s3types.ServerSideEncryptionAes256, head.ServerSideEncryption)
 	assert.Equal(t, "image/png", aws.ToString(head.ContentType))
 	assert.Equal(t, map[string]string{"case-id": c.ID, "evidence-id": e.ID, "kind": "delivery_screenshot",
-		"uploaded-by": s.actor(store.RoleIntegration), "sha256": e.SHA256}, head.Metadata)
-	assert.Len(t, versions(t, c3, bucket, e.Key), 1, "the version without the checksum is gone")
+		"uploaded-by": s.actor(store.RoleIntegration)}, head.Metadata)
+	tags, err := c3.GetObjectTagging(stacktest.Context(t), &s3.GetObjectTaggingInput{Bucket: &bucket, Key: &e.Key})
+	require.NoError(t, err)
+	require.Len(t, tags.TagSet, 1)
+	assert.Equal(t, "sha256", aws.ToString(tags.TagSet[0].Key))
+	assert.Equal(t, e.SHA256, aws.ToString(tags.TagSet[0].Value), "the checksum is the object's tag")
+	assert.Len(t, versions(t, c3, bucket, e.Key), 1, "one version per file")
 
 	listed := s.as(t, store.RoleAgent, http.MethodGet, "/v1/cases/"+c.ID+"/evidence", nil)
 	require.Equal(t, http.StatusOK, listed.Status, "%s", listed)

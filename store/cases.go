@@ -189,23 +189,47 @@ type CasePage struct {
 	NextCursor string
 }
 
+// CaseJSONPage is one page of ListCaseJSON: each case's view as the read
+// model holds it, JSON that needs no decoding to be answered.
+type CaseJSONPage struct {
+	Cases [][]byte
+	// NextCursor fetches the next page; empty on the last one.
+	NextCursor string
+}
+
 // ListCases answers the cases f selects in work-queue order: nearest SLA
 // deadline first, cases without a running deadline last, then by id.
 // Pages are keyset-paginated on that order, so a case projected between two
 // pages neither repeats nor shifts the rest.
 func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
-	q, limit, err := buildListCases(f)
+	raw, err := s.ListCaseJSON(ctx, f)
 	if err != nil {
 		return CasePage{}, err
 	}
+	page := CasePage{Cases: make([]workflows.CaseView, len(raw.Cases)), NextCursor: raw.NextCursor}
+	for i, b := range raw.Cases {
+		if err := json.Unmarshal(b, &page.Cases[i]); err != nil {
+			return CasePage{}, fmt.Errorf("list cases: decode a view: %w", err)
+		}
+	}
+	return page, nil
+}
+
+// ListCaseJSON is ListCases answering each view as its stored JSON (keys in
+// jsonb's order), for a caller that passes it on as it is.
+func (s *Store) ListCaseJSON(ctx context.Context, f CaseFilter) (CaseJSONPage, error) {
+	q, limit, err := buildListCases(f)
+	if err != nil {
+		return CaseJSONPage{}, err
+	}
 	rows, err := s.pool.Query(ctx, q.sql, q.args...)
 	if err != nil {
-		return CasePage{}, fmt.Errorf("list cases: %w", err)
+		return CaseJSONPage{}, fmt.Errorf("list cases: %w", err)
 	}
 	type listRow struct {
 		due  *time.Time
 		id   string
-		view workflows.CaseView
+		view []byte
 	}
 	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (listRow, error) {
 		var r listRow
@@ -213,9 +237,9 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
 		return r, err
 	})
 	if err != nil {
-		return CasePage{}, fmt.Errorf("list cases: %w", err)
+		return CaseJSONPage{}, fmt.Errorf("list cases: %w", err)
 	}
-	page := CasePage{Cases: make([]workflows.CaseView, 0, min(len(found), limit))}
+	page := CaseJSONPage{Cases: make([][]byte, 0, min(len(found), limit))}
 	for i, r := range found {
 		if i == limit {
 			// The extra row only says that there is a next page; the
