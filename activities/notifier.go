@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +52,8 @@ type Notifier struct {
 	// codeSecret keys the one-time codes SendCode derives (package codes).
 	codeSecret []byte
 	log        deliveryLog
+	// sessions sends emails over SMTP sessions kept open between sends.
+	sessions *smtpSessions
 }
 
 // deliveryLog records what was sent (store.Store).
@@ -120,6 +120,7 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 		surveyURL:      cfg.Notify.SurveyURL,
 		codeSecret:     []byte(cfg.Notify.CodeSecret),
 		log:            log,
+		sessions:       &smtpSessions{cfg: cfg.SMTP},
 	}, nil
 }
 
@@ -428,11 +429,7 @@ func (n *Notifier) sendEmail(ctx context.Context, e Email) error {
 	if err != nil {
 		return permanent(err)
 	}
-	c, err := n.client()
-	if err != nil {
-		return fmt.Errorf("smtp client for %s: %w", n.smtp.Addr, err)
-	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+	if err := n.sessions.send(ctx, msg); err != nil {
 		err = fmt.Errorf("send email %s via %s: %w", e.ID, n.smtp.Addr, err)
 		// A 5xx to RCPT TO is this recipient refused for good; any other
 		// failure (the server, auth, the network) may pass later.
@@ -500,26 +497,6 @@ func webhookID(id string) string {
 		}
 	}
 	return id
-}
-
-func (n *Notifier) client() (*mail.Client, error) {
-	host, portText, err := net.SplitHostPort(n.smtp.Addr)
-	if err != nil {
-		return nil, err
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, err
-	}
-	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(10 * time.Second), mail.WithTLSPolicy(mail.NoTLS)}
-	if n.smtp.StartTLS {
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
-	}
-	if n.smtp.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain),
-			mail.WithUsername(n.smtp.Username), mail.WithPassword(n.smtp.Password))
-	}
-	return mail.NewClient(host, opts...)
 }
 
 // recipient answers the address of a notification's audience: for the
