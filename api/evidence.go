@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -62,7 +64,7 @@ func newEvidenceFiles(c *s3.Client, bucket string, cfg config.Evidence) *evidenc
 		// Parts of 5 MiB (S3's smallest), two in flight: an upload holds about three part
 		// buffers in memory whatever the file's size.
 		uploader: transfermanager.New(c, func(o *transfermanager.Options) {
-			o.PartSizeBytes = 5 << 20
+			o.PartSizeBytes = partSize
 			o.Concurrency = 2
 		}),
 		presign:   s3.NewPresignClient(c),
@@ -155,12 +157,14 @@ type storedObject struct {
 // put streams r to S3 under key through the upload manager, refusing it
 // (413, 415) once its size or sniffed type shows it is not allowed, and
 // answers it with its SHA-256. meta becomes the object's x-amz-meta-*.
+// sizeHint is the request's length, -1 when unknown: a request no larger
+// than one part holds a file that goes in one PutObject (putWhole).
 //
 // The checksum is only known once the stream has ended, after the upload
 // has begun (S3's own SHA-256 of a multipart upload is a checksum of part
 // checksums, not the file's), so it is stored as the object's sha256 tag,
 // which can be set afterwards without rewriting the bytes.
-func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]string, r io.Reader) (storedObject, error) {
+func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]string, r io.Reader, sizeHint int64) (storedObject, error) {
 	capped := &capReader{r: r, limit: f.maxBytes}
 	contentType, body, err := sniff(capped)
 	switch {
@@ -174,6 +178,9 @@ func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]str
 	case !typeAllowed(contentType, f.types):
 		return storedObject{}, newProblem(http.StatusUnsupportedMediaType,
 			"a file of type "+contentType+" is not accepted; allowed: "+strings.Join(f.types, ", "))
+	}
+	if 0 <= sizeHint && sizeHint <= partSize {
+		return f.putWhole(ctx, key, meta, body, capped, contentType, sizeHint)
 	}
 	h := sha256.New()
 	up, err := f.uploader.UploadObject(ctx, &transfermanager.UploadObjectInput{
@@ -201,6 +208,39 @@ func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]str
 	}
 	return obj, nil
 }
+
+// putWhole reads a small file whole and stores it in one PutObject that
+// carries its checksum tag, and its SHA-256 for S3 to check the bytes
+// against: one request where a streamed upload makes two (the upload, then
+// the tag), and no larger a buffer than the manager's part would be.
+func (f *evidenceFiles) putWhole(ctx context.Context, key string, meta map[string]string, body io.Reader, capped *capReader, contentType string, sizeHint int64) (storedObject, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+	_, err := buf.ReadFrom(body)
+	switch {
+	case capped.over:
+		return storedObject{}, f.tooLarge()
+	case err != nil:
+		return storedObject{}, newProblem(http.StatusBadRequest, "the upload could not be read: "+err.Error())
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	obj := storedObject{Key: key, SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len()), ContentType: contentType}
+	out, err := f.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(f.bucket), Key: aws.String(key), Body: bytes.NewReader(buf.Bytes()),
+		ContentLength: aws.Int64(obj.Size), ContentType: aws.String(contentType), Metadata: meta,
+		ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+		ChecksumSHA256:       aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+		Tagging:              aws.String(checksumTag + "=" + obj.SHA256),
+	})
+	if err != nil {
+		return storedObject{}, fmt.Errorf("upload %s: %w", key, err)
+	}
+	obj.VersionID = aws.ToString(out.VersionId)
+	return obj, nil
+}
+
+// partSize is the upload manager's part size, and the largest request
+// whose file is stored in one PutObject.
+const partSize = 5 << 20
 
 // checksumTag is the object tag that holds an evidence file's SHA-256.
 const checksumTag = "sha256"
@@ -355,7 +395,7 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 					fieldProblem{Field: "file", Message: "is sent twice"})
 			}
 			meta := map[string]string{"case-id": in.ID, "evidence-id": e.ID, "kind": e.Kind, "uploaded-by": who.actor()}
-			stored, err := s.evidence.put(ctx, e.Key, meta, part)
+			stored, err := s.evidence.put(ctx, e.Key, meta, part, in.contentLength)
 			if err != nil {
 				return nil, s.caseError(ctx, in.ID, err)
 			}

@@ -52,10 +52,14 @@ type upload struct {
 	kind, note string
 	claimed    string
 	body       io.Reader
+	// sized sends the request with its Content-Length, as most clients
+	// do; without it the request is chunked and its length unknown.
+	sized bool
 }
 
 // sendUpload streams u to POST /v1/cases/{id}/evidence at base as role,
-// through a pipe: the file is never held by the client either.
+// through a pipe: the file is never held by the client either, unless
+// u.sized asks for a Content-Length.
 func (s *caseStack) sendUpload(t *testing.T, base string, role store.Role, caseID string, u upload) reply {
 	t.Helper()
 	pr, pw := io.Pipe()
@@ -88,7 +92,13 @@ func (s *caseStack) sendUpload(t *testing.T, base string, role store.Role, caseI
 		}()
 		pw.CloseWithError(err)
 	}()
-	req, err := http.NewRequestWithContext(stacktest.Context(t), http.MethodPost, base+"/v1/cases/"+caseID+"/evidence", pr)
+	var body io.Reader = pr
+	if u.sized {
+		form, err := io.ReadAll(pr)
+		require.NoError(t, err)
+		body = bytes.NewReader(form)
+	}
+	req, err := http.NewRequestWithContext(stacktest.Context(t), http.MethodPost, base+"/v1/cases/"+caseID+"/evidence", body)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+s.keys[role].Secret)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -172,7 +182,7 @@ func TestEvidenceUploadAndDownloadKeepTheBytesAndTheirChecksum(t *testing.T) {
 	file := pngBytes(t, 300_000)
 
 	got := evidenceOf(t, s.sendUpload(t, base, store.RoleIntegration, c.ID,
-		upload{kind: "delivery_screenshot", note: "the code screen", claimed: "text/plain", body: bytes.NewReader(file)}), http.StatusCreated)
+		upload{kind: "delivery_screenshot", note: "the code screen", claimed: "text/plain", body: bytes.NewReader(file), sized: true}), http.StatusCreated)
 	e := got.Evidence
 	assert.False(t, got.Duplicate)
 	assert.Equal(t, "image/png", e.ContentType, "the type is sniffed, not taken from the client")
@@ -427,6 +437,12 @@ func TestLargeUploadStreamsWithAFlatHeap(t *testing.T) {
 		took, mib(before.HeapInuse), mib(peak.Load()), mib(after.HeapInuse), mib(before.Sys), mib(after.Sys))
 	assert.Less(t, int64(after.HeapInuse)-int64(before.HeapInuse), int64(64<<20), "heap growth after the upload")
 	assert.Less(t, int64(peak.Load())-int64(before.HeapInuse), int64(128<<20), "the file is never held in memory")
+
+	bucket := s.cfg.S3.Bucket
+	tags, err := stacktest.S3(t).GetObjectTagging(stacktest.Context(t), &s3.GetObjectTaggingInput{Bucket: &bucket, Key: &e.Key})
+	require.NoError(t, err)
+	require.Len(t, tags.TagSet, 1)
+	assert.Equal(t, e.SHA256, aws.ToString(tags.TagSet[0].Value), "a streamed file is tagged with its checksum once it has ended")
 
 	dl := s.download(t, store.RoleAgent, e.ID)
 	sum, n := fetch(t, dl.URL)

@@ -86,20 +86,27 @@ func TestCapReaderRefusesTheFirstByteOverTheLimit(t *testing.T) {
 func TestPutRefusesTooLargeAndUnsupportedFilesBeforeUploading(t *testing.T) {
 	// No S3 client: a refusal must come before anything is sent.
 	f := &evidenceFiles{maxBytes: 100, types: defaultEvidenceConfig(t).ContentTypes}
-	_, err := f.put(t.Context(), "cases/C-1/E-1", nil, io.LimitReader(&endless{}, 1000))
+	_, err := f.put(t.Context(), "cases/C-1/E-1", nil, io.LimitReader(&endless{}, 1000), -1)
 	var p *problem
 	require.True(t, errors.As(err, &p), "%v", err)
 	assert.Equal(t, 413, p.Status)
 
 	f.maxBytes = 1 << 20
-	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, bytes.NewReader(append(elfHeader, make([]byte, 600)...)))
+	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, bytes.NewReader(append(elfHeader, make([]byte, 600)...)), -1)
 	require.True(t, errors.As(err, &p), "%v", err)
 	assert.Equal(t, 415, p.Status)
 	assert.Contains(t, p.Detail, "application/octet-stream")
 
-	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, strings.NewReader(""))
+	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, strings.NewReader(""), -1)
 	require.True(t, errors.As(err, &p), "%v", err)
 	assert.Equal(t, 422, p.Status)
+
+	// A file read whole for one PutObject is bounded the same way, past
+	// what its sniffed head shows.
+	f.maxBytes = 1000
+	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, strings.NewReader(strings.Repeat("a", 1001)), 1200)
+	require.True(t, errors.As(err, &p), "%v", err)
+	assert.Equal(t, 413, p.Status)
 }
 
 func TestEvidenceKeyIsCaseAndEvidenceIDNeverTheFileName(t *testing.T) {
