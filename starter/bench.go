@@ -35,7 +35,7 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	readModel := fs.Int("readmodel-cases", 50_000, "cases in Postgres for the read model part (the big run: 1000000)")
 	sizes := fs.String("evidence-sizes", "1MiB,100MiB", "comma-separated evidence upload sizes")
 	long := fs.Int("long-case", 100, "actions on one case for the latency growth figure (the big run: 500)")
-	out := fs.String("out", "bench/results", "folder for the JSON report")
+	out := fs.String("out", "bench/results", "folder for the JSON report (relative to the repository)")
 	temporalMetrics := fs.String("temporal-metrics", "http://127.0.0.1:7235/metrics", "the Temporal server's /metrics (billable actions, state transitions); empty to skip")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -122,7 +122,11 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		rep.Results = append(rep.Results, res)
 	}
 	rep.Print(stdout)
-	path, err := rep.Save(filepath.Join(root, *out))
+	dir := *out
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	path, err := rep.Save(dir)
 	if err != nil {
 		return err
 	}
