@@ -77,23 +77,24 @@ func (p *smtpSessions) send(ctx context.Context, msg *mail.Msg) error {
 	return nil
 }
 
-// take answers the most recent idle session young enough to reuse, or
-// nil; older ones are closed.
+// take answers the most recent idle session if it is young enough to
+// reuse, or nil; when it is not, neither is any before it, and all are
+// closed.
 func (p *smtpSessions) take() *smtp.Client {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.idle) > 0 {
-		s := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		if time.Since(s.since) < smtpIdleFor {
-			return s.c
-		}
-		// The most recent is too old, so is every one before it.
-		for _, old := range append(p.idle, s) {
-			_ = old.c.Close()
-		}
-		p.idle = p.idle[:0]
+	if len(p.idle) == 0 {
+		return nil
 	}
+	last := p.idle[len(p.idle)-1]
+	if time.Since(last.since) < smtpIdleFor {
+		p.idle = p.idle[:len(p.idle)-1]
+		return last.c
+	}
+	for _, old := range p.idle {
+		_ = old.c.Close()
+	}
+	p.idle = p.idle[:0]
 	return nil
 }
 
