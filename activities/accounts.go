@@ -143,8 +143,7 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckR
 		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256,
 		Metadata: map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
 			"uploaded-by": workflows.SystemActor},
-		// Where the API keeps an uploaded file's checksum too.
-		Tagging: aws.String("sha256=" + e.SHA256),
+		Tagging: aws.String(workflows.ChecksumTagging(e.SHA256)),
 	}
 	if rec.Retain {
 		// A retry rewrites the same bytes as a new version; each is locked.

@@ -200,7 +200,7 @@ func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]str
 		Size: capped.n, ContentType: contentType}
 	_, err = f.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
 		Bucket: aws.String(f.bucket), Key: aws.String(key), VersionId: up.VersionID,
-		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(checksumTag), Value: aws.String(obj.SHA256)}}},
+		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(workflows.ChecksumTag), Value: aws.String(obj.SHA256)}}},
 	})
 	if err != nil {
 		f.remove(ctx, key, obj.VersionID)
@@ -229,7 +229,7 @@ func (f *evidenceFiles) putWhole(ctx context.Context, key string, meta map[strin
 		ContentLength: aws.Int64(obj.Size), ContentType: aws.String(contentType), Metadata: meta,
 		ServerSideEncryption: s3types.ServerSideEncryptionAes256,
 		ChecksumSHA256:       aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-		Tagging:              aws.String(checksumTag + "=" + obj.SHA256),
+		Tagging:              aws.String(workflows.ChecksumTagging(obj.SHA256)),
 	})
 	if err != nil {
 		return storedObject{}, fmt.Errorf("upload %s: %w", key, err)
@@ -241,9 +241,6 @@ func (f *evidenceFiles) putWhole(ctx context.Context, key string, meta map[strin
 // partSize is the upload manager's part size, and the largest request
 // whose file is stored in one PutObject.
 const partSize = 5 << 20
-
-// checksumTag is the object tag that holds an evidence file's SHA-256.
-const checksumTag = "sha256"
 
 func (f *evidenceFiles) tooLarge() error {
 	return newProblem(http.StatusRequestEntityTooLarge,

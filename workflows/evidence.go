@@ -19,6 +19,15 @@ var EvidenceKinds = []string{
 // unaltered: what may end before an arbitrator or the police.
 var RetainedCategories = []Category{CategoryDispute, CategorySecurityAlert, CategoryFraudReport}
 
+// ChecksumTag is the S3 object tag that holds an evidence object's SHA-256
+// in lowercase hex: uploads through the API and identity-check records
+// both carry it.
+const ChecksumTag = "sha256"
+
+// ChecksumTagging answers the x-amz-tagging value that sets ChecksumTag to
+// sum in the request that stores an object.
+func ChecksumTagging(sum string) string { return ChecksumTag + "=" + sum }
+
 // Evidence is one file attached to a case; the bytes are in S3 under Key.
 type Evidence struct {
 	ID          string `json:"id"`
