@@ -137,6 +137,15 @@ type Part struct {
 	Run  func(ctx context.Context, env *Env, opts Options) (Result, error)
 }
 
+// jsonNumber answers v for a JSON field, or nil (null) when JSON cannot
+// hold it: NaN or an infinity.
+func jsonNumber(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
 // MarshalJSON writes a value that is not a number (a ratio over zero) as null.
 func (f Figure) MarshalJSON() ([]byte, error) {
 	type plain Figure
@@ -144,9 +153,7 @@ func (f Figure) MarshalJSON() ([]byte, error) {
 		plain
 		Value *float64 `json:"value"`
 	}{plain: plain(f)}
-	if !math.IsNaN(f.Value) && !math.IsInf(f.Value, 0) {
-		out.Value = &f.Value
-	}
+	out.Value = jsonNumber(f.Value)
 	return json.Marshal(out)
 }
 

@@ -144,8 +144,6 @@ func (u Usage) MarshalJSON() ([]byte, error) {
 		plain
 		CPUPercent *float64 `json:"cpu_percent"`
 	}{plain: plain(u)}
-	if !math.IsNaN(u.CPUPercent) {
-		out.CPUPercent = &u.CPUPercent
-	}
+	out.CPUPercent = jsonNumber(u.CPUPercent)
 	return json.Marshal(out)
 }
