@@ -1,0 +1,146 @@
+package sla
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads and validates the policy file at path; Parse describes the file.
+func Load(path string) (*Book, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sla policy: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse reads a policy file's content strictly and validates it; name (the
+// file's path) prefixes every error, which gives the line and key at fault.
+// All problems found are reported together. An unknown key is an error, so a
+// typo cannot silently drop a target. The file looks like this:
+//
+//	warning_threshold: 0.8            # fraction of a target at which assignee and team are warned
+//	lifecycle:
+//	  auto_close_after_waiting: 168h  # a case waiting on the customer closes after this (reminder at half)
+//	  reopen_window: 72h              # after resolve the customer can reopen; then the case closes
+//	  csat_window: 168h               # how long the CSAT answer is accepted after resolve
+//	accounts:                         # optional; each key defaults to DefaultAccountPolicy
+//	  security_review: 4h             # a security incident's decision is due within this (24x7)
+//	  code_valid_for: 15m             # a one-time code works this long
+//	  code_attempts: 5                # wrong codes that end a verification
+//	  contact_cool_down: 24h          # a verified email or phone change waits this long
+//	  signal_threshold: 5             # account signals inside signal_window that open a security case
+//	  signal_window: 15m
+//	calendars:                        # name -> business calendar
+//	  24x7: {time_zone: UTC, always_open: true}
+//	  eu-business:
+//	    time_zone: Europe/Paris       # IANA zone the hours and holidays are read in
+//	    hours:                        # mon..sun: open spans "HH:MM-HH:MM", sorted; "24:00" ends a day
+//	      mon: ["09:00-18:00"]
+//	      fri: ["09:00-12:30", "13:30-17:00"]
+//	    holidays:
+//	      country: fr                 # national holidays of: de es fr gb ie it nl us
+//	      dates: ["2026-12-24"]       # more closed local dates
+//	categories:                       # all 17 categories: default priority and owning team
+//	  login_failure: {priority: p3, team: tier1_support}
+//	policies:                         # targets; the most specific entry wins
+//	  - {priority: p1, calendar: 24x7, first_response: 1h, next_response: 2h, resolution: 8h}
+//	  - {category: security_alert, priority: p1, calendar: 24x7, first_response: 15m, next_response: 1h, resolution: 4h}
+//
+// A policy entry names a category, a priority, both or neither; for a case the
+// entry naming both wins, then the category alone, then the priority alone,
+// then the entry naming neither. Every category and priority must be covered.
+// Durations use Go syntax (30m, 8h, 168h); targets count business time of the
+// entry's calendar, lifecycle windows count wall-clock time.
+func Parse(data []byte, name string) (*Book, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty policy file", name)
+		}
+		return nil, yamlError(name, err)
+	}
+	// A second pass keeps the node tree, only to give lines in errors.
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	v := &validator{name: name, root: &root}
+	b := v.book(&f)
+	if len(v.errs) > 0 {
+		return nil, errors.Join(v.errs...)
+	}
+	return b, nil
+}
+
+// file is the policy file as written.
+type file struct {
+	WarningThreshold *float64                `yaml:"warning_threshold"`
+	Lifecycle        *fileLifecycle          `yaml:"lifecycle"`
+	Accounts         *fileAccounts           `yaml:"accounts"`
+	Calendars        map[string]fileCalendar `yaml:"calendars"`
+	Categories       map[string]fileCategory `yaml:"categories"`
+	Policies         []filePolicy            `yaml:"policies"`
+}
+
+// Durations and hours are read as text and parsed while validating, so that
+// their errors can name the key and line.
+type fileLifecycle struct {
+	AutoCloseAfterWaiting string `yaml:"auto_close_after_waiting"`
+	ReopenWindow          string `yaml:"reopen_window"`
+	CSATWindow            string `yaml:"csat_window"`
+}
+
+// fileAccounts is the optional accounts section; what it leaves out is
+// DefaultAccountPolicy.
+type fileAccounts struct {
+	SecurityReview  string `yaml:"security_review"`
+	CodeValidFor    string `yaml:"code_valid_for"`
+	CodeAttempts    *int   `yaml:"code_attempts"`
+	ContactCoolDown string `yaml:"contact_cool_down"`
+	SignalThreshold *int   `yaml:"signal_threshold"`
+	SignalWindow    string `yaml:"signal_window"`
+}
+
+type fileCalendar struct {
+	TimeZone   string       `yaml:"time_zone"`
+	AlwaysOpen bool         `yaml:"always_open"`
+	Hours      fileHours    `yaml:"hours"`
+	Holidays   fileHolidays `yaml:"holidays"`
+}
+
+type fileHours struct {
+	Mon []string `yaml:"mon"`
+	Tue []string `yaml:"tue"`
+	Wed []string `yaml:"wed"`
+	Thu []string `yaml:"thu"`
+	Fri []string `yaml:"fri"`
+	Sat []string `yaml:"sat"`
+	Sun []string `yaml:"sun"`
+}
+
+type fileHolidays struct {
+	Country string   `yaml:"country"`
+	Dates   []string `yaml:"dates"`
+}
+
+type fileCategory struct {
+	Priority string `yaml:"priority"`
+	Team     string `yaml:"team"`
+}
+
+type filePolicy struct {
+	Category      string `yaml:"category"`
+	Priority      string `yaml:"priority"`
+	Calendar      string `yaml:"calendar"`
+	FirstResponse string `yaml:"first_response"`
+	NextResponse  string `yaml:"next_response"`
+	Resolution    string `yaml:"resolution"`
+}
