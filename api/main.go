@@ -14,11 +14,8 @@ import (
 	"net/http"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"handoff/config"
 	"handoff/health"
-	"handoff/store"
 	"handoff/telemetry"
 	"handoff/workflows/sla"
 )
@@ -33,36 +30,14 @@ func main() {
 // within the shutdown timeout. When ready is not nil it receives the
 // listening address once the server accepts connections.
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
-	reg := telemetry.NewRegistry()
-	metrics, err := telemetry.TemporalMetrics(reg, logger)
+	// Lazy: the API starts, and says so on /readyz, while Temporal is still
+	// coming up.
+	clients, err := telemetry.Connect(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}
-	counters, err := telemetry.NewClientCounters(reg)
-	if err != nil {
-		return err
-	}
-	opts, err := cfg.Temporal.ClientOptions(logger, metrics)
-	if err != nil {
-		return err
-	}
-	counters.InstrumentTemporal(&opts)
-	// A lazy client lets the API start, and say so on /readyz, while
-	// Temporal is still coming up.
-	tc, err := client.NewLazyClient(opts)
-	if err != nil {
-		return fmt.Errorf("temporal client for %s: %w", cfg.Temporal.Address, err)
-	}
-	defer tc.Close()
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithTracer(counters.SQLTracer()))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	s3c, err := cfg.S3.NewClient(ctx, counters.InstrumentS3)
-	if err != nil {
-		return err
-	}
+	defer clients.Close()
+	reg, tc, db, s3c := clients.Registry, clients.Temporal, clients.Store, clients.S3
 
 	book, err := sla.Load(cfg.SLAPolicyFile)
 	if err != nil {

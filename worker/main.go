@@ -15,12 +15,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"handoff/config"
 	"handoff/health"
-	"handoff/store"
 	"handoff/telemetry"
 	"handoff/worker/registry"
 )
@@ -42,34 +40,14 @@ type hooks struct {
 // run serves until ctx ends, then stops polling, lets in-flight activities
 // finish within the shutdown timeout, and closes the metrics server.
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) error {
-	reg := telemetry.NewRegistry()
-	metrics, err := telemetry.TemporalMetrics(reg, logger)
+	// Eager: a worker has nothing to do without Temporal, so it fails at
+	// start when Temporal does not answer.
+	clients, err := telemetry.Connect(ctx, cfg, logger, false)
 	if err != nil {
 		return err
 	}
-	counters, err := telemetry.NewClientCounters(reg)
-	if err != nil {
-		return err
-	}
-	opts, err := cfg.Temporal.ClientOptions(logger, metrics)
-	if err != nil {
-		return err
-	}
-	counters.InstrumentTemporal(&opts)
-	tc, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.Temporal.Address, err)
-	}
-	defer tc.Close()
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithTracer(counters.SQLTracer()))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	s3c, err := cfg.S3.NewClient(ctx, counters.InstrumentS3)
-	if err != nil {
-		return err
-	}
+	defer clients.Close()
+	reg, tc, db, s3c := clients.Registry, clients.Temporal, clients.Store, clients.S3
 
 	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout:                      cfg.ShutdownTimeout,
