@@ -18,13 +18,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"handoff/workflows/accountflows"
 	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 	"unicode"
-
-	"handoff/workflows"
 )
 
 // Errors the directory answers, wrapped with what was asked; test them with errors.Is.
@@ -80,8 +79,8 @@ type Account struct {
 }
 
 // State answers the account as the workflows and the API show it.
-func (a Account) State() workflows.AccountState {
-	return workflows.AccountState{
+func (a Account) State() accountflows.AccountState {
+	return accountflows.AccountState{
 		ID: a.ID, Status: string(a.Status), LockReason: a.LockReason, Email: a.Email, Phone: a.Phone,
 		MFAEnabled: a.MFAEnabled, CredentialVersion: a.CredentialVersion, ActiveSessions: a.ActiveSessions,
 		LastLoginAt: a.LastLoginAt, FailedLogins: a.FailedLogins,

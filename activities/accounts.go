@@ -20,8 +20,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/accounts"
-	"handoff/workflows"
+	"handoff/evidence"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
+	"handoff/workflows/vocab"
 )
 
 // Accounts acts on marketplace accounts for the account workflows: locks,
@@ -54,84 +57,84 @@ func directoryError(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, accounts.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), workflows.ErrAccountNotFound, err)
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), accountflows.ErrAccountNotFound, err)
 	case errors.Is(err, accounts.ErrInvalid), errors.Is(err, accounts.ErrConflict):
-		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), workflows.ErrInvalidArgument, err)
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), vocab.ErrInvalidArgument, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// GetAccount answers an account (workflows.ActivityGetAccount).
-func (a *Accounts) GetAccount(ctx context.Context, id string) (workflows.AccountState, error) {
+// GetAccount answers an account (accountflows.ActivityGetAccount).
+func (a *Accounts) GetAccount(ctx context.Context, id string) (accountflows.AccountState, error) {
 	acct, err := a.dir.Get(ctx, id)
 	if err != nil {
-		return workflows.AccountState{}, directoryError("get account "+id, err)
+		return accountflows.AccountState{}, directoryError("get account "+id, err)
 	}
 	return acct.State(), nil
 }
 
 // LockAccount locks an account and revokes its sessions, answering how
-// many sessions it ended (workflows.ActivityLockAccount).
-func (a *Accounts) LockAccount(ctx context.Context, req workflows.AccountRequest) (workflows.LockResult, error) {
+// many sessions it ended (accountflows.ActivityLockAccount).
+func (a *Accounts) LockAccount(ctx context.Context, req accountflows.AccountRequest) (accountflows.LockResult, error) {
 	before, err := a.dir.Get(ctx, req.AccountID)
 	if err != nil {
-		return workflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
+		return accountflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
 	}
 	after, err := a.dir.Lock(ctx, req.AccountID, req.Reason)
 	if err != nil {
-		return workflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
+		return accountflows.LockResult{}, directoryError("lock account "+req.AccountID, err)
 	}
-	return workflows.LockResult{Account: after.State(), SessionsRevoked: max(before.ActiveSessions-after.ActiveSessions, 0)}, nil
+	return accountflows.LockResult{Account: after.State(), SessionsRevoked: max(before.ActiveSessions-after.ActiveSessions, 0)}, nil
 }
 
-// UnlockAccount makes a locked account active (workflows.ActivityUnlockAccount).
-func (a *Accounts) UnlockAccount(ctx context.Context, req workflows.AccountRequest) (workflows.AccountState, error) {
+// UnlockAccount makes a locked account active (accountflows.ActivityUnlockAccount).
+func (a *Accounts) UnlockAccount(ctx context.Context, req accountflows.AccountRequest) (accountflows.AccountState, error) {
 	acct, err := a.dir.Unlock(ctx, req.AccountID)
 	if err != nil {
-		return workflows.AccountState{}, directoryError("unlock account "+req.AccountID, err)
+		return accountflows.AccountState{}, directoryError("unlock account "+req.AccountID, err)
 	}
 	return acct.State(), nil
 }
 
 // ResetCredentials gives an account new credentials once per request key
-// (workflows.ActivityResetCredentials).
-func (a *Accounts) ResetCredentials(ctx context.Context, req workflows.AccountRequest) (workflows.AccountState, error) {
+// (accountflows.ActivityResetCredentials).
+func (a *Accounts) ResetCredentials(ctx context.Context, req accountflows.AccountRequest) (accountflows.AccountState, error) {
 	acct, err := a.dir.ResetCredentials(ctx, req.AccountID, req.ResetMFA, req.Key)
 	if err != nil {
-		return workflows.AccountState{}, directoryError("reset credentials of "+req.AccountID, err)
+		return accountflows.AccountState{}, directoryError("reset credentials of "+req.AccountID, err)
 	}
 	return acct.State(), nil
 }
 
 // ChangeContact sets an account's email or phone once per request key
-// (workflows.ActivityChangeContact).
-func (a *Accounts) ChangeContact(ctx context.Context, req workflows.AccountRequest) (workflows.AccountState, error) {
+// (accountflows.ActivityChangeContact).
+func (a *Accounts) ChangeContact(ctx context.Context, req accountflows.AccountRequest) (accountflows.AccountState, error) {
 	acct, err := a.dir.ChangeContact(ctx, req.AccountID, accounts.ContactKind(req.Contact), req.Value, req.Key)
 	if err != nil {
-		return workflows.AccountState{}, directoryError("change "+req.Contact+" of "+req.AccountID, err)
+		return accountflows.AccountState{}, directoryError("change "+req.Contact+" of "+req.AccountID, err)
 	}
 	return acct.State(), nil
 }
 
 // MergeAccounts merges one account into another once per request key
-// (workflows.ActivityMergeAccounts).
-func (a *Accounts) MergeAccounts(ctx context.Context, req workflows.AccountRequest) error {
+// (accountflows.ActivityMergeAccounts).
+func (a *Accounts) MergeAccounts(ctx context.Context, req accountflows.AccountRequest) error {
 	return directoryError("merge "+req.AccountID+" into "+req.IntoID, a.dir.Merge(ctx, req.AccountID, req.IntoID, req.Key))
 }
 
 // RecordIdentityCheck stores the facts an identity check relied on as a
 // JSON evidence file of the case and answers its evidence record
-// (workflows.ActivityRecordCheck). The object's key and id come from the
+// (accountflows.ActivityRecordCheck). The object's key and id come from the
 // check's name, so a retry writes the same object.
-func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckRecord) (workflows.Evidence, error) {
+func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec accountflows.CheckRecord) (vocab.Evidence, error) {
 	body, err := json.MarshalIndent(map[string]any{
 		"case_id": rec.CaseID, "check": rec.Name, "recorded_at": rec.Recorded.UTC().Format(time.RFC3339), "facts": rec.Facts,
 	}, "", "  ")
 	if err != nil {
-		return workflows.Evidence{}, temporal.NewNonRetryableApplicationError("encode identity check: "+err.Error(), workflows.ErrInvalidArgument, err)
+		return vocab.Evidence{}, temporal.NewNonRetryableApplicationError("encode identity check: "+err.Error(), vocab.ErrInvalidArgument, err)
 	}
 	sum := sha256.Sum256(body)
-	e := workflows.Evidence{
+	e := vocab.Evidence{
 		ID: "E-" + strings.ToUpper(hex.EncodeToString(sum[:10])), Kind: "login_note",
 		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(body)), ContentType: "application/json",
 		Note: "facts of identity check " + rec.Name,
@@ -142,8 +145,8 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckR
 		ContentType: aws.String(e.ContentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256,
 		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256,
 		Metadata: map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
-			"uploaded-by": workflows.SystemActor},
-		Tagging: aws.String(workflows.ChecksumTagging(e.SHA256)),
+			"uploaded-by": vocab.SystemActor},
+		Tagging: aws.String(evidence.ChecksumTagging(e.SHA256)),
 	}
 	if rec.Retain {
 		// A retry rewrites the same bytes as a new version; each is locked.
@@ -152,35 +155,35 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec workflows.CheckR
 		put.ObjectLockRetainUntilDate = aws.Time(time.Now().Add(a.retention))
 	}
 	if _, err := a.s3.PutObject(ctx, put); err != nil {
-		return workflows.Evidence{}, fmt.Errorf("store identity check %s: %w", e.Key, err)
+		return vocab.Evidence{}, fmt.Errorf("store identity check %s: %w", e.Key, err)
 	}
 	return e, nil
 }
 
 // OpenCase opens a case from inside a workflow, once per request key
-// (workflows.ActivityOpenCase). The account's owner is the customer.
-func (a *Accounts) OpenCase(ctx context.Context, req workflows.OpenCaseRequest) (workflows.OpenCaseResult, error) {
+// (accountflows.ActivityOpenCase). The account's owner is the customer.
+func (a *Accounts) OpenCase(ctx context.Context, req accountflows.OpenCaseRequest) (accountflows.OpenCaseResult, error) {
 	acct, err := a.dir.Get(ctx, req.AccountID)
 	if err != nil {
-		return workflows.OpenCaseResult{}, directoryError("open case on account "+req.AccountID, err)
+		return accountflows.OpenCaseResult{}, directoryError("open case on account "+req.AccountID, err)
 	}
 	h := sha256.Sum256([]byte("workflow\x00" + req.Key))
 	id := "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
-	in, err := workflows.NewCaseInput(a.book, workflows.OpenRequest{
+	in, err := cases.NewCaseInput(a.book, cases.OpenRequest{
 		ID: id, Category: req.Category, Subject: req.Subject, Description: req.Description,
-		Customer:  workflows.Customer{ID: acct.ID, Email: acct.Email, Locale: "en"},
+		Customer:  vocab.Customer{ID: acct.ID, Email: acct.Email, Locale: "en"},
 		AccountID: acct.ID, Channel: req.Channel, OpenedBy: req.OpenedBy,
 	}, time.Now())
 	if err != nil {
-		return workflows.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), workflows.ErrInvalidArgument, err)
+		return accountflows.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), vocab.ErrInvalidArgument, err)
 	}
-	opts := workflows.CaseStartOptions(in, a.taskQueue)
+	opts := cases.CaseStartOptions(in, a.taskQueue)
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	_, err = a.temporal.ExecuteWorkflow(ctx, opts, workflows.SupportCase, in)
+	_, err = a.temporal.ExecuteWorkflow(ctx, opts, cases.SupportCase, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
-		return workflows.OpenCaseResult{}, fmt.Errorf("open case %s: %w", id, err)
+		return accountflows.OpenCaseResult{}, fmt.Errorf("open case %s: %w", id, err)
 	}
-	return workflows.OpenCaseResult{CaseID: id}, nil
+	return accountflows.OpenCaseResult{CaseID: id}, nil
 }

@@ -15,7 +15,7 @@ import (
 
 	"handoff/accounts"
 	"handoff/stacktest"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
 )
 
 func TestIdentityCheckRecordIsStoredWithItsChecksumAndLockedWhenRetained(t *testing.T) {
@@ -24,7 +24,7 @@ func TestIdentityCheckRecordIsStoredWithItsChecksumAndLockedWhenRetained(t *test
 	c3 := stacktest.S3(t)
 	a := NewAccounts(accounts.NewPostgres(stacktest.Store(t).Pool()), c3, cfg.S3.Bucket, time.Hour, nil, nil, "")
 	caseID := "C-CHECK-" + time.Now().UTC().Format("150405.000000000")
-	rec := workflows.CheckRecord{CaseID: caseID, Name: "identity-check-1", Recorded: time.Now(),
+	rec := accountflows.CheckRecord{CaseID: caseID, Name: "identity-check-1", Recorded: time.Now(),
 		Facts: map[string]string{"registered_email": "ada@example.com"}}
 
 	plain, err := a.RecordIdentityCheck(ctx, rec)

@@ -13,7 +13,9 @@ import (
 
 	"handoff/codes"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // minCodeSecret is the shortest VERIFICATION_CODE_SECRET the notifier
@@ -25,7 +27,7 @@ const minCodeSecret = 32
 // while the marketplace webhook is off.
 const ErrTypeCodeNotSendable = "CodeNotSendable"
 
-// Code channels of workflows.CodeRequest.Channel.
+// Code channels of accountflows.CodeRequest.Channel.
 const (
 	// CodeChannelEmail mails the code to the address.
 	CodeChannelEmail = "email"
@@ -35,7 +37,7 @@ const (
 )
 
 // SendCode sends the one-time code of req to req.To and answers the digest
-// a typed code must match (activity workflows.ActivitySendCode). The code
+// a typed code must match (activity accountflows.ActivitySendCode). The code
 // is derived from req.ID with the code secret and never stored, logged or
 // answered; the digest is all the workflow keeps.
 //
@@ -46,19 +48,19 @@ const (
 // phone code goes as a signed "code.<event>" webhook carrying the number
 // and the code to MARKETPLACE_WEBHOOK_URL, and fails without retry while
 // that is empty.
-func (n *Notifier) SendCode(ctx context.Context, req workflows.CodeRequest) (workflows.CodeSent, error) {
+func (n *Notifier) SendCode(ctx context.Context, req accountflows.CodeRequest) (accountflows.CodeSent, error) {
 	event, err := checkCodeRequest(req)
 	if err == nil && req.Channel == CodeChannelPhone && n.marketplaceURL == "" {
 		err = errors.New("a phone code goes through the marketplace webhook, and MARKETPLACE_WEBHOOK_URL is empty")
 	}
 	if err != nil {
-		return workflows.CodeSent{}, temporal.NewNonRetryableApplicationError(
+		return accountflows.CodeSent{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("code %s: %v", req.ID, err), ErrTypeCodeNotSendable, nil)
 	}
 	code := codes.Code(n.codeSecret, req.ID)
-	note := workflows.Notification{
+	note := cases.Notification{
 		ID: req.ID, Event: event, Audience: "customer", To: req.To,
-		Case: workflows.NotificationCase{ID: req.CaseID, Customer: workflows.Customer{Locale: req.Locale}},
+		Case: cases.NotificationCase{ID: req.CaseID, Customer: vocab.Customer{Locale: req.Locale}},
 	}
 	data := messageData{
 		NotificationID: req.ID, Audience: note.Audience, Case: note.Case,
@@ -66,7 +68,7 @@ func (n *Notifier) SendCode(ctx context.Context, req workflows.CodeRequest) (wor
 	}
 	msg, err := n.templates.render(event, req.Locale, data)
 	if err != nil {
-		return workflows.CodeSent{}, temporal.NewNonRetryableApplicationError(
+		return accountflows.CodeSent{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("code %s: %v", req.ID, err), ErrTypeNotificationTemplate, err)
 	}
 	at := activity.GetInfo(ctx).ScheduledTime
@@ -87,24 +89,24 @@ func (n *Notifier) SendCode(ctx context.Context, req workflows.CodeRequest) (wor
 		err = n.deliver(ctx, d)
 	}
 	if err != nil {
-		return workflows.CodeSent{}, notifyError(req.ID, []error{fmt.Errorf("%s: %w", d.record.Channel, withoutCode(err, code))})
+		return accountflows.CodeSent{}, notifyError(req.ID, []error{fmt.Errorf("%s: %w", d.record.Channel, withoutCode(err, code))})
 	}
-	return workflows.CodeSent{Digest: codes.Digest(n.codeSecret, req.ID, code)}, nil
+	return accountflows.CodeSent{Digest: codes.Digest(n.codeSecret, req.ID, code)}, nil
 }
 
 // checkCodeRequest answers the event of req's message, or what makes req
 // unsendable.
-func checkCodeRequest(req workflows.CodeRequest) (string, error) {
+func checkCodeRequest(req accountflows.CodeRequest) (string, error) {
 	var problems []string
 	event := ""
 	switch req.Purpose {
-	case workflows.CodePurposeRecovery:
+	case accountflows.CodePurposeRecovery:
 		event = EventRecoveryCode
-	case workflows.CodePurposeContactChange:
+	case accountflows.CodePurposeContactChange:
 		event = EventContactCode
 	default:
 		problems = append(problems, fmt.Sprintf("purpose: want %s or %s, got %q",
-			workflows.CodePurposeRecovery, workflows.CodePurposeContactChange, req.Purpose))
+			accountflows.CodePurposeRecovery, accountflows.CodePurposeContactChange, req.Purpose))
 	}
 	if req.Channel != CodeChannelEmail && req.Channel != CodeChannelPhone {
 		problems = append(problems, fmt.Sprintf("channel: want %s or %s, got %q", CodeChannelEmail, CodeChannelPhone, req.Channel))
@@ -159,7 +161,7 @@ type codeEventData struct {
 // phoneCodeDelivery prepares a phone code as a marketplace webhook: the
 // delivery id and its record are those Notify would use for the channel,
 // the body carries the number and the code.
-func (n *Notifier) phoneCodeDelivery(req workflows.CodeRequest, event, code string, msg message, at time.Time) (delivery, error) {
+func (n *Notifier) phoneCodeDelivery(req accountflows.CodeRequest, event, code string, msg message, at time.Time) (delivery, error) {
 	d := delivery{record: store.Delivery{NotificationID: req.ID, Channel: ChannelMarketplaceWebhook,
 		CaseID: req.CaseID, Event: event, Target: redactURL(n.marketplaceURL)}}
 	body, err := json.Marshal(codeEvent{

@@ -14,7 +14,7 @@ import (
 
 	"handoff/codes"
 	"handoff/stacktest"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
 )
 
 // The code the mail shows, alone on its indented line.
@@ -24,8 +24,8 @@ func TestRecoveryCodeArrivesInFrenchWithTheCodeItsDigestMatches(t *testing.T) {
 	ctx := stacktest.Context(t)
 	n, db := stackNotifier(t, "")
 	stamp := time.Now().UnixNano()
-	req := workflows.CodeRequest{
-		ID: fmt.Sprintf("recovery/R-%d/code", stamp), Purpose: workflows.CodePurposeRecovery, Channel: CodeChannelEmail,
+	req := accountflows.CodeRequest{
+		ID: fmt.Sprintf("recovery/R-%d/code", stamp), Purpose: accountflows.CodePurposeRecovery, Channel: CodeChannelEmail,
 		To: fmt.Sprintf("recover-%d@example.com", stamp), Locale: "fr", CaseID: fmt.Sprintf("N-%d", stamp),
 		ValidFor: 15 * time.Minute,
 	}

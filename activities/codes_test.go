@@ -15,19 +15,21 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"handoff/codes"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
-func codeRequest(id, channel, to string) workflows.CodeRequest {
-	return workflows.CodeRequest{
-		ID: "recovery/" + id + "/code", Purpose: workflows.CodePurposeRecovery, Channel: channel,
+func codeRequest(id, channel, to string) accountflows.CodeRequest {
+	return accountflows.CodeRequest{
+		ID: "recovery/" + id + "/code", Purpose: accountflows.CodePurposeRecovery, Channel: channel,
 		To: to, Locale: "fr", CaseID: "C-7", ValidFor: 15 * time.Minute,
 	}
 }
 
 // sendCode runs SendCode as Temporal runs an activity, answering what the
 // activity logged too.
-func sendCode(t *testing.T, n *Notifier, req workflows.CodeRequest) (workflows.CodeSent, string, error) {
+func sendCode(t *testing.T, n *Notifier, req accountflows.CodeRequest) (accountflows.CodeSent, string, error) {
 	t.Helper()
 	var logs bytes.Buffer
 	var s testsuite.WorkflowTestSuite
@@ -35,7 +37,7 @@ func sendCode(t *testing.T, n *Notifier, req workflows.CodeRequest) (workflows.C
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(n)
 	val, err := env.ExecuteActivity(n.SendCode, req)
-	var sent workflows.CodeSent
+	var sent accountflows.CodeSent
 	if err == nil {
 		require.NoError(t, val.Get(&sent))
 	}
@@ -94,7 +96,7 @@ func TestPhoneCodeCarriesTheNumberAndTheCodeNeverTheDigest(t *testing.T) {
 	code := codes.Code([]byte(testConfig(t).Notify.CodeSecret), req.ID)
 	assert.Equal(t, "code.recovery_code", body.Type)
 	assert.Equal(t, req.ID, body.Data.CodeID)
-	assert.Equal(t, workflows.CodePurposeRecovery, body.Data.Purpose)
+	assert.Equal(t, accountflows.CodePurposeRecovery, body.Data.Purpose)
 	assert.Equal(t, "C-7", body.Data.CaseID)
 	assert.Equal(t, "phone", body.Data.Channel)
 	assert.Equal(t, "+33612345678", body.Data.Phone)
@@ -110,10 +112,10 @@ func TestPhoneCodeCarriesTheNumberAndTheCodeNeverTheDigest(t *testing.T) {
 func TestCodeMessagesCarryTheCodeAndItsValidity(t *testing.T) {
 	book := shippedTemplates(t)
 	for _, event := range CodeEvents {
-		for _, locale := range workflows.Locales {
+		for _, locale := range vocab.Locales {
 			t.Run(event+"/"+locale, func(t *testing.T) {
 				data := messageData{NotificationID: "recovery/R-3/code", Audience: "customer",
-					Case: workflows.NotificationCase{ID: "C-7"}, Code: "042917", ValidMinutes: 10}
+					Case: cases.NotificationCase{ID: "C-7"}, Code: "042917", ValidMinutes: 10}
 				msg, err := book.render(event, locale, data)
 				require.NoError(t, err)
 				assert.Equal(t, locale, msg.Locale)
@@ -147,13 +149,13 @@ func TestUnsendableCodeRequestsFailWithoutRetry(t *testing.T) {
 	market := newReceiver(t)
 	n, _ := webhookNotifier(t, market.URL, "")
 	for name, tc := range map[string]struct {
-		change func(*workflows.CodeRequest)
+		change func(*accountflows.CodeRequest)
 		want   string
 	}{
-		"purpose":   {func(r *workflows.CodeRequest) { r.Purpose = "merge" }, `purpose: want recovery or contact_change, got "merge"`},
-		"channel":   {func(r *workflows.CodeRequest) { r.Channel = "sms" }, `channel: want email or phone, got "sms"`},
-		"recipient": {func(r *workflows.CodeRequest) { r.To = " " }, "to: must not be empty"},
-		"validity":  {func(r *workflows.CodeRequest) { r.ValidFor = 0 }, "valid_for: must be positive"},
+		"purpose":   {func(r *accountflows.CodeRequest) { r.Purpose = "merge" }, `purpose: want recovery or contact_change, got "merge"`},
+		"channel":   {func(r *accountflows.CodeRequest) { r.Channel = "sms" }, `channel: want email or phone, got "sms"`},
+		"recipient": {func(r *accountflows.CodeRequest) { r.To = " " }, "to: must not be empty"},
+		"validity":  {func(r *accountflows.CodeRequest) { r.ValidFor = 0 }, "valid_for: must be positive"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			req := codeRequest("R-5", CodeChannelPhone, "+33612345678")
@@ -210,8 +212,8 @@ func TestRoutesRefuseCodeEvents(t *testing.T) {
 func TestShippedRoutesTellTheAccountEvents(t *testing.T) {
 	r, err := loadRoutes(shippedRoutesFile)
 	require.NoError(t, err)
-	assert.Equal(t, []string{ChannelEmail, ChannelTeamWebhook}, r.channels(workflows.EventAccountLocked, "team"))
-	for _, event := range []string{workflows.EventAccountUnlocked, workflows.EventRecoveryExpired,
+	assert.Equal(t, []string{ChannelEmail, ChannelTeamWebhook}, r.channels(accountflows.EventAccountLocked, "team"))
+	for _, event := range []string{accountflows.EventAccountUnlocked, accountflows.EventRecoveryExpired,
 		EventContactChangeRequested, EventContactChanged} {
 		assert.Equal(t, []string{ChannelEmail, ChannelMarketplaceWebhook}, r.channels(event, "customer"), event)
 	}

@@ -20,7 +20,8 @@ import (
 
 	"handoff/config"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Notifier tells people what happens to their case: by email over SMTP and
@@ -96,7 +97,7 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 		}
 	}
 	for team, u := range cfg.Notify.TeamWebhookURLs {
-		if !slices.Contains(workflows.Teams, workflows.Team(team)) {
+		if !slices.Contains(vocab.Teams, vocab.Team(team)) {
 			errs = append(errs, fmt.Errorf("TEAM_WEBHOOK_URLS: unknown team %q (want one of %s)", team, teamList()))
 			continue
 		}
@@ -140,11 +141,11 @@ const (
 
 // Notify tells a notification's audience what happened to a case, on every
 // channel the routes give its event and audience (activity
-// workflows.ActivityNotify). Channels already sent by an earlier attempt are
+// cases.ActivityNotify). Channels already sent by an earlier attempt are
 // skipped. It fails for a retry while a channel may still be delivered, and
 // without retry once every failing channel failed for good; the other
 // channels are sent either way.
-func (n *Notifier) Notify(ctx context.Context, note workflows.Notification) error {
+func (n *Notifier) Notify(ctx context.Context, note cases.Notification) error {
 	logger := activity.GetLogger(ctx)
 	channels := n.routes.channels(note.Event, note.Audience)
 	if len(channels) == 0 {
@@ -193,7 +194,7 @@ type delivery struct {
 
 // delivery prepares note on channel; a delivery without send means the
 // channel is off for it.
-func (n *Notifier) delivery(note workflows.Notification, channel string, msg message, at time.Time) (delivery, error) {
+func (n *Notifier) delivery(note cases.Notification, channel string, msg message, at time.Time) (delivery, error) {
 	id := note.ID + "/" + channel
 	d := delivery{record: store.Delivery{NotificationID: note.ID, Channel: channel, CaseID: note.Case.ID, Event: note.Event}}
 	switch channel {
@@ -320,7 +321,7 @@ func notifyError(id string, failures []error) error {
 
 // render writes note in its audience's language: the customer's own, the
 // routes file's staff locale for assignees and teams.
-func (n *Notifier) render(note workflows.Notification) (message, error) {
+func (n *Notifier) render(note cases.Notification) (message, error) {
 	locale := n.routes.staffLocale
 	if note.Audience == "customer" {
 		locale = note.Case.Customer.Locale
@@ -356,12 +357,12 @@ type marketplaceEvent struct {
 }
 
 type marketplaceEventData struct {
-	NotificationID string                     `json:"notification_id"`
-	Event          string                     `json:"event"`
-	Audience       string                     `json:"audience"`
-	Case           workflows.NotificationCase `json:"case"`
-	Detail         string                     `json:"detail,omitempty"`
-	SurveyURL      string                     `json:"survey_url,omitempty"`
+	NotificationID string                 `json:"notification_id"`
+	Event          string                 `json:"event"`
+	Audience       string                 `json:"audience"`
+	Case           cases.NotificationCase `json:"case"`
+	Detail         string                 `json:"detail,omitempty"`
+	SurveyURL      string                 `json:"survey_url,omitempty"`
 	// Message is what the email says, for a backend that shows it in-app.
 	Message marketplaceMessage `json:"message"`
 }
@@ -373,9 +374,9 @@ type marketplaceMessage struct {
 	HTML    string `json:"html"`
 }
 
-func (n *Notifier) marketplaceEvent(note workflows.Notification, msg message, at time.Time) marketplaceEvent {
+func (n *Notifier) marketplaceEvent(note cases.Notification, msg message, at time.Time) marketplaceEvent {
 	survey := ""
-	if note.Event == workflows.EventResolved {
+	if note.Event == cases.EventResolved {
 		survey = surveyLink(n.surveyURL, note.Case.ID)
 	}
 	return marketplaceEvent{
@@ -503,7 +504,7 @@ func webhookID(id string) string {
 // customer, the notification's own address when it has one (the old
 // address of a contact change, the new one a code confirms), else the
 // case customer's.
-func (n *Notifier) recipient(note workflows.Notification) (string, error) {
+func (n *Notifier) recipient(note cases.Notification) (string, error) {
 	switch note.Audience {
 	case "customer":
 		if note.To != "" {

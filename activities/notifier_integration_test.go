@@ -19,7 +19,8 @@ import (
 
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // stackNotifier answers a Notifier on the running stack (Mailpit, Postgres)
@@ -39,14 +40,14 @@ func stackNotifier(t *testing.T, marketplace string) (*Notifier, *store.Store) {
 
 // uniqueCase answers a notification about a new case for a customer
 // address no other test uses.
-func uniqueCase(event, locale string) workflows.Notification {
+func uniqueCase(event, locale string) cases.Notification {
 	id := fmt.Sprintf("N-%d", time.Now().UnixNano())
-	return workflows.Notification{
+	return cases.Notification{
 		ID: "case/" + id + "/5/customer", Event: event, Audience: "customer",
-		Case: workflows.NotificationCase{
-			ID: id, Subject: "Cannot log in", Category: workflows.CategoryLoginFailure, Priority: workflows.P2,
-			Status: workflows.StatusOpen, Team: workflows.TeamTier1Support,
-			Customer: workflows.Customer{ID: "cus-" + id, Email: "cus-" + id + "@example.com", Name: "Ada", Locale: locale},
+		Case: cases.NotificationCase{
+			ID: id, Subject: "Cannot log in", Category: vocab.CategoryLoginFailure, Priority: vocab.P2,
+			Status: cases.StatusOpen, Team: vocab.TeamTier1Support,
+			Customer: vocab.Customer{ID: "cus-" + id, Email: "cus-" + id + "@example.com", Name: "Ada", Locale: locale},
 		},
 	}
 }
@@ -138,7 +139,7 @@ func TestNotifyEmailArrivesInTheCustomersLocaleWithItsTemplate(t *testing.T) {
 	ctx := stacktest.Context(t)
 	n, db := stackNotifier(t, "")
 	reply := "Essayez ceci : <script>alert(\"x\")</script>\nPuis reconnectez-vous."
-	note := uniqueCase(workflows.EventAgentReply, "fr")
+	note := uniqueCase(cases.EventAgentReply, "fr")
 	note.Detail = reply
 	require.NoError(t, notify(t, n, note))
 
@@ -170,7 +171,7 @@ func TestNotifyEmailArrivesInTheCustomersLocaleWithItsTemplate(t *testing.T) {
 func TestNotifyWebhookArrivesSignedAtTheMarketplace(t *testing.T) {
 	market := newReceiver(t)
 	n, _ := stackNotifier(t, market.URL)
-	note := uniqueCase(workflows.EventResolved, "en")
+	note := uniqueCase(cases.EventResolved, "en")
 	note.Detail = "Code re-sent"
 	require.NoError(t, notify(t, n, note))
 
@@ -195,7 +196,7 @@ func TestNotifyTwiceSendsOneMailAndOneWebhook(t *testing.T) {
 	ctx := stacktest.Context(t)
 	market := newReceiver(t)
 	n, db := stackNotifier(t, market.URL)
-	note := uniqueCase(workflows.EventOpened, "en")
+	note := uniqueCase(cases.EventOpened, "en")
 	require.NoError(t, notify(t, n, note))
 	require.NoError(t, notify(t, n, note), "a retried activity finds both channels sent")
 
@@ -213,7 +214,7 @@ func TestNotifyTwiceSendsOneMailAndOneWebhook(t *testing.T) {
 func TestConcurrentNotifiesSendOnce(t *testing.T) {
 	market := newReceiver(t)
 	n, _ := stackNotifier(t, market.URL)
-	note := uniqueCase(workflows.EventOpened, "en")
+	note := uniqueCase(cases.EventOpened, "en")
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
@@ -238,7 +239,7 @@ func TestNotifyAfterACrashBetweenSendAndRecordResendsUnderTheSameIDs(t *testing.
 	ctx := stacktest.Context(t)
 	market := newReceiver(t)
 	n, db := stackNotifier(t, market.URL)
-	note := uniqueCase(workflows.EventOpened, "en")
+	note := uniqueCase(cases.EventOpened, "en")
 
 	// The attempt that dies: it claims and sends each channel, and never records.
 	msg, err := n.render(note)
@@ -288,9 +289,9 @@ func TestNotifyAfterACrashBetweenSendAndRecordResendsUnderTheSameIDs(t *testing.
 
 func TestNotifyToTheTeamMailsTheTeamAddress(t *testing.T) {
 	n, _ := stackNotifier(t, "")
-	note := uniqueCase(workflows.EventSLABreach, "fr")
+	note := uniqueCase(cases.EventSLABreach, "fr")
 	note.ID, note.Audience = "case/"+note.Case.ID+"/9/team", "team"
-	note.Case.Team = workflows.Team(fmt.Sprintf("t%d", time.Now().UnixNano())) // an address no other test uses
+	note.Case.Team = vocab.Team(fmt.Sprintf("t%d", time.Now().UnixNano())) // an address no other test uses
 	note.Detail = "first response was due 2026-03-02T11:00:00Z; escalated to level 1"
 	require.NoError(t, notify(t, n, note))
 

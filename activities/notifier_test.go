@@ -18,16 +18,17 @@ import (
 
 	"handoff/config"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
-func note(audience string) workflows.Notification {
-	return workflows.Notification{
-		ID: "case/C-7/3/" + audience, Event: workflows.EventSLABreach, Audience: audience,
-		Case: workflows.NotificationCase{
-			ID: "C-7", Subject: "Locked out", Category: workflows.CategoryLockedAccount, Priority: workflows.P1,
-			Status: workflows.StatusEscalated, Team: workflows.TeamSecurity, Assignee: "bo",
-			Customer: workflows.Customer{Email: "ada@example.com", Locale: "fr"},
+func note(audience string) cases.Notification {
+	return cases.Notification{
+		ID: "case/C-7/3/" + audience, Event: cases.EventSLABreach, Audience: audience,
+		Case: cases.NotificationCase{
+			ID: "C-7", Subject: "Locked out", Category: vocab.CategoryLockedAccount, Priority: vocab.P1,
+			Status: cases.StatusEscalated, Team: vocab.TeamSecurity, Assignee: "bo",
+			Customer: vocab.Customer{Email: "ada@example.com", Locale: "fr"},
 		},
 		Detail: "first response was due 2026-03-02T11:00:00Z",
 	}
@@ -149,7 +150,7 @@ func webhookNotifier(t *testing.T, marketplace, team string) (*Notifier, *memory
 }
 
 // notify runs Notify as Temporal runs an activity.
-func notify(t *testing.T, n *Notifier, note workflows.Notification) error {
+func notify(t *testing.T, n *Notifier, note cases.Notification) error {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
@@ -158,9 +159,9 @@ func notify(t *testing.T, n *Notifier, note workflows.Notification) error {
 	return err
 }
 
-func opened(id string) workflows.Notification {
+func opened(id string) cases.Notification {
 	n := note("customer")
-	n.ID, n.Event, n.Detail = "case/"+id+"/1/customer", workflows.EventOpened, ""
+	n.ID, n.Event, n.Detail = "case/"+id+"/1/customer", cases.EventOpened, ""
 	n.Case.ID = id
 	return n
 }
@@ -201,9 +202,9 @@ func TestNotifySendsTheMarketplaceEventSigned(t *testing.T) {
 		Type      string    `json:"type"`
 		Timestamp time.Time `json:"timestamp"`
 		Data      struct {
-			NotificationID string                     `json:"notification_id"`
-			Event          string                     `json:"event"`
-			Case           workflows.NotificationCase `json:"case"`
+			NotificationID string                 `json:"notification_id"`
+			Event          string                 `json:"event"`
+			Case           cases.NotificationCase `json:"case"`
 			Message        struct{ Locale, Subject string }
 		} `json:"data"`
 	}
@@ -221,7 +222,7 @@ func TestNotifyPostsSlackTextToTheTeamChannel(t *testing.T) {
 	team := newReceiver(t)
 	n, _ := webhookNotifier(t, "", team.URL)
 	esc := note("team")
-	esc.Event, esc.Detail = workflows.EventEscalated, "customer <ada> & friends"
+	esc.Event, esc.Detail = cases.EventEscalated, "customer <ada> & friends"
 	require.NoError(t, notify(t, n, esc))
 
 	got := team.received()
@@ -256,7 +257,7 @@ func TestNotifyRetriesOnlyTheChannelThatFailed(t *testing.T) {
 	market := newReceiver(t, status(http.StatusBadGateway))
 	n, log := webhookNotifier(t, market.URL, team.URL)
 	esc := note("team")
-	esc.Event = workflows.EventEscalated
+	esc.Event = cases.EventEscalated
 
 	err := notify(t, n, esc)
 	require.Error(t, err)
@@ -315,7 +316,7 @@ func TestNotifyRoutedNowhereSendsNothing(t *testing.T) {
 	market := newReceiver(t)
 	n, _ := webhookNotifier(t, market.URL, "")
 	closed := opened("C-6")
-	closed.Event = workflows.EventClosed
+	closed.Event = cases.EventClosed
 	require.NoError(t, notify(t, n, closed))
 	wrongAudience := opened("C-6")
 	wrongAudience.Audience = "team"

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
 )
 
 // Projection writes the read model of cases to Postgres, for the API's
@@ -27,10 +27,10 @@ func NewProjection(s *store.Store) *Projection {
 const ErrTypeInvalidProjection = "InvalidProjection"
 
 // ProjectCase writes the case row and its new timeline events
-// (workflows.ActivityProjectCase). Writing the same input twice changes
+// (cases.ActivityProjectCase). Writing the same input twice changes
 // nothing, and an older input after a newer one leaves the newer row, so
 // Temporal may retry it freely; Postgres being down fails it for a retry.
-func (p *Projection) ProjectCase(ctx context.Context, in workflows.ProjectionInput) error {
+func (p *Projection) ProjectCase(ctx context.Context, in cases.ProjectionInput) error {
 	if strings.TrimSpace(in.Case.ID) == "" {
 		return temporal.NewNonRetryableApplicationError(
 			"projection of a case without an id", ErrTypeInvalidProjection, nil)

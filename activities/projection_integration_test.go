@@ -15,7 +15,8 @@ import (
 	"handoff/activities"
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 func TestProjectCaseActivityWritesThroughToPostgres(t *testing.T) {
@@ -28,19 +29,19 @@ func TestProjectCaseActivityWritesThroughToPostgres(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	due := now.Add(time.Hour)
 	id := fmt.Sprintf("C-projection-%d", time.Now().UnixNano())
-	view := workflows.CaseView{
-		ID: id, Category: workflows.CategoryOrderIssue, Priority: workflows.P2, Subject: "Where is my order?",
-		Customer: workflows.Customer{ID: "cus-" + id, Email: "c@example.com", Name: "C", Locale: "en"},
-		OrderID:  "ord-" + id, Team: workflows.TeamTrustSafety, Status: workflows.StatusNew,
-		SLA:       workflows.SLAView{FirstResponseDue: &due, Breaches: []workflows.Breach{}},
+	view := cases.CaseView{
+		ID: id, Category: vocab.CategoryOrderIssue, Priority: vocab.P2, Subject: "Where is my order?",
+		Customer: vocab.Customer{ID: "cus-" + id, Email: "c@example.com", Name: "C", Locale: "en"},
+		OrderID:  "ord-" + id, Team: vocab.TeamTrustSafety, Status: cases.StatusNew,
+		SLA:       cases.SLAView{FirstResponseDue: &due, Breaches: []cases.Breach{}},
 		CreatedAt: now, UpdatedAt: now, LastSeq: 1,
 	}
-	events := []workflows.Event{{Seq: 1, Actor: "integration", Kind: workflows.EventOpened, At: now}}
-	in := workflows.ProjectionInput{Case: view, Events: events}
+	events := []cases.Event{{Seq: 1, Actor: "integration", Kind: cases.EventOpened, At: now}}
+	in := cases.ProjectionInput{Case: view, Events: events}
 
 	// Twice, as a retry would: the second run changes nothing.
 	for range 2 {
-		_, err := env.ExecuteActivity(workflows.ActivityProjectCase, in)
+		_, err := env.ExecuteActivity(cases.ActivityProjectCase, in)
 		require.NoError(t, err)
 	}
 
@@ -52,7 +53,7 @@ func TestProjectCaseActivityWritesThroughToPostgres(t *testing.T) {
 	assert.Equal(t, events, timeline)
 	page, err := db.ListCases(ctx, store.CaseFilter{OrderID: "ord-" + id})
 	require.NoError(t, err)
-	assert.Equal(t, []workflows.CaseView{view}, page.Cases)
+	assert.Equal(t, []cases.CaseView{view}, page.Cases)
 }
 
 func TestProjectCaseActivityRefusesACaseWithoutIDWithoutRetry(t *testing.T) {
@@ -60,7 +61,7 @@ func TestProjectCaseActivityRefusesACaseWithoutIDWithoutRetry(t *testing.T) {
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(activities.NewProjection(stacktest.Store(t)))
 
-	_, err := env.ExecuteActivity(workflows.ActivityProjectCase, workflows.ProjectionInput{})
+	_, err := env.ExecuteActivity(cases.ActivityProjectCase, cases.ProjectionInput{})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	assert.True(t, appErr.NonRetryable())

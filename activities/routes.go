@@ -3,6 +3,7 @@ package activities
 import (
 	"errors"
 	"fmt"
+	"handoff/workflows/vocab"
 	"net/url"
 	"os"
 	"regexp"
@@ -11,8 +12,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"handoff/workflows"
 )
 
 // The channels a notification can go out on.
@@ -32,7 +31,7 @@ const (
 // Channels lists every channel.
 var Channels = []string{ChannelEmail, ChannelTeamWebhook, ChannelMarketplaceWebhook}
 
-// Audiences lists who a workflow notifies (workflows.Notification.Audience).
+// Audiences lists who a workflow notifies (cases.Notification.Audience).
 var Audiences = []string{"customer", "assignee", "team"}
 
 // routes says which channels tell each audience about each event.
@@ -95,8 +94,8 @@ func parseRoutes(data []byte, name string) (*routes, error) {
 		switch key.Value {
 		case "staff_locale":
 			if p.want(value, yaml.ScalarNode, "staff_locale", "a locale") {
-				if !slices.Contains(workflows.Locales, value.Value) {
-					p.failf(value, "staff_locale", "unknown locale %q (want one of %s)", value.Value, strings.Join(workflows.Locales, ", "))
+				if !slices.Contains(vocab.Locales, value.Value) {
+					p.failf(value, "staff_locale", "unknown locale %q (want one of %s)", value.Value, strings.Join(vocab.Locales, ", "))
 				}
 				r.staffLocale = value.Value
 			}
@@ -170,7 +169,7 @@ func (p *routesParser) teamWebhooks(n *yaml.Node, out map[string]string) {
 	}
 	p.pairs(n, "team_webhooks", func(key, value *yaml.Node) {
 		at := join("team_webhooks", key.Value)
-		if !slices.Contains(workflows.Teams, workflows.Team(key.Value)) {
+		if !slices.Contains(vocab.Teams, vocab.Team(key.Value)) {
 			p.failf(key, at, "unknown team (want one of %s)", teamList())
 			return
 		}
@@ -246,8 +245,8 @@ func join(at, key string) string {
 }
 
 func teamList() string {
-	names := make([]string, len(workflows.Teams))
-	for i, t := range workflows.Teams {
+	names := make([]string, len(vocab.Teams))
+	for i, t := range vocab.Teams {
 		names[i] = string(t)
 	}
 	return strings.Join(names, ", ")

@@ -1,14 +1,13 @@
 package activities
 
 import (
+	"handoff/workflows/cases"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"handoff/workflows"
 )
 
 const shippedRoutesFile = "../deploy/notifications.yaml"
@@ -18,15 +17,15 @@ func TestShippedRoutesServeTheLocalStack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "en", r.staffLocale)
 	assert.Empty(t, r.teamWebhooks)
-	for _, event := range []string{workflows.EventOpened, workflows.EventAgentReply, workflows.EventWaitingCustomer,
-		workflows.EventCustomerReminder, workflows.EventResolved, workflows.EventClosed, EventSecurityLock, EventRecoverySteps} {
+	for _, event := range []string{cases.EventOpened, cases.EventAgentReply, cases.EventWaitingCustomer,
+		cases.EventCustomerReminder, cases.EventResolved, cases.EventClosed, EventSecurityLock, EventRecoverySteps} {
 		assert.Equal(t, []string{ChannelEmail, ChannelMarketplaceWebhook}, r.channels(event, "customer"), event)
 	}
-	for _, event := range []string{workflows.EventEscalated, workflows.EventSLAWarning, workflows.EventSLABreach, workflows.EventNotifyFailed} {
+	for _, event := range []string{cases.EventEscalated, cases.EventSLAWarning, cases.EventSLABreach, cases.EventNotifyFailed} {
 		assert.Equal(t, []string{ChannelEmail, ChannelTeamWebhook}, r.channels(event, "team"), event)
 	}
-	assert.Equal(t, []string{ChannelEmail}, r.channels(workflows.EventSLAWarning, "assignee"))
-	assert.Empty(t, r.channels(workflows.EventOpened, "team"), "what the file does not route goes nowhere")
+	assert.Equal(t, []string{ChannelEmail}, r.channels(cases.EventSLAWarning, "assignee"))
+	assert.Empty(t, r.channels(cases.EventOpened, "team"), "what the file does not route goes nowhere")
 	assert.Empty(t, r.channels("unheard_of", "customer"))
 }
 
@@ -38,7 +37,7 @@ func routesFile(top, opened string) string {
 	b.WriteString("events:\n")
 	b.WriteString(opened)
 	for _, e := range NotifiedEvents {
-		if e != workflows.EventOpened {
+		if e != cases.EventOpened {
 			b.WriteString("  " + e + ": {}\n")
 		}
 	}
@@ -100,8 +99,8 @@ func TestRoutesFileReadsTeamWebhooksAndEmptyRoutes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "fr", r.staffLocale)
 	assert.Equal(t, map[string]string{"security": "https://hooks.example/T/B/X"}, r.teamWebhooks)
-	assert.Empty(t, r.channels(workflows.EventOpened, "customer"))
-	assert.Equal(t, []string{ChannelTeamWebhook}, r.channels(workflows.EventOpened, "team"))
+	assert.Empty(t, r.channels(cases.EventOpened, "customer"))
+	assert.Equal(t, []string{ChannelTeamWebhook}, r.channels(cases.EventOpened, "team"))
 }
 
 func TestMissingRoutesFileNamesIt(t *testing.T) {

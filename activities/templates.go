@@ -5,6 +5,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	htmltemplate "html/template"
 	"io/fs"
 	"maps"
@@ -14,35 +17,33 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
-
-	"handoff/workflows"
 )
 
 // Notification events that are no timeline kind of the case workflow: the
 // account workflows ask the case to send them.
 const (
 	// EventSecurityLock tells a customer their account was locked to protect it.
-	EventSecurityLock = workflows.NoticeSecurityLock
+	EventSecurityLock = accountflows.NoticeSecurityLock
 	// EventRecoverySteps tells a customer how to get their account back.
-	EventRecoverySteps = workflows.NoticeRecoverySteps
+	EventRecoverySteps = accountflows.NoticeRecoverySteps
 	// EventContactChangeRequested tells a customer, at the address being
 	// replaced, that a change of their contact details was asked for and
 	// how to stop it before it applies.
-	EventContactChangeRequested = workflows.NoticeContactChangeRequested
+	EventContactChangeRequested = accountflows.NoticeContactChangeRequested
 	// EventContactChanged tells a customer the change of their contact
 	// details was applied.
-	EventContactChanged = workflows.NoticeContactChanged
+	EventContactChanged = accountflows.NoticeContactChanged
 )
 
 // NotifiedEvents lists every event a notification can be about: the
 // timeline kinds that are told to someone, then the account events. The
 // routes file must list each of them and each has templates.
 var NotifiedEvents = []string{
-	workflows.EventOpened, workflows.EventAgentReply, workflows.EventWaitingCustomer,
-	workflows.EventCustomerReminder, workflows.EventEscalated, workflows.EventResolved,
-	workflows.EventClosed, workflows.EventSLAWarning, workflows.EventSLABreach,
-	workflows.EventNotifyFailed, EventSecurityLock, EventRecoverySteps,
-	workflows.EventAccountLocked, workflows.EventAccountUnlocked, workflows.EventRecoveryExpired,
+	cases.EventOpened, cases.EventAgentReply, cases.EventWaitingCustomer,
+	cases.EventCustomerReminder, cases.EventEscalated, cases.EventResolved,
+	cases.EventClosed, cases.EventSLAWarning, cases.EventSLABreach,
+	cases.EventNotifyFailed, EventSecurityLock, EventRecoverySteps,
+	accountflows.EventAccountLocked, accountflows.EventAccountUnlocked, accountflows.EventRecoveryExpired,
 	EventContactChangeRequested, EventContactChanged,
 }
 
@@ -86,7 +87,7 @@ type messageData struct {
 	Audience string
 	// Locale is the language the message is written in (after fallback).
 	Locale string
-	Case   workflows.NotificationCase
+	Case   cases.NotificationCase
 	// Detail is the event's text (a reply, a resolution, a reason); text
 	// templates show it as is, HTML templates escape it.
 	Detail string
@@ -309,18 +310,18 @@ func sampleData(event, locale string) []messageData {
 	due := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
 	full := messageData{
 		NotificationID: "case/C-SAMPLE/3/customer", Event: event, Audience: "customer", Locale: locale,
-		Case: workflows.NotificationCase{
-			ID: "C-SAMPLE", Subject: "Sample subject", Category: workflows.CategoryLoginFailure,
-			Priority: workflows.P2, Status: workflows.StatusOpen, Team: workflows.TeamTier1Support,
+		Case: cases.NotificationCase{
+			ID: "C-SAMPLE", Subject: "Sample subject", Category: vocab.CategoryLoginFailure,
+			Priority: vocab.P2, Status: cases.StatusOpen, Team: vocab.TeamTier1Support,
 			Assignee: "bo", EscalationLevel: 1,
-			Customer: workflows.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: locale},
+			Customer: vocab.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: locale},
 		},
 		Detail: "Sample detail", SurveyURL: "http://127.0.0.1:8080/survey/C-SAMPLE", FirstResponseDue: &due,
 		Code: "123456", ValidMinutes: 15,
 	}
 	bare := messageData{
 		NotificationID: "case/C-SAMPLE/3/team", Event: event, Audience: "team", Locale: locale,
-		Case: workflows.NotificationCase{ID: "C-SAMPLE", Subject: "Sample subject"},
+		Case: cases.NotificationCase{ID: "C-SAMPLE", Subject: "Sample subject"},
 	}
 	return []messageData{full, bare}
 }

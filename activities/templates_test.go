@@ -1,6 +1,9 @@
 package activities
 
 import (
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"io/fs"
 	"strings"
 	"testing"
@@ -9,8 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"handoff/workflows"
 )
 
 func shippedTemplates(t *testing.T) *templateBook {
@@ -23,10 +24,10 @@ func shippedTemplates(t *testing.T) *templateBook {
 func templateData(audience, detail string) messageData {
 	return messageData{
 		NotificationID: "case/C-7/3/" + audience, Audience: audience,
-		Case: workflows.NotificationCase{
-			ID: "C-7", Subject: "Locked out", Category: workflows.CategoryLockedAccount, Priority: workflows.P1,
-			Status: workflows.StatusOpen, Team: workflows.TeamSecurity, Assignee: "bo", EscalationLevel: 1,
-			Customer: workflows.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: "fr"},
+		Case: cases.NotificationCase{
+			ID: "C-7", Subject: "Locked out", Category: vocab.CategoryLockedAccount, Priority: vocab.P1,
+			Status: cases.StatusOpen, Team: vocab.TeamSecurity, Assignee: "bo", EscalationLevel: 1,
+			Customer: vocab.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: "fr"},
 		},
 		Detail:    detail,
 		SurveyURL: "http://127.0.0.1:8080/survey/C-7",
@@ -35,35 +36,35 @@ func templateData(audience, detail string) messageData {
 
 // Each event's subject says what happened in the reader's language.
 var subjects = map[string]map[string]string{
-	workflows.EventOpened:           {"en": "We received your request", "fr": "Nous avons bien reçu votre demande"},
-	workflows.EventAgentReply:       {"en": "New reply to your request", "fr": "Nouvelle réponse à votre demande"},
-	workflows.EventWaitingCustomer:  {"en": "We need your answer", "fr": "Nous avons besoin de votre réponse"},
-	workflows.EventCustomerReminder: {"en": "Reminder: we are still waiting", "fr": "Rappel : nous attendons toujours"},
-	workflows.EventEscalated:        {"en": "Escalated to security (team lead)", "fr": "Escaladé vers security (chef d'équipe)"},
-	workflows.EventResolved:         {"en": "Your request is resolved", "fr": "Votre demande est résolue"},
-	workflows.EventClosed:           {"en": "Your request is closed", "fr": "Votre demande est close"},
-	workflows.EventSLAWarning:       {"en": "SLA warning (p1)", "fr": "Alerte SLA (p1)"},
-	workflows.EventSLABreach:        {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
-	workflows.EventNotifyFailed:     {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
-	EventSecurityLock:               {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
-	EventRecoverySteps:              {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
-	workflows.EventAccountLocked:    {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},
-	workflows.EventAccountUnlocked:  {"en": "Your account is unlocked", "fr": "Votre compte est déverrouillé"},
-	workflows.EventRecoveryExpired:  {"en": "Your recovery code expired", "fr": "Votre code de récupération a expiré"},
-	EventContactChangeRequested:     {"en": "A change of your contact details was requested", "fr": "Une modification de vos coordonnées a été demandée"},
-	EventContactChanged:             {"en": "Your contact details were changed", "fr": "Vos coordonnées ont été modifiées"},
+	cases.EventOpened:                 {"en": "We received your request", "fr": "Nous avons bien reçu votre demande"},
+	cases.EventAgentReply:             {"en": "New reply to your request", "fr": "Nouvelle réponse à votre demande"},
+	cases.EventWaitingCustomer:        {"en": "We need your answer", "fr": "Nous avons besoin de votre réponse"},
+	cases.EventCustomerReminder:       {"en": "Reminder: we are still waiting", "fr": "Rappel : nous attendons toujours"},
+	cases.EventEscalated:              {"en": "Escalated to security (team lead)", "fr": "Escaladé vers security (chef d'équipe)"},
+	cases.EventResolved:               {"en": "Your request is resolved", "fr": "Votre demande est résolue"},
+	cases.EventClosed:                 {"en": "Your request is closed", "fr": "Votre demande est close"},
+	cases.EventSLAWarning:             {"en": "SLA warning (p1)", "fr": "Alerte SLA (p1)"},
+	cases.EventSLABreach:              {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
+	cases.EventNotifyFailed:           {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
+	EventSecurityLock:                 {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
+	EventRecoverySteps:                {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
+	accountflows.EventAccountLocked:   {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},
+	accountflows.EventAccountUnlocked: {"en": "Your account is unlocked", "fr": "Votre compte est déverrouillé"},
+	accountflows.EventRecoveryExpired: {"en": "Your recovery code expired", "fr": "Votre code de récupération a expiré"},
+	EventContactChangeRequested:       {"en": "A change of your contact details was requested", "fr": "Une modification de vos coordonnées a été demandée"},
+	EventContactChanged:               {"en": "Your contact details were changed", "fr": "Vos coordonnées ont été modifiées"},
 }
 
 func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
 	book := shippedTemplates(t)
 	require.Len(t, subjects, len(NotifiedEvents), "every event needs its expected subjects here")
 	for _, event := range NotifiedEvents {
-		for _, locale := range workflows.Locales {
+		for _, locale := range vocab.Locales {
 			t.Run(event+"/"+locale, func(t *testing.T) {
 				audience := "customer"
-				if event == workflows.EventEscalated || event == workflows.EventSLABreach ||
-					event == workflows.EventSLAWarning || event == workflows.EventNotifyFailed ||
-					event == workflows.EventAccountLocked {
+				if event == cases.EventEscalated || event == cases.EventSLABreach ||
+					event == cases.EventSLAWarning || event == cases.EventNotifyFailed ||
+					event == accountflows.EventAccountLocked {
 					audience = "team"
 				}
 				msg, err := book.render(event, locale, templateData(audience, "Detail line"))
@@ -78,7 +79,7 @@ func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
 				other := map[string]string{"en": "fr", "fr": "en"}[locale]
 				assert.NotContains(t, msg.Text, subjects[event][other], "the %s text is not in %s", locale, other)
 				// Opening has no detail; closing reasons are system prose, not for customers.
-				if event != workflows.EventOpened && event != workflows.EventClosed {
+				if event != cases.EventOpened && event != cases.EventClosed {
 					assert.Contains(t, msg.Text, "Detail line")
 					assert.Contains(t, msg.HTML, "Detail line")
 				}
@@ -93,7 +94,7 @@ func htmlEscaped(s string) string {
 }
 
 func TestFrenchTextIsFrench(t *testing.T) {
-	msg, err := shippedTemplates(t).render(workflows.EventAgentReply, "fr", templateData("customer", "Un nouveau code arrive."))
+	msg, err := shippedTemplates(t).render(cases.EventAgentReply, "fr", templateData("customer", "Un nouveau code arrive."))
 	require.NoError(t, err)
 	assert.Equal(t, "[C-7] Nouvelle réponse à votre demande : Locked out", msg.Subject)
 	assert.Contains(t, msg.Text, "Bonjour Ada,")
@@ -103,7 +104,7 @@ func TestFrenchTextIsFrench(t *testing.T) {
 }
 
 func TestStaffMessagesNameTheCaseState(t *testing.T) {
-	msg, err := shippedTemplates(t).render(workflows.EventSLABreach, "en", templateData("team", "first response was due 2026-03-02T11:00:00Z; escalated to level 1"))
+	msg, err := shippedTemplates(t).render(cases.EventSLABreach, "en", templateData("team", "first response was due 2026-03-02T11:00:00Z; escalated to level 1"))
 	require.NoError(t, err)
 	assert.Equal(t, "[C-7] SLA breached (p1): Locked out", msg.Subject)
 	assert.Contains(t, msg.Text, "Case C-7 · locked_account · p1 · open · team security · assigned to bo · level: team lead")
@@ -113,24 +114,24 @@ func TestStaffMessagesNameTheCaseState(t *testing.T) {
 func TestOpenedGivesTheFirstResponseDueWhenKnown(t *testing.T) {
 	book := shippedTemplates(t)
 	data := templateData("customer", "")
-	msg, err := book.render(workflows.EventOpened, "en", data)
+	msg, err := book.render(cases.EventOpened, "en", data)
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "An agent will get back to you as soon as possible.")
 
 	due := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
 	data.FirstResponseDue = &due
-	msg, err = book.render(workflows.EventOpened, "en", data)
+	msg, err = book.render(cases.EventOpened, "en", data)
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "You will hear from us by Monday 2 March 2026 at 11:00 UTC at the latest.")
 	assert.Contains(t, msg.HTML, "Monday 2 March 2026 at 11:00 UTC")
-	msg, err = book.render(workflows.EventOpened, "fr", data)
+	msg, err = book.render(cases.EventOpened, "fr", data)
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "Vous recevrez une réponse au plus tard le lundi 2 mars 2026 à 11:00 UTC.")
 }
 
 func TestReplyIsEscapedInHTMLAndIntactInText(t *testing.T) {
 	reply := `Try this: <script>alert("x")</script> & "reset" it`
-	msg, err := shippedTemplates(t).render(workflows.EventAgentReply, "en", templateData("customer", reply))
+	msg, err := shippedTemplates(t).render(cases.EventAgentReply, "en", templateData("customer", reply))
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, reply)
 	assert.NotContains(t, msg.HTML, "<script>")
@@ -138,7 +139,7 @@ func TestReplyIsEscapedInHTMLAndIntactInText(t *testing.T) {
 }
 
 func TestResolvedLinksTheSurvey(t *testing.T) {
-	msg, err := shippedTemplates(t).render(workflows.EventResolved, "en", templateData("customer", "Code re-sent"))
+	msg, err := shippedTemplates(t).render(cases.EventResolved, "en", templateData("customer", "Code re-sent"))
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "How did we do? Tell us in one click: http://127.0.0.1:8080/survey/C-7")
 	assert.Contains(t, msg.HTML, `<a href="http://127.0.0.1:8080/survey/C-7">`)
@@ -146,7 +147,7 @@ func TestResolvedLinksTheSurvey(t *testing.T) {
 }
 
 func TestUnknownLocaleFallsBackToEnglish(t *testing.T) {
-	msg, err := shippedTemplates(t).render(workflows.EventClosed, "de", templateData("customer", ""))
+	msg, err := shippedTemplates(t).render(cases.EventClosed, "de", templateData("customer", ""))
 	require.NoError(t, err)
 	assert.Equal(t, "en", msg.Locale)
 	assert.Contains(t, msg.Subject, "Your request is closed")
@@ -183,7 +184,7 @@ func TestMissingLocaleTemplateFallsBackToEnglish(t *testing.T) {
 		"templates/fr/resolved.txt.tmpl": nil, "templates/fr/resolved.html.tmpl": nil,
 	}), "templates")
 	require.NoError(t, err)
-	msg, err := book.render(workflows.EventResolved, "fr", templateData("customer", "Code re-sent"))
+	msg, err := book.render(cases.EventResolved, "fr", templateData("customer", "Code re-sent"))
 	require.NoError(t, err)
 	assert.Equal(t, "en", msg.Locale)
 	assert.Contains(t, msg.Subject, "Your request is resolved")

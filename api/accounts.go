@@ -13,7 +13,9 @@ import (
 	"handoff/accounts"
 	"handoff/codes"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Account security, recovery and signals: locks and security decisions
@@ -30,7 +32,7 @@ type lockInput struct {
 
 // lockAccount locks the case's account under a new security incident.
 func (s *server) lockAccount(ctx context.Context, in *lockInput) (*caseOutput, error) {
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateLockAccount, workflows.LockInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateLockAccount, cases.LockInput{
 		Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason})
 }
 
@@ -52,22 +54,22 @@ type decisionInput struct {
 }
 
 type incidentOutput struct {
-	Body workflows.IncidentView
+	Body accountflows.IncidentView
 }
 
 // unlockAccount decides the case's open incident as a false alarm.
 func (s *server) unlockAccount(ctx context.Context, in *unlockInput) (*incidentOutput, error) {
-	return s.decide(ctx, in.ID, in.IdempotencyKey, workflows.DecisionInput{
-		Actor: callerFrom(ctx).actor(), Decision: workflows.DecisionFalseAlarm, Note: in.Body.Note})
+	return s.decide(ctx, in.ID, in.IdempotencyKey, accountflows.DecisionInput{
+		Actor: callerFrom(ctx).actor(), Decision: accountflows.DecisionFalseAlarm, Note: in.Body.Note})
 }
 
 // securityDecision takes the security team's decision on the case's open incident.
 func (s *server) securityDecision(ctx context.Context, in *decisionInput) (*incidentOutput, error) {
-	return s.decide(ctx, in.ID, in.IdempotencyKey, workflows.DecisionInput{
+	return s.decide(ctx, in.ID, in.IdempotencyKey, accountflows.DecisionInput{
 		Actor: callerFrom(ctx).actor(), Decision: in.Body.Decision, Note: in.Body.Note})
 }
 
-func (s *server) decide(ctx context.Context, caseID, key string, d workflows.DecisionInput) (*incidentOutput, error) {
+func (s *server) decide(ctx context.Context, caseID, key string, d accountflows.DecisionInput) (*incidentOutput, error) {
 	if err := checkBodyText(d); err != nil {
 		return nil, err
 	}
@@ -79,7 +81,7 @@ func (s *server) decide(ctx context.Context, caseID, key string, d workflows.Dec
 		return nil, newProblem(http.StatusConflict, "no security incident of case "+caseID+" is awaiting a decision")
 	}
 	out := &incidentOutput{}
-	if err := s.runUpdate(ctx, view.Incident.WorkflowID, workflows.UpdateSecurityDecision, scopedKey(ctx, key), d, &out.Body); err != nil {
+	if err := s.runUpdate(ctx, view.Incident.WorkflowID, accountflows.UpdateSecurityDecision, scopedKey(ctx, key), d, &out.Body); err != nil {
 		return nil, s.flowError(ctx, view.Incident.WorkflowID, "incident "+view.Incident.ID, err)
 	}
 	return out, nil
@@ -94,8 +96,8 @@ type startRecoveryInput struct {
 }
 
 type recoveryStartBody struct {
-	CaseID   string                `json:"case_id"`
-	Recovery workflows.AccountFlow `json:"recovery"`
+	CaseID   string            `json:"case_id"`
+	Recovery cases.AccountFlow `json:"recovery"`
 }
 
 type recoveryStartOutput struct {
@@ -106,7 +108,7 @@ type recoveryStartOutput struct {
 
 // startRecovery starts a recovery of a case's account.
 func (s *server) startRecovery(ctx context.Context, in *startRecoveryInput) (*recoveryStartOutput, error) {
-	out, err := s.act(ctx, in.Body.CaseID, in.IdempotencyKey, workflows.UpdateStartRecovery, workflows.RecoveryRequest{
+	out, err := s.act(ctx, in.Body.CaseID, in.IdempotencyKey, cases.UpdateStartRecovery, cases.RecoveryRequest{
 		Actor: callerFrom(ctx).actor(), ResetMFA: in.Body.ResetMFA})
 	if err != nil {
 		return nil, err
@@ -125,14 +127,14 @@ type RecoveryIDParam struct {
 }
 
 type recoveryOutput struct {
-	Body workflows.RecoveryView
+	Body accountflows.RecoveryView
 }
 
 // getRecovery answers a recovery as its workflow sees it.
 func (s *server) getRecovery(ctx context.Context, in *RecoveryIDParam) (*recoveryOutput, error) {
 	out := &recoveryOutput{}
-	if err := s.queryFlow(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.QueryRecovery, &out.Body); err != nil {
-		return nil, s.flowError(ctx, workflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
+	if err := s.queryFlow(ctx, accountflows.RecoveryWorkflowID(in.ID), accountflows.QueryRecovery, &out.Body); err != nil {
+		return nil, s.flowError(ctx, accountflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
 	}
 	return out, nil
 }
@@ -146,19 +148,19 @@ type verifyInput struct {
 }
 
 type verifyOutput struct {
-	Body workflows.VerifyResult
+	Body accountflows.VerifyResult
 }
 
 // verifyRecovery checks a code. A wrong code is an answer, not an error:
 // it counts as an attempt, so it answers 200 with verified false.
 func (s *server) verifyRecovery(ctx context.Context, in *verifyInput) (*verifyOutput, error) {
-	codeID := workflows.RecoveryWorkflowID(in.ID) + "/code"
+	codeID := accountflows.RecoveryWorkflowID(in.ID) + "/code"
 	digest := codes.Digest([]byte(s.codeSecret), codeID, in.Body.Code)
 	out := &verifyOutput{}
-	err := s.runUpdate(ctx, workflows.RecoveryWorkflowID(in.ID), workflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
-		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body)
+	err := s.runUpdate(ctx, accountflows.RecoveryWorkflowID(in.ID), accountflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
+		accountflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body)
 	if err != nil {
-		return nil, s.flowError(ctx, workflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
+		return nil, s.flowError(ctx, accountflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
 	}
 	return out, nil
 }
@@ -192,7 +194,7 @@ type signalOutput struct {
 // reportSignal hands a signal to the account's watch, starting it when the
 // account has none: past the threshold, the watch opens a security case.
 func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutput, error) {
-	sig := workflows.AccountSignal{Kind: in.Body.Kind, Detail: in.Body.Detail, ReportedBy: callerFrom(ctx).actor()}
+	sig := accountflows.AccountSignal{Kind: in.Body.Kind, Detail: in.Body.Detail, ReportedBy: callerFrom(ctx).actor()}
 	if in.Body.OccurredAt != nil {
 		sig.At = in.Body.OccurredAt.UTC()
 	}
@@ -200,23 +202,23 @@ func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutp
 		return nil, err
 	}
 	pol := s.book.Accounts()
-	id := workflows.SignalsWorkflowID(in.ID)
+	id := accountflows.SignalsWorkflowID(in.ID)
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, workflows.SignalAccountSignal, sig,
+	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, accountflows.SignalAccountSignal, sig,
 		client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue, StaticSummary: "Signals of account " + in.ID,
-			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AccountIDKey.ValueSet(in.ID))},
-		workflows.AccountSignals, workflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
+			TypedSearchAttributes: temporal.NewSearchAttributes(vocab.AccountIDKey.ValueSet(in.ID))},
+		accountflows.AccountSignals, accountflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
 	if err != nil {
-		return nil, s.flowError(ctx, workflows.SignalsWorkflowID(in.ID), "account "+in.ID, err)
+		return nil, s.flowError(ctx, accountflows.SignalsWorkflowID(in.ID), "account "+in.ID, err)
 	}
 	return &signalOutput{Status: http.StatusAccepted, Body: signalBody{AccountID: in.ID, Kind: sig.Kind, Watch: id}}, nil
 }
 
 type accountBody struct {
-	Account workflows.AccountState `json:"account"`
+	Account accountflows.AccountState `json:"account"`
 	// Cases are the account's cases, soonest SLA deadline first.
-	Cases []workflows.CaseView `json:"cases"`
+	Cases []cases.CaseView `json:"cases"`
 }
 
 type accountOutput struct {
@@ -240,7 +242,7 @@ func (s *server) getAccount(ctx context.Context, in *AccountIDParam) (*accountOu
 	}
 	out := &accountOutput{Body: accountBody{Cases: page.Cases, Account: a.State()}}
 	if out.Body.Cases == nil {
-		out.Body.Cases = []workflows.CaseView{}
+		out.Body.Cases = []cases.CaseView{}
 	}
 	return out, nil
 }

@@ -21,7 +21,9 @@ import (
 	"handoff/accounts"
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // seedAccount puts a fresh active account with two sessions in the
@@ -77,7 +79,7 @@ var codeLine = regexp.MustCompile(`(?m)^\s+([0-9]{6})\s*$`)
 func TestSecurityAlertLocksTheAccountAndAFalseAlarmUnlocksIt(t *testing.T) {
 	s := newCaseStack(t)
 	acct := s.seedAccount(t)
-	body := newCaseBody(workflows.CategorySecurityAlert)
+	body := newCaseBody(vocab.CategorySecurityAlert)
 	body.AccountID = acct.ID
 	sent := time.Now()
 	c := s.open(t, store.RoleIntegration, body)
@@ -96,7 +98,7 @@ func TestSecurityAlertLocksTheAccountAndAFalseAlarmUnlocksIt(t *testing.T) {
 		for _, e := range s.timeline(t, c.ID) {
 			kinds = append(kinds, e.Kind)
 		}
-		return strings.Contains(strings.Join(kinds, " "), workflows.EventAccountLocked)
+		return strings.Contains(strings.Join(kinds, " "), accountflows.EventAccountLocked)
 	}, 10*time.Second, 50*time.Millisecond)
 
 	// Only security decides; an agent is refused before anything happens.
@@ -105,9 +107,9 @@ func TestSecurityAlertLocksTheAccountAndAFalseAlarmUnlocksIt(t *testing.T) {
 
 	r := s.as(t, store.RoleSecurity, http.MethodPost, "/v1/cases/"+c.ID+"/unlock", map[string]string{"note": "it was the customer"})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r)
-	var iv workflows.IncidentView
+	var iv accountflows.IncidentView
 	require.NoError(t, json.Unmarshal(r.Body, &iv))
-	assert.Equal(t, workflows.DecisionFalseAlarm, iv.Decision)
+	assert.Equal(t, accountflows.DecisionFalseAlarm, iv.Decision)
 	assert.Equal(t, accounts.StatusActive, s.account(t, acct.ID).Status, "unlocked by the time the decision answers")
 
 	again := s.as(t, store.RoleSecurity, http.MethodPost, "/v1/cases/"+c.ID+"/unlock", map[string]string{})
@@ -118,7 +120,7 @@ func TestSecurityAlertLocksTheAccountAndAFalseAlarmUnlocksIt(t *testing.T) {
 func TestRecoveryCodeArrivesByEmailAndTheRightOneResetsTheAccount(t *testing.T) {
 	s := newCaseStack(t)
 	acct := s.seedAccount(t)
-	body := newCaseBody(workflows.CategoryLockedAccount)
+	body := newCaseBody(vocab.CategoryLockedAccount)
 	body.AccountID = acct.ID
 	c := s.open(t, store.RoleIntegration, body)
 
@@ -144,7 +146,7 @@ func TestRecoveryCodeArrivesByEmailAndTheRightOneResetsTheAccount(t *testing.T) 
 	}
 	r = s.as(t, store.RoleIntegration, http.MethodPost, "/v1/recoveries/"+rid+"/verify", map[string]string{"code": wrong})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r)
-	var res workflows.VerifyResult
+	var res accountflows.VerifyResult
 	require.NoError(t, json.Unmarshal(r.Body, &res))
 	assert.False(t, res.Verified)
 	assert.Equal(t, 4, res.AttemptsLeft)
@@ -162,10 +164,10 @@ func TestRecoveryCodeArrivesByEmailAndTheRightOneResetsTheAccount(t *testing.T) 
 	assert.Zero(t, after.ActiveSessions)
 	awaitMail(t, body.Customer.Email, "account back")
 
-	var view workflows.RecoveryView
+	var view accountflows.RecoveryView
 	require.Eventually(t, func() bool {
 		r := s.as(t, store.RoleAccountManager, http.MethodGet, "/v1/recoveries/"+rid, nil)
-		return r.Status == http.StatusOK && json.Unmarshal(r.Body, &view) == nil && view.Status == workflows.RecoveryCompleted
+		return r.Status == http.StatusOK && json.Unmarshal(r.Body, &view) == nil && view.Status == accountflows.RecoveryCompleted
 	}, 10*time.Second, 50*time.Millisecond)
 	assert.NotContains(t, view.SentTo, acct.Email, "the address is masked")
 	late := s.as(t, store.RoleIntegration, http.MethodPost, "/v1/recoveries/"+rid+"/verify", map[string]string{"code": code})
@@ -173,7 +175,7 @@ func TestRecoveryCodeArrivesByEmailAndTheRightOneResetsTheAccount(t *testing.T) 
 	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/recoveries/R-NONE/verify", map[string]string{"code": code}), http.StatusNotFound)
 
 	// The history holds digests, never the code.
-	assert.NotContains(t, s.historyText(t, workflows.RecoveryWorkflowID(rid)), code)
+	assert.NotContains(t, s.historyText(t, accountflows.RecoveryWorkflowID(rid)), code)
 }
 
 func TestSignalsPastTheThresholdOpenOneSecurityCase(t *testing.T) {
@@ -187,26 +189,26 @@ func TestSignalsPastTheThresholdOpenOneSecurityCase(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, r.Status, "%s", r)
 	}
 	t.Cleanup(func() {
-		_ = s.tc.TerminateWorkflow(context.Background(), workflows.SignalsWorkflowID(acct.ID), "", "test over")
+		_ = s.tc.TerminateWorkflow(context.Background(), accountflows.SignalsWorkflowID(acct.ID), "", "test over")
 	})
 	s.awaitAccount(t, acct.ID, func(a accounts.Account) bool { return a.Status == accounts.StatusLocked })
 
-	var cases []workflows.CaseView
+	var opened []cases.CaseView
 	require.Eventually(t, func() bool {
 		r := s.as(t, store.RoleSecurity, http.MethodGet, "/v1/accounts/"+acct.ID, nil)
 		var out accountBody
 		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &out) != nil {
 			return false
 		}
-		cases = out.Cases
-		return len(cases) > 0 && out.Account.Status == string(accounts.StatusLocked)
+		opened = out.Cases
+		return len(opened) > 0 && out.Account.Status == string(accounts.StatusLocked)
 	}, 20*time.Second, 100*time.Millisecond)
 	time.Sleep(time.Second) // a second case, if any, would be projected by now
 	r := s.as(t, store.RoleSecurity, http.MethodGet, "/v1/accounts/"+acct.ID, nil)
 	var out accountBody
 	require.NoError(t, json.Unmarshal(r.Body, &out))
 	require.Len(t, out.Cases, 1, "six signals in a burst open one case")
-	assert.Equal(t, workflows.CategorySecurityAlert, out.Cases[0].Category)
+	assert.Equal(t, vocab.CategorySecurityAlert, out.Cases[0].Category)
 	for _, c := range out.Cases {
 		s.terminateAtEnd(t, c.ID)
 	}

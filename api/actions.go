@@ -4,7 +4,8 @@ import (
 	"context"
 
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Each action is a Workflow Update on the case; the body's fields and the
@@ -21,8 +22,8 @@ type assignInput struct {
 
 func (s *server) assign(ctx context.Context, in *assignInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateAssign, workflows.AssignInput{
-		Actor: c.actor(), ActorTeam: c.team(), Assignee: in.Body.Assignee, Team: workflows.Team(in.Body.Team)})
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateAssign, cases.AssignInput{
+		Actor: c.actor(), ActorTeam: c.team(), Assignee: in.Body.Assignee, Team: vocab.Team(in.Body.Team)})
 }
 
 type messageInput struct {
@@ -35,18 +36,18 @@ type messageInput struct {
 
 func (s *server) reply(ctx context.Context, in *messageInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateReply, workflows.MessageInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateReply, cases.MessageInput{
 		Actor: c.actor(), ActorTeam: c.team(), Body: in.Body.Body})
 }
 
 // note is open to every staff team: anyone may leave what they know.
 func (s *server) note(ctx context.Context, in *messageInput) (*caseOutput, error) {
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateNote, workflows.MessageInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateNote, cases.MessageInput{
 		Actor: callerFrom(ctx).actor(), Body: in.Body.Body})
 }
 
 func (s *server) customerMessage(ctx context.Context, in *messageInput) (*caseOutput, error) {
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateCustomerMessage, workflows.MessageInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateCustomerMessage, cases.MessageInput{
 		Actor: callerFrom(ctx).actor(), Body: in.Body.Body})
 }
 
@@ -60,13 +61,13 @@ type reasonInput struct {
 
 func (s *server) waitOnCustomer(ctx context.Context, in *reasonInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateWaitOnCustomer, workflows.ReasonInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateWaitOnCustomer, cases.ReasonInput{
 		Actor: c.actor(), ActorTeam: c.team(), Reason: in.Body.Reason})
 }
 
 func (s *server) reopen(ctx context.Context, in *reasonInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateReopen, workflows.ReasonInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateReopen, cases.ReasonInput{
 		Actor: c.actor(), ActorTeam: c.team(), Reason: in.Body.Reason})
 }
 
@@ -81,8 +82,8 @@ type escalateInput struct {
 
 func (s *server) escalate(ctx context.Context, in *escalateInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateEscalate, workflows.EscalateInput{
-		Actor: c.actor(), ActorTeam: c.team(), Team: workflows.Team(in.Body.Team), Reason: in.Body.Reason})
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateEscalate, cases.EscalateInput{
+		Actor: c.actor(), ActorTeam: c.team(), Team: vocab.Team(in.Body.Team), Reason: in.Body.Reason})
 }
 
 type priorityInput struct {
@@ -95,8 +96,8 @@ type priorityInput struct {
 
 func (s *server) changePriority(ctx context.Context, in *priorityInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateChangePriority, workflows.PriorityInput{
-		Actor: c.actor(), ActorTeam: c.team(), Priority: workflows.Priority(in.Body.Priority)})
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateChangePriority, cases.PriorityInput{
+		Actor: c.actor(), ActorTeam: c.team(), Priority: vocab.Priority(in.Body.Priority)})
 }
 
 type resolveInput struct {
@@ -109,7 +110,7 @@ type resolveInput struct {
 
 func (s *server) resolve(ctx context.Context, in *resolveInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateResolve, workflows.ResolveInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateResolve, cases.ResolveInput{
 		Actor: c.actor(), ActorTeam: c.team(), Resolution: in.Body.Resolution})
 }
 
@@ -120,7 +121,7 @@ type closeInput struct {
 
 func (s *server) close(ctx context.Context, in *closeInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateClose, workflows.ReasonInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateClose, cases.ReasonInput{
 		Actor: c.actor(), ActorTeam: c.team(), Reason: "closed by " + c.actor()})
 }
 
@@ -134,7 +135,7 @@ type csatInput struct {
 }
 
 func (s *server) csat(ctx context.Context, in *csatInput) (*caseOutput, error) {
-	return s.act(ctx, in.ID, in.IdempotencyKey, workflows.UpdateCSAT, workflows.CSATInput{
+	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateCSAT, cases.CSATInput{
 		Actor: callerFrom(ctx).actor(), Rating: in.Body.Rating, Comment: in.Body.Comment})
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/vocab"
 )
 
 // caller is who sent a request: the API key's name and role.
@@ -25,16 +25,16 @@ func (c caller) actor() string { return string(c.Role) + ":" + c.Name }
 
 // team answers the team whose cases the caller's role works on; admins and
 // integrations are bound to none.
-func (c caller) team() workflows.Team {
+func (c caller) team() vocab.Team {
 	switch c.Role {
 	case store.RoleAgent:
-		return workflows.TeamTier1Support
+		return vocab.TeamTier1Support
 	case store.RoleAccountManager:
-		return workflows.TeamAccountManagement
+		return vocab.TeamAccountManagement
 	case store.RoleSecurity:
-		return workflows.TeamSecurity
+		return vocab.TeamSecurity
 	case store.RoleTrustSafety:
-		return workflows.TeamTrustSafety
+		return vocab.TeamTrustSafety
 	}
 	return ""
 }

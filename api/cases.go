@@ -23,7 +23,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Named string types carry their allowed values into the OpenAPI document
@@ -45,22 +46,22 @@ func enumSchema[T ~string](values []T) *huma.Schema {
 }
 
 // Schema lists every category.
-func (categoryName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Categories) }
+func (categoryName) Schema(huma.Registry) *huma.Schema { return enumSchema(vocab.Categories) }
 
 // Schema lists every priority.
-func (priorityName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Priorities) }
+func (priorityName) Schema(huma.Registry) *huma.Schema { return enumSchema(vocab.Priorities) }
 
 // Schema lists every team.
-func (teamName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Teams) }
+func (teamName) Schema(huma.Registry) *huma.Schema { return enumSchema(vocab.Teams) }
 
 // Schema lists every status.
 func (statusName) Schema(huma.Registry) *huma.Schema {
-	return enumSchema([]workflows.Status{workflows.StatusNew, workflows.StatusOpen, workflows.StatusWaitingCustomer,
-		workflows.StatusEscalated, workflows.StatusResolved, workflows.StatusClosed})
+	return enumSchema([]cases.Status{cases.StatusNew, cases.StatusOpen, cases.StatusWaitingCustomer,
+		cases.StatusEscalated, cases.StatusResolved, cases.StatusClosed})
 }
 
 // Schema lists every locale.
-func (localeName) Schema(huma.Registry) *huma.Schema { return enumSchema(workflows.Locales) }
+func (localeName) Schema(huma.Registry) *huma.Schema { return enumSchema(vocab.Locales) }
 
 type customerBody struct {
 	ID     string     `json:"id" minLength:"1" maxLength:"100" doc:"The marketplace's customer id."`
@@ -94,7 +95,7 @@ type openCaseInput struct {
 type caseOutput struct {
 	Status   int
 	Location string `header:"Location"`
-	Body     workflows.CaseView
+	Body     cases.CaseView
 }
 
 // requestIDMemo keeps the fingerprint of the request that opened a case, so
@@ -115,10 +116,10 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 		h := sha256.Sum256([]byte(strconv.FormatInt(who.KeyID, 10) + "\x00" + in.IdempotencyKey))
 		id = "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
 	}
-	caseIn, err := workflows.NewCaseInput(s.book, workflows.OpenRequest{
-		ID: id, Category: workflows.Category(in.Body.Category), Priority: workflows.Priority(in.Body.Priority),
+	caseIn, err := cases.NewCaseInput(s.book, cases.OpenRequest{
+		ID: id, Category: vocab.Category(in.Body.Category), Priority: vocab.Priority(in.Body.Priority),
 		Subject: in.Body.Subject, Description: in.Body.Description,
-		Customer: workflows.Customer{ID: in.Body.Customer.ID, Email: in.Body.Customer.Email,
+		Customer: vocab.Customer{ID: in.Body.Customer.ID, Email: in.Body.Customer.Email,
 			Name: in.Body.Customer.Name, Locale: string(in.Body.Customer.Locale)},
 		AccountID: in.Body.AccountID, OrderID: in.Body.OrderID, Channel: in.Body.Channel, OpenedBy: who.actor(),
 	}, now)
@@ -126,11 +127,11 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 		return nil, s.caseError(ctx, id, err)
 	}
 	caseIn.OpenedAt = now
-	opts := workflows.CaseStartOptions(caseIn, s.taskQueue)
+	opts := cases.CaseStartOptions(caseIn, s.taskQueue)
 	opts.Memo = map[string]any{requestIDMemo: hex.EncodeToString(fingerprint[:])}
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	_, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.SupportCase, caseIn)
+	_, err = s.temporal.ExecuteWorkflow(ctx, opts, cases.SupportCase, caseIn)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) { // already started: a closed case opened by this key
 		return nil, s.caseError(ctx, id, err)
@@ -143,7 +144,7 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 	if in.IdempotencyKey == "" {
 		// A new case: its first state is known from its input, so the
 		// open is one round trip and no query (a billable action).
-		if view, ok, err := workflows.InitialView(caseIn); err == nil && ok {
+		if view, ok, err := cases.InitialView(caseIn); err == nil && ok {
 			return &caseOutput{Status: http.StatusCreated, Location: "/v1/cases/" + id, Body: view}, nil
 		}
 	}
@@ -193,21 +194,21 @@ func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseOutput, err
 
 // readCase answers a case from its workflow while it runs (so a write is
 // seen at once) and from the read model once it has ended.
-func (s *server) readCase(ctx context.Context, id string) (workflows.CaseView, error) {
+func (s *server) readCase(ctx context.Context, id string) (cases.CaseView, error) {
 	v, err := s.queryCase(ctx, id)
 	if err == nil {
 		v.Timeline = nil
 		return v, nil
 	}
 	if !errors.Is(err, errNotRunning) {
-		return workflows.CaseView{}, s.caseError(ctx, id, err)
+		return cases.CaseView{}, s.caseError(ctx, id, err)
 	}
 	v, err = s.store.GetCase(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return workflows.CaseView{}, newProblem(http.StatusNotFound, "no case "+id)
+		return cases.CaseView{}, newProblem(http.StatusNotFound, "no case "+id)
 	}
 	if err != nil {
-		return workflows.CaseView{}, s.caseError(ctx, id, err)
+		return cases.CaseView{}, s.caseError(ctx, id, err)
 	}
 	return v, nil
 }
@@ -217,13 +218,13 @@ func (s *server) readCase(ctx context.Context, id string) (workflows.CaseView, e
 // instead of a query that waits on a worker and is billed as an action. A
 // case the read model does not have yet (opened a moment ago) is read from
 // its workflow.
-func (s *server) projectedCase(ctx context.Context, id string) (workflows.CaseView, error) {
+func (s *server) projectedCase(ctx context.Context, id string) (cases.CaseView, error) {
 	v, err := s.store.GetCase(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return s.readCase(ctx, id)
 	case err != nil:
-		return workflows.CaseView{}, s.caseError(ctx, id, err)
+		return cases.CaseView{}, s.caseError(ctx, id, err)
 	}
 	return v, nil
 }
@@ -238,33 +239,33 @@ const (
 )
 
 // queryCase asks the running workflow for the case with its timeline.
-func (s *server) queryCase(ctx context.Context, id string) (workflows.CaseView, error) {
+func (s *server) queryCase(ctx context.Context, id string) (cases.CaseView, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	resp, err := s.temporal.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
-		WorkflowID:           workflows.CaseWorkflowID(id),
-		QueryType:            workflows.QueryCase,
+		WorkflowID:           cases.CaseWorkflowID(id),
+		QueryType:            cases.QueryCase,
 		QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_OPEN,
 	})
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		return workflows.CaseView{}, errNotRunning
+		return cases.CaseView{}, errNotRunning
 	case err != nil:
-		return workflows.CaseView{}, err
+		return cases.CaseView{}, err
 	case resp.QueryRejected != nil:
-		return workflows.CaseView{}, errNotRunning
+		return cases.CaseView{}, errNotRunning
 	}
-	var v workflows.CaseView
+	var v cases.CaseView
 	if err := resp.QueryResult.Get(&v); err != nil {
-		return workflows.CaseView{}, fmt.Errorf("decode case %s: %w", id, err)
+		return cases.CaseView{}, fmt.Errorf("decode case %s: %w", id, err)
 	}
 	return v, nil
 }
 
 type timelineOutput struct {
 	Body struct {
-		Events []workflows.Event `json:"events"`
+		Events []cases.Event `json:"events"`
 	}
 }
 
@@ -287,7 +288,7 @@ func (s *server) getTimeline(ctx context.Context, in *CaseIDParam) (*timelineOut
 		return nil, s.caseError(ctx, in.ID, err)
 	}
 	if out.Body.Events == nil {
-		out.Body.Events = []workflows.Event{}
+		out.Body.Events = []cases.Event{}
 	}
 	return out, nil
 }
@@ -323,9 +324,9 @@ type caseJSON []byte
 // MarshalJSON answers the stored JSON.
 func (c caseJSON) MarshalJSON() ([]byte, error) { return c, nil }
 
-// Schema documents caseJSON as a workflows.CaseView.
+// Schema documents caseJSON as a cases.CaseView.
 func (caseJSON) Schema(r huma.Registry) *huma.Schema {
-	return r.Schema(reflect.TypeFor[workflows.CaseView](), true, "")
+	return r.Schema(reflect.TypeFor[cases.CaseView](), true, "")
 }
 
 func (s *server) listCases(ctx context.Context, in *listCasesInput) (*listCasesOutput, error) {
@@ -368,8 +369,8 @@ func (s *server) act(ctx context.Context, id, key, name string, arg any) (*caseO
 	if err := checkBodyText(arg); err != nil {
 		return nil, err
 	}
-	var v workflows.CaseView
-	if err := s.runUpdate(ctx, workflows.CaseWorkflowID(id), name, scopedKey(ctx, key), arg, &v); err != nil {
+	var v cases.CaseView
+	if err := s.runUpdate(ctx, cases.CaseWorkflowID(id), name, scopedKey(ctx, key), arg, &v); err != nil {
 		return nil, s.caseError(ctx, id, err)
 	}
 	return &caseOutput{Status: http.StatusOK, Body: v}, nil
@@ -410,11 +411,11 @@ func (s *server) caseError(ctx context.Context, id string, err error) error {
 	if errors.As(err, &appErr) {
 		msg := appErr.Message()
 		switch appErr.Type() {
-		case workflows.ErrInvalidTransition:
+		case vocab.ErrInvalidTransition:
 			return newProblem(http.StatusConflict, msg)
-		case workflows.ErrPermissionDenied:
+		case vocab.ErrPermissionDenied:
 			return newProblem(http.StatusForbidden, msg)
-		case workflows.ErrMissingHandoffContext:
+		case vocab.ErrMissingHandoffContext:
 			var missing []string
 			_ = appErr.Details(&missing)
 			fields := make([]fieldProblem, len(missing))
@@ -422,7 +423,7 @@ func (s *server) caseError(ctx context.Context, id string, err error) error {
 				fields[i] = fieldProblem{Field: f, Message: "needed by the receiving team"}
 			}
 			return newProblem(http.StatusUnprocessableEntity, msg, fields...)
-		case workflows.ErrInvalidArgument:
+		case vocab.ErrInvalidArgument:
 			return newProblem(http.StatusUnprocessableEntity, msg, fieldsOf(msg)...)
 		}
 	}

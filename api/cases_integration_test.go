@@ -34,7 +34,8 @@ import (
 	"handoff/stacktest"
 	"handoff/store"
 	"handoff/worker/registry"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // caseStack is the real API in-process on a task queue of its own, with an
@@ -214,11 +215,11 @@ func (s *caseStack) with(t *testing.T, secret, method, path string, body any, he
 func (s *caseStack) actor(role store.Role) string { return string(role) + ":" + s.keys[role].Name }
 
 // caseOf decodes a case view, requiring status.
-func caseOf(t *testing.T, r reply, status int) workflows.CaseView {
+func caseOf(t *testing.T, r reply, status int) cases.CaseView {
 	t.Helper()
 	require.Equal(t, status, r.Status, "%s", r)
 	require.Equal(t, "application/json", r.Header.Get("Content-Type"))
-	var v workflows.CaseView
+	var v cases.CaseView
 	require.NoError(t, json.Unmarshal(r.Body, &v))
 	return v
 }
@@ -250,7 +251,7 @@ func fieldsOfProblem(p problem) []string {
 }
 
 // newCaseBody is a valid opening body for a customer of its own.
-func newCaseBody(category workflows.Category) openCaseBody {
+func newCaseBody(category vocab.Category) openCaseBody {
 	id := unique()
 	return openCaseBody{
 		Category: categoryName(category), Subject: "Cannot use my account " + id,
@@ -262,13 +263,13 @@ func newCaseBody(category workflows.Category) openCaseBody {
 
 // open opens a case as role and answers it; the workflow is terminated when
 // t ends (its worker stops with the test).
-func (s *caseStack) open(t *testing.T, role store.Role, body openCaseBody, header ...string) workflows.CaseView {
+func (s *caseStack) open(t *testing.T, role store.Role, body openCaseBody, header ...string) cases.CaseView {
 	t.Helper()
 	return s.openOn(t, s.base, role, body, header...)
 }
 
 // openOn opens a case through the API at base.
-func (s *caseStack) openOn(t *testing.T, base string, role store.Role, body openCaseBody, header ...string) workflows.CaseView {
+func (s *caseStack) openOn(t *testing.T, base string, role store.Role, body openCaseBody, header ...string) cases.CaseView {
 	t.Helper()
 	r, err := sendRequest(stacktest.Context(t), base, s.keys[role].Secret, http.MethodPost, "/v1/cases", body, header...)
 	require.NoError(t, err)
@@ -284,36 +285,36 @@ func (s *caseStack) terminateAtEnd(t *testing.T, id string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = s.tc.TerminateWorkflow(ctx, workflows.CaseWorkflowID(id), "", "test over")
+		_ = s.tc.TerminateWorkflow(ctx, cases.CaseWorkflowID(id), "", "test over")
 	})
 }
 
 // get reads a case as admin.
-func (s *caseStack) get(t *testing.T, id string) workflows.CaseView {
+func (s *caseStack) get(t *testing.T, id string) cases.CaseView {
 	t.Helper()
 	return caseOf(t, s.as(t, store.RoleAdmin, http.MethodGet, "/v1/cases/"+id, nil), http.StatusOK)
 }
 
 // timeline reads a case's events as admin.
-func (s *caseStack) timeline(t *testing.T, id string) []workflows.Event {
+func (s *caseStack) timeline(t *testing.T, id string) []cases.Event {
 	t.Helper()
 	r := s.as(t, store.RoleAdmin, http.MethodGet, "/v1/cases/"+id+"/timeline", nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r)
 	var out struct {
-		Events []workflows.Event `json:"events"`
+		Events []cases.Event `json:"events"`
 	}
 	require.NoError(t, json.Unmarshal(r.Body, &out))
 	return out.Events
 }
 
 // act runs an action as role and requires 200.
-func (s *caseStack) act(t *testing.T, role store.Role, id, action string, body any, header ...string) workflows.CaseView {
+func (s *caseStack) act(t *testing.T, role store.Role, id, action string, body any, header ...string) cases.CaseView {
 	t.Helper()
 	return caseOf(t, s.as(t, role, http.MethodPost, "/v1/cases/"+id+"/"+action, body, header...), http.StatusOK)
 }
 
 // requireUnchanged checks that a refused request left the case as it was.
-func (s *caseStack) requireUnchanged(t *testing.T, before workflows.CaseView) {
+func (s *caseStack) requireUnchanged(t *testing.T, before cases.CaseView) {
 	t.Helper()
 	now := s.get(t, before.ID)
 	require.Equal(t, before.LastSeq, now.LastSeq, "a refused request changed the case")
@@ -322,7 +323,7 @@ func (s *caseStack) requireUnchanged(t *testing.T, before workflows.CaseView) {
 }
 
 // list reads GET /v1/cases?query as admin without failing, for Eventually.
-func (s *caseStack) list(ctx context.Context, query url.Values) ([]workflows.CaseView, string, error) {
+func (s *caseStack) list(ctx context.Context, query url.Values) ([]cases.CaseView, string, error) {
 	r, err := sendRequest(ctx, s.base, s.keys[store.RoleAdmin].Secret, http.MethodGet, "/v1/cases?"+query.Encode(), nil)
 	if err != nil {
 		return nil, "", err
@@ -331,8 +332,8 @@ func (s *caseStack) list(ctx context.Context, query url.Values) ([]workflows.Cas
 		return nil, "", fmt.Errorf("list %s: %s", query.Encode(), r)
 	}
 	var out struct {
-		Cases      []workflows.CaseView `json:"cases"`
-		NextCursor string               `json:"next_cursor"`
+		Cases      []cases.CaseView `json:"cases"`
+		NextCursor string           `json:"next_cursor"`
 	}
 	if err := json.Unmarshal(r.Body, &out); err != nil {
 		return nil, "", err
@@ -340,15 +341,15 @@ func (s *caseStack) list(ctx context.Context, query url.Values) ([]workflows.Cas
 	return out.Cases, out.NextCursor, nil
 }
 
-func ids(cases []workflows.CaseView) []string {
-	out := make([]string, len(cases))
-	for i, c := range cases {
+func ids(views []cases.CaseView) []string {
+	out := make([]string, len(views))
+	for i, c := range views {
 		out[i] = c.ID
 	}
 	return out
 }
 
-func kinds(events []workflows.Event) []string {
+func kinds(events []cases.Event) []string {
 	out := make([]string, len(events))
 	for i, e := range events {
 		out[i] = e.Kind
@@ -358,7 +359,7 @@ func kinds(events []workflows.Event) []string {
 
 func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 	s := newCaseStack(t)
-	body := newCaseBody(workflows.CategoryLockedAccount)
+	body := newCaseBody(vocab.CategoryLockedAccount)
 	body.AccountID = "acc-" + unique()
 
 	// Open: 201, the category's default priority and team, a Location.
@@ -380,9 +381,9 @@ func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 	assert.Equal(t, []any{}, sla["breaches"], "breaches is an empty list, not null")
 	assert.Nil(t, sla["next_response_due"], "no next response is owed before a customer message")
 	assert.Regexp(t, `^C-[A-Z2-7]{16}$`, id)
-	assert.Equal(t, workflows.StatusNew, opened.Status)
-	assert.Equal(t, workflows.P2, opened.Priority, "locked_account defaults to p2")
-	assert.Equal(t, workflows.TeamTier1Support, opened.Team)
+	assert.Equal(t, cases.StatusNew, opened.Status)
+	assert.Equal(t, vocab.P2, opened.Priority, "locked_account defaults to p2")
+	assert.Equal(t, vocab.TeamTier1Support, opened.Team)
 	assert.Equal(t, 0, opened.EscalationLevel)
 	assert.Equal(t, body.Customer.ID, opened.Customer.ID)
 	assert.Equal(t, body.AccountID, opened.AccountID)
@@ -393,7 +394,7 @@ func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 	assert.False(t, opened.SLA.Paused)
 
 	v := s.act(t, store.RoleAgent, id, "assign", map[string]string{"assignee": "bo"})
-	assert.Equal(t, workflows.StatusOpen, v.Status)
+	assert.Equal(t, cases.StatusOpen, v.Status)
 	assert.Equal(t, "bo", v.Assignee)
 
 	v = s.act(t, store.RoleAgent, id, "replies", map[string]string{"body": "We are looking into it."})
@@ -401,15 +402,15 @@ func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 	assert.Nil(t, v.SLA.FirstResponseDue, "the first response is met")
 
 	v = s.act(t, store.RoleIntegration, id, "customer-messages", map[string]string{"body": "Still locked."})
-	assert.Equal(t, workflows.StatusOpen, v.Status)
+	assert.Equal(t, cases.StatusOpen, v.Status)
 	assert.NotNil(t, v.SLA.NextResponseDue, "a customer message owes a next response")
 
 	v = s.act(t, store.RoleAgent, id, "wait-on-customer", map[string]string{"reason": "Which email did you sign up with?"})
-	assert.Equal(t, workflows.StatusWaitingCustomer, v.Status)
+	assert.Equal(t, cases.StatusWaitingCustomer, v.Status)
 	assert.True(t, v.SLA.Paused)
 
 	v = s.act(t, store.RoleIntegration, id, "customer-messages", map[string]string{"body": "ada@example.com"})
-	assert.Equal(t, workflows.StatusOpen, v.Status)
+	assert.Equal(t, cases.StatusOpen, v.Status)
 	assert.False(t, v.SLA.Paused)
 
 	// Trust & safety needs an order the case does not have: 422 naming it.
@@ -422,17 +423,17 @@ func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 
 	// Account management needs the account, which the case has.
 	v = s.act(t, store.RoleAgent, id, "escalate", map[string]string{"team": "account_management", "reason": "Needs an unlock"})
-	assert.Equal(t, workflows.StatusEscalated, v.Status)
-	assert.Equal(t, workflows.TeamAccountManagement, v.Team)
+	assert.Equal(t, cases.StatusEscalated, v.Status)
+	assert.Equal(t, vocab.TeamAccountManagement, v.Team)
 	assert.Empty(t, v.Assignee, "a handover is unassigned")
 	assert.Equal(t, 0, v.EscalationLevel)
 
 	// Admins belong to no team and act on every case.
 	v = s.act(t, store.RoleAdmin, id, "priority", map[string]string{"priority": "p1"})
-	assert.Equal(t, workflows.P1, v.Priority)
+	assert.Equal(t, vocab.P1, v.Priority)
 
 	v = s.act(t, store.RoleAccountManager, id, "resolve", map[string]string{"resolution": "Unlocked"})
-	assert.Equal(t, workflows.StatusResolved, v.Status)
+	assert.Equal(t, cases.StatusResolved, v.Status)
 	assert.Equal(t, "Unlocked", v.Resolution)
 	require.NotNil(t, v.ResolvedAt)
 
@@ -442,28 +443,28 @@ func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 	assert.Equal(t, "Quick", v.CSAT.Comment)
 
 	v = s.act(t, store.RoleAccountManager, id, "reopen", map[string]string{"reason": "Locked again"})
-	assert.Equal(t, workflows.StatusOpen, v.Status)
+	assert.Equal(t, cases.StatusOpen, v.Status)
 	assert.Empty(t, v.Resolution)
 
 	v = s.act(t, store.RoleAccountManager, id, "resolve", map[string]string{"resolution": "Unlocked for good"})
-	assert.Equal(t, workflows.StatusResolved, v.Status)
+	assert.Equal(t, cases.StatusResolved, v.Status)
 
 	closed := s.act(t, store.RoleAccountManager, id, "close", nil)
-	assert.Equal(t, workflows.StatusClosed, closed.Status)
+	assert.Equal(t, cases.StatusClosed, closed.Status)
 	require.NotNil(t, closed.ClosedAt)
 
 	// The integration may read its case; the case is what the last action answered.
 	got := caseOf(t, s.as(t, store.RoleIntegration, http.MethodGet, "/v1/cases/"+id, nil), http.StatusOK)
 	assert.Equal(t, closed.LastSeq, got.LastSeq)
-	assert.Equal(t, workflows.StatusClosed, got.Status)
+	assert.Equal(t, cases.StatusClosed, got.Status)
 	assert.Equal(t, closed.Resolution, got.Resolution)
 
 	events := s.timeline(t, id)
 	assert.Equal(t, []string{
-		workflows.EventOpened, workflows.EventAssigned, workflows.EventAgentReply, workflows.EventCustomerMessage,
-		workflows.EventWaitingCustomer, workflows.EventCustomerMessage, workflows.EventEscalated,
-		workflows.EventPriorityChanged, workflows.EventResolved, workflows.EventCSAT, workflows.EventReopened,
-		workflows.EventResolved, workflows.EventClosed,
+		cases.EventOpened, cases.EventAssigned, cases.EventAgentReply, cases.EventCustomerMessage,
+		cases.EventWaitingCustomer, cases.EventCustomerMessage, cases.EventEscalated,
+		cases.EventPriorityChanged, cases.EventResolved, cases.EventCSAT, cases.EventReopened,
+		cases.EventResolved, cases.EventClosed,
 	}, kinds(events))
 	integration, agent, manager := s.actor(store.RoleIntegration), s.actor(store.RoleAgent), s.actor(store.RoleAccountManager)
 	admin := s.actor(store.RoleAdmin)
@@ -491,13 +492,13 @@ func TestCaseGoesThroughItsWholeLifecycleOverHTTP(t *testing.T) {
 
 func TestSameIdempotencyKeyAndBodyOpensOneCase(t *testing.T) {
 	s := newCaseStack(t)
-	body := newCaseBody(workflows.CategoryLoginFailure)
+	body := newCaseBody(vocab.CategoryLoginFailure)
 	key := "order-" + unique()
 	first := s.open(t, store.RoleIntegration, body, "Idempotency-Key", key)
 	second := s.open(t, store.RoleIntegration, body, "Idempotency-Key", key)
 	assert.Equal(t, first.ID, second.ID)
 	assert.Equal(t, first.CreatedAt, second.CreatedAt)
-	assert.Equal(t, []string{workflows.EventOpened}, kinds(s.timeline(t, first.ID)), "opened once")
+	assert.Equal(t, []string{cases.EventOpened}, kinds(s.timeline(t, first.ID)), "opened once")
 
 	// The key is scoped to the API key that sent it.
 	other := s.open(t, store.RoleAgent, body, "Idempotency-Key", key)
@@ -506,7 +507,7 @@ func TestSameIdempotencyKeyAndBodyOpensOneCase(t *testing.T) {
 
 func TestSameIdempotencyKeyOtherBodyIsRefused(t *testing.T) {
 	s := newCaseStack(t)
-	body := newCaseBody(workflows.CategoryLoginFailure)
+	body := newCaseBody(vocab.CategoryLoginFailure)
 	key := "order-" + unique()
 	first := s.open(t, store.RoleIntegration, body, "Idempotency-Key", key)
 
@@ -521,7 +522,7 @@ func TestSameIdempotencyKeyOtherBodyIsRefused(t *testing.T) {
 
 func TestActionRepeatedWithSameIdempotencyKeyActsOnce(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	key := "reply-" + unique()
 	path := "/v1/cases/" + c.ID + "/replies"
 	first := s.as(t, store.RoleAgent, http.MethodPost, path, map[string]string{"body": "On it"}, "Idempotency-Key", key)
@@ -532,7 +533,7 @@ func TestActionRepeatedWithSameIdempotencyKeyActsOnce(t *testing.T) {
 	assert.JSONEq(t, string(first.Body), string(again.Body), "a retry answers the first result")
 
 	events := s.timeline(t, c.ID)
-	assert.Equal(t, []string{workflows.EventOpened, workflows.EventAgentReply, workflows.EventInternalNote}, kinds(events))
+	assert.Equal(t, []string{cases.EventOpened, cases.EventAgentReply, cases.EventInternalNote}, kinds(events))
 
 	// Another action with the same key is another update.
 	s.act(t, store.RoleAgent, c.ID, "notes", map[string]string{"body": "and a note"}, "Idempotency-Key", key)
@@ -541,7 +542,7 @@ func TestActionRepeatedWithSameIdempotencyKeyActsOnce(t *testing.T) {
 
 func TestMalformedOrUnknownFieldsAre400NamingTheField(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 
 	p := problemOf(t, s.as(t, store.RoleAdmin, http.MethodPost, "/v1/cases", `{"category": "login_failure",`), http.StatusBadRequest)
 	assert.Equal(t, "urn:handoff:problem:malformed-request", p.Type)
@@ -549,7 +550,7 @@ func TestMalformedOrUnknownFieldsAre400NamingTheField(t *testing.T) {
 	p = problemOf(t, s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+c.ID+"/notes", `{"body": "x"`), http.StatusBadRequest)
 	assert.Equal(t, "urn:handoff:problem:malformed-request", p.Type)
 
-	body, err := json.Marshal(newCaseBody(workflows.CategoryLoginFailure))
+	body, err := json.Marshal(newCaseBody(vocab.CategoryLoginFailure))
 	require.NoError(t, err)
 	withColour := strings.Replace(string(body), `{`, `{"colour": "red", `, 1)
 	p = problemOf(t, s.as(t, store.RoleAdmin, http.MethodPost, "/v1/cases", withColour), http.StatusBadRequest)
@@ -568,7 +569,7 @@ func TestMalformedOrUnknownFieldsAre400NamingTheField(t *testing.T) {
 
 func TestRequestWithoutALiveKeyIs401(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	revoked := newAPIKey(t, s.db, store.RoleAdmin)
 	revokeKey(s.db, revoked.ID)
 
@@ -587,7 +588,7 @@ func TestRequestWithoutALiveKeyIs401(t *testing.T) {
 				{http.MethodGet, "/v1/cases/" + c.ID, nil},
 				{http.MethodGet, "/v1/cases", nil},
 				{http.MethodPost, "/v1/cases/" + c.ID + "/notes", map[string]string{"body": "sneaky"}},
-				{http.MethodPost, "/v1/cases", newCaseBody(workflows.CategoryLoginFailure)},
+				{http.MethodPost, "/v1/cases", newCaseBody(vocab.CategoryLoginFailure)},
 			} {
 				r := s.with(t, "", req.method, req.path, req.body, header...)
 				p := problemOf(t, r, http.StatusUnauthorized)
@@ -620,7 +621,7 @@ func TestUnknownCaseIs404(t *testing.T) {
 
 func TestActionNotAllowedInTheStatusIs409NamingTheStatus(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	for _, req := range []struct {
 		role   store.Role
 		action string
@@ -655,7 +656,7 @@ func TestActionNotAllowedInTheStatusIs409NamingTheStatus(t *testing.T) {
 
 func TestBodyOverOneMiBIs413(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	big := `{"body": "` + strings.Repeat("a", 1<<20) + `"}`
 	p := problemOf(t, s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+c.ID+"/notes", big), http.StatusRequestEntityTooLarge)
 	assert.Equal(t, "urn:handoff:problem:body-too-large", p.Type)
@@ -667,7 +668,7 @@ func TestBodyOverOneMiBIs413(t *testing.T) {
 
 func TestBodyThatIsNotJSONIs415(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	for _, ct := range []string{"text/plain", "application/xml", "application/x-www-form-urlencoded"} {
 		p := problemOf(t, s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+c.ID+"/notes", `{"body": "x"}`,
 			"Content-Type", ct), http.StatusUnsupportedMediaType)
@@ -680,7 +681,7 @@ func TestInvalidFieldsAre422NamingThem(t *testing.T) {
 	s := newCaseStack(t)
 	customer := "cus-" + unique()
 	valid := func() openCaseBody {
-		b := newCaseBody(workflows.CategoryLoginFailure)
+		b := newCaseBody(vocab.CategoryLoginFailure)
 		b.Customer.ID = customer
 		return b
 	}
@@ -793,7 +794,7 @@ func routesByOperation(t *testing.T) map[string]route {
 // a new case, so a refusal can only come from authorization.
 func validBodies(tag string) map[string]any {
 	return map[string]any{
-		"open-case":        newCaseBody(workflows.CategoryLoginFailure),
+		"open-case":        newCaseBody(vocab.CategoryLoginFailure),
 		"list-cases":       nil,
 		"get-case":         nil,
 		"get-timeline":     nil,
@@ -841,7 +842,7 @@ func TestEveryRoleOutsideTheMatrixIsRefused403(t *testing.T) {
 	bodies := validBodies(tag)
 	require.ElementsMatch(t, mapKeys(routes), mapKeys(bodies), "validBodies needs a body for every operation")
 
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	refused := 0
 	for op, rt := range routes {
 		for _, role := range store.Roles {
@@ -868,7 +869,7 @@ func TestEveryRoleInTheMatrixGetsPastAuthorization(t *testing.T) {
 	routes := routesByOperation(t)
 	tag := unique()
 	bodies := validBodies(tag)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	for op, roles := range access {
 		rt, ok := routes[op]
 		require.True(t, ok, "no route for %s", op)
@@ -876,7 +877,7 @@ func TestEveryRoleInTheMatrixGetsPastAuthorization(t *testing.T) {
 			r := s.as(t, role, rt.Method, strings.ReplaceAll(rt.Path, "{id}", c.ID), bodies[op])
 			require.Less(t, r.Status, 500, "%s as %s: %s", op, role, r)
 			if r.Status == http.StatusCreated && op == "open-case" {
-				var v workflows.CaseView
+				var v cases.CaseView
 				require.NoError(t, json.Unmarshal(r.Body, &v))
 				s.terminateAtEnd(t, v.ID)
 			}
@@ -913,10 +914,10 @@ func mapKeys[V any](m map[string]V) []string {
 
 func TestTier1AgentCannotActOnASecurityCaseButMayNote(t *testing.T) {
 	s := newCaseStack(t)
-	body := newCaseBody(workflows.CategorySecurityAlert)
+	body := newCaseBody(vocab.CategorySecurityAlert)
 	body.AccountID = "acc-" + unique()
 	c := s.open(t, store.RoleIntegration, body)
-	require.Equal(t, workflows.TeamSecurity, c.Team)
+	require.Equal(t, vocab.TeamSecurity, c.Team)
 
 	p := problemOf(t, s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+c.ID+"/replies",
 		map[string]string{"body": "Let me help"}), http.StatusForbidden)
@@ -934,11 +935,11 @@ func TestTier1AgentCannotActOnASecurityCaseButMayNote(t *testing.T) {
 	}
 
 	v := s.act(t, store.RoleSecurity, c.ID, "replies", map[string]string{"body": "Security here"})
-	assert.Equal(t, workflows.StatusOpen, v.Status)
+	assert.Equal(t, cases.StatusOpen, v.Status)
 	v = s.act(t, store.RoleAgent, c.ID, "notes", map[string]string{"body": "Customer called tier 1 too"})
 	events := s.timeline(t, c.ID)
 	require.Len(t, events, v.LastSeq)
-	assert.Equal(t, workflows.EventInternalNote, events[len(events)-1].Kind)
+	assert.Equal(t, cases.EventInternalNote, events[len(events)-1].Kind)
 	assert.Equal(t, s.actor(store.RoleAgent), events[len(events)-1].Actor)
 	assert.Equal(t, s.actor(store.RoleSecurity), events[len(events)-2].Actor)
 }
@@ -949,7 +950,7 @@ func TestListFiltersSelectTheRightCases(t *testing.T) {
 	tag := unique()
 	customer := "cus-" + tag
 	word := "zq" + strings.ToLower(tag)
-	mk := func(cat workflows.Category, edit func(*openCaseBody)) openCaseBody {
+	mk := func(cat vocab.Category, edit func(*openCaseBody)) openCaseBody {
 		b := newCaseBody(cat)
 		b.Customer.ID = customer
 		if edit != nil {
@@ -957,41 +958,41 @@ func TestListFiltersSelectTheRightCases(t *testing.T) {
 		}
 		return b
 	}
-	c1 := s.open(t, store.RoleIntegration, mk(workflows.CategoryLockedAccount, func(b *openCaseBody) { b.AccountID = "acc-" + tag + "-1" }))
+	c1 := s.open(t, store.RoleIntegration, mk(vocab.CategoryLockedAccount, func(b *openCaseBody) { b.AccountID = "acc-" + tag + "-1" }))
 	s.act(t, store.RoleAgent, c1.ID, "assign", map[string]string{"assignee": "ana-" + tag})
-	c2 := s.open(t, store.RoleIntegration, mk(workflows.CategorySecurityAlert, func(b *openCaseBody) {
+	c2 := s.open(t, store.RoleIntegration, mk(vocab.CategorySecurityAlert, func(b *openCaseBody) {
 		b.AccountID = "acc-" + tag + "-2"
 		b.Description = "Someone changed my password " + word + " yesterday"
 	}))
-	c3 := s.open(t, store.RoleIntegration, mk(workflows.CategoryDispute, func(b *openCaseBody) { b.OrderID = "ord-" + tag + "-3" }))
+	c3 := s.open(t, store.RoleIntegration, mk(vocab.CategoryDispute, func(b *openCaseBody) { b.OrderID = "ord-" + tag + "-3" }))
 	s.act(t, store.RoleTrustSafety, c3.ID, "wait-on-customer", map[string]string{"reason": "Send the receipt"})
-	c4 := s.open(t, store.RoleIntegration, mk(workflows.CategoryGeneralQuestion, func(b *openCaseBody) { b.Priority = "p1" }))
-	c5 := s.openOn(t, short, store.RoleIntegration, mk(workflows.CategoryLoginFailure, func(b *openCaseBody) { b.Priority = "p1" }))
+	c4 := s.open(t, store.RoleIntegration, mk(vocab.CategoryGeneralQuestion, func(b *openCaseBody) { b.Priority = "p1" }))
+	c5 := s.openOn(t, short, store.RoleIntegration, mk(vocab.CategoryLoginFailure, func(b *openCaseBody) { b.Priority = "p1" }))
 
 	dueBefore := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
 	for _, tc := range []struct {
 		query string
-		want  []workflows.CaseView
+		want  []cases.CaseView
 	}{
-		{"customer_id=" + customer, []workflows.CaseView{c1, c2, c3, c4, c5}},
-		{"status=open&customer_id=" + customer, []workflows.CaseView{c1}},
-		{"status=new&customer_id=" + customer, []workflows.CaseView{c2, c4}},
-		{"status=waiting_customer&customer_id=" + customer, []workflows.CaseView{c3}},
-		{"status=escalated&customer_id=" + customer, []workflows.CaseView{c5}},
-		{"priority=p1&customer_id=" + customer, []workflows.CaseView{c4, c5}},
-		{"priority=p2&customer_id=" + customer, []workflows.CaseView{c1, c2, c3}},
-		{"category=security_alert&customer_id=" + customer, []workflows.CaseView{c2}},
-		{"team=trust_safety&customer_id=" + customer, []workflows.CaseView{c3}},
-		{"team=tier1_support&customer_id=" + customer, []workflows.CaseView{c1, c4, c5}},
-		{"assignee=ana-" + tag, []workflows.CaseView{c1}},
-		{"account_id=acc-" + tag + "-2", []workflows.CaseView{c2}},
-		{"order_id=ord-" + tag + "-3", []workflows.CaseView{c3}},
-		{"breached=true&customer_id=" + customer, []workflows.CaseView{c5}},
-		{"breached=false&customer_id=" + customer, []workflows.CaseView{c1, c2, c3, c4}},
+		{"customer_id=" + customer, []cases.CaseView{c1, c2, c3, c4, c5}},
+		{"status=open&customer_id=" + customer, []cases.CaseView{c1}},
+		{"status=new&customer_id=" + customer, []cases.CaseView{c2, c4}},
+		{"status=waiting_customer&customer_id=" + customer, []cases.CaseView{c3}},
+		{"status=escalated&customer_id=" + customer, []cases.CaseView{c5}},
+		{"priority=p1&customer_id=" + customer, []cases.CaseView{c4, c5}},
+		{"priority=p2&customer_id=" + customer, []cases.CaseView{c1, c2, c3}},
+		{"category=security_alert&customer_id=" + customer, []cases.CaseView{c2}},
+		{"team=trust_safety&customer_id=" + customer, []cases.CaseView{c3}},
+		{"team=tier1_support&customer_id=" + customer, []cases.CaseView{c1, c4, c5}},
+		{"assignee=ana-" + tag, []cases.CaseView{c1}},
+		{"account_id=acc-" + tag + "-2", []cases.CaseView{c2}},
+		{"order_id=ord-" + tag + "-3", []cases.CaseView{c3}},
+		{"breached=true&customer_id=" + customer, []cases.CaseView{c5}},
+		{"breached=false&customer_id=" + customer, []cases.CaseView{c1, c2, c3, c4}},
 		// security_alert p2 is due in 30m, p1 in 1h, the short p1 already;
 		// locked_account p2 in 4h; the case waiting on its customer has no running clock.
-		{"due_before=" + url.QueryEscape(dueBefore) + "&customer_id=" + customer, []workflows.CaseView{c2, c4, c5}},
-		{"q=" + word, []workflows.CaseView{c2}},
+		{"due_before=" + url.QueryEscape(dueBefore) + "&customer_id=" + customer, []cases.CaseView{c2, c4, c5}},
+		{"q=" + word, []cases.CaseView{c2}},
 		{"q=" + word + "&status=open", nil},
 	} {
 		query, err := url.ParseQuery(tc.query)
@@ -1007,19 +1008,19 @@ func TestListFiltersSelectTheRightCases(t *testing.T) {
 func TestKeysetPaginationVisitsEveryCaseOnceInDueOrder(t *testing.T) {
 	s := newCaseStack(t)
 	customer := "cus-" + unique()
-	mk := func(cat workflows.Category, priority string) openCaseBody {
+	mk := func(cat vocab.Category, priority string) openCaseBody {
 		b := newCaseBody(cat)
 		b.Customer.ID = customer
 		b.Priority = priorityName(priority)
 		return b
 	}
 	// Due in 4h, 15m, 30m, 1h (all 24x7), and a case whose clock is paused.
-	locked := s.open(t, store.RoleIntegration, mk(workflows.CategoryLockedAccount, ""))
-	secP1 := s.open(t, store.RoleIntegration, mk(workflows.CategorySecurityAlert, "p1"))
-	waiting := s.open(t, store.RoleIntegration, mk(workflows.CategoryDispute, ""))
+	locked := s.open(t, store.RoleIntegration, mk(vocab.CategoryLockedAccount, ""))
+	secP1 := s.open(t, store.RoleIntegration, mk(vocab.CategorySecurityAlert, "p1"))
+	waiting := s.open(t, store.RoleIntegration, mk(vocab.CategoryDispute, ""))
 	s.act(t, store.RoleTrustSafety, waiting.ID, "wait-on-customer", map[string]string{"reason": "receipt?"})
-	secP2 := s.open(t, store.RoleIntegration, mk(workflows.CategorySecurityAlert, ""))
-	general := s.open(t, store.RoleIntegration, mk(workflows.CategoryGeneralQuestion, "p1"))
+	secP2 := s.open(t, store.RoleIntegration, mk(vocab.CategorySecurityAlert, ""))
+	general := s.open(t, store.RoleIntegration, mk(vocab.CategoryGeneralQuestion, "p1"))
 	want := []string{secP1.ID, secP2.ID, general.ID, locked.ID, waiting.ID}
 
 	filter := url.Values{"customer_id": {customer}}
@@ -1061,7 +1062,7 @@ func TestKeysetPaginationVisitsEveryCaseOnceInDueOrder(t *testing.T) {
 
 func TestReadModelMatchesTheWorkflowAfterABurstOfActions(t *testing.T) {
 	s := newCaseStack(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	actions := []struct {
 		action string
 		body   any
@@ -1111,7 +1112,7 @@ func TestReadModelMatchesTheWorkflowAfterABurstOfActions(t *testing.T) {
 func (s *caseStack) awaitCompleted(t *testing.T, id string, within time.Duration) {
 	t.Helper()
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		d, err := s.tc.DescribeWorkflowExecution(stacktest.Context(t), workflows.CaseWorkflowID(id), "")
+		d, err := s.tc.DescribeWorkflowExecution(stacktest.Context(t), cases.CaseWorkflowID(id), "")
 		require.NoError(ct, err)
 		assert.Equal(ct, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, d.GetWorkflowExecutionInfo().GetStatus())
 	}, within, 100*time.Millisecond, "case %s never completed", id)
@@ -1119,7 +1120,7 @@ func (s *caseStack) awaitCompleted(t *testing.T, id string, within time.Duration
 
 func TestClosedCaseIsStillReadFromTheReadModel(t *testing.T) {
 	s := newCaseStack(t)
-	body := newCaseBody(workflows.CategoryLoginFailure)
+	body := newCaseBody(vocab.CategoryLoginFailure)
 	key := "close-" + unique()
 	c := s.open(t, store.RoleIntegration, body, "Idempotency-Key", key)
 	s.act(t, store.RoleAgent, c.ID, "replies", map[string]string{"body": "Fixed"})
@@ -1127,7 +1128,7 @@ func TestClosedCaseIsStillReadFromTheReadModel(t *testing.T) {
 	s.act(t, store.RoleIntegration, c.ID, "csat", map[string]int{"rating": 4})
 	closedResp := s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+c.ID+"/close", nil)
 	closed := caseOf(t, closedResp, http.StatusOK)
-	require.Equal(t, workflows.StatusClosed, closed.Status)
+	require.Equal(t, cases.StatusClosed, closed.Status)
 	running := s.timeline(t, c.ID)
 
 	// Closed and rated: nothing is left for the workflow to wait for.
@@ -1157,27 +1158,27 @@ func TestClosedCaseIsStillReadFromTheReadModel(t *testing.T) {
 	// Retrying the opening answers the closed case, not a new one.
 	again := caseOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/cases", body, "Idempotency-Key", key), http.StatusCreated)
 	assert.Equal(t, c.ID, again.ID)
-	assert.Equal(t, workflows.StatusClosed, again.Status)
-	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/cases", newCaseBody(workflows.CategoryLoginFailure),
+	assert.Equal(t, cases.StatusClosed, again.Status)
+	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/cases", newCaseBody(vocab.CategoryLoginFailure),
 		"Idempotency-Key", key), http.StatusConflict)
 }
 
 func TestResolvedCaseClosesItselfWhenTheReopenWindowEnds(t *testing.T) {
 	s := newCaseStack(t)
 	short := s.withPolicy(t, shortPolicy(t))
-	c := s.openOn(t, short, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.openOn(t, short, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	s.act(t, store.RoleAgent, c.ID, "resolve", map[string]string{"resolution": "Done"})
 
 	// Reopen window 1s, survey window 2s: the workflow ends by itself.
 	s.awaitCompleted(t, c.ID, 30*time.Second)
 	got := s.get(t, c.ID)
-	assert.Equal(t, workflows.StatusClosed, got.Status)
+	assert.Equal(t, cases.StatusClosed, got.Status)
 	require.NotNil(t, got.ClosedAt)
 	events := s.timeline(t, c.ID)
 	require.Len(t, events, got.LastSeq)
 	last := events[len(events)-1]
-	assert.Equal(t, workflows.EventClosed, last.Kind)
-	assert.Equal(t, workflows.SystemActor, last.Actor)
+	assert.Equal(t, cases.EventClosed, last.Kind)
+	assert.Equal(t, vocab.SystemActor, last.Actor)
 	assert.Equal(t, "reopen window ended", last.Payload["reason"])
 
 	p := problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/cases/"+c.ID+"/csat",
@@ -1197,7 +1198,7 @@ func TestCaseCallsAnswer503WhenTemporalIsDownAndListsStillWork(t *testing.T) {
 	}{
 		{http.MethodGet, "/v1/cases/C-ANY", nil},
 		{http.MethodGet, "/v1/cases/C-ANY/timeline", nil},
-		{http.MethodPost, "/v1/cases", newCaseBody(workflows.CategoryLoginFailure)},
+		{http.MethodPost, "/v1/cases", newCaseBody(vocab.CategoryLoginFailure)},
 		{http.MethodPost, "/v1/cases/C-ANY/notes", map[string]string{"body": "hello"}},
 	} {
 		r, err := sendRequest(stacktest.Context(t), base, admin.Secret, req.method, req.path, req.body)

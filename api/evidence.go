@@ -29,8 +29,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"handoff/config"
+	"handoff/evidence"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // presignTTL is how long a download URL works.
@@ -200,7 +202,7 @@ func (f *evidenceFiles) put(ctx context.Context, key string, meta map[string]str
 		Size: capped.n, ContentType: contentType}
 	_, err = f.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
 		Bucket: aws.String(f.bucket), Key: aws.String(key), VersionId: up.VersionID,
-		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(workflows.ChecksumTag), Value: aws.String(obj.SHA256)}}},
+		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(evidence.ChecksumTag), Value: aws.String(obj.SHA256)}}},
 	})
 	if err != nil {
 		f.remove(ctx, key, obj.VersionID)
@@ -229,7 +231,7 @@ func (f *evidenceFiles) putWhole(ctx context.Context, key string, meta map[strin
 		ContentLength: aws.Int64(obj.Size), ContentType: aws.String(contentType), Metadata: meta,
 		ServerSideEncryption: s3types.ServerSideEncryptionAes256,
 		ChecksumSHA256:       aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-		Tagging:              aws.String(workflows.ChecksumTagging(obj.SHA256)),
+		Tagging:              aws.String(evidence.ChecksumTagging(obj.SHA256)),
 	})
 	if err != nil {
 		return storedObject{}, fmt.Errorf("upload %s: %w", key, err)
@@ -298,8 +300,8 @@ func (in *uploadEvidenceInput) Resolve(ctx huma.Context) []error {
 
 // uploadRequestBody documents the multipart form the upload reads.
 func uploadRequestBody() *huma.RequestBody {
-	kinds := make([]any, len(workflows.EvidenceKinds))
-	for i, k := range workflows.EvidenceKinds {
+	kinds := make([]any, len(vocab.EvidenceKinds))
+	for i, k := range vocab.EvidenceKinds {
 		kinds[i] = k
 	}
 	return &huma.RequestBody{
@@ -318,7 +320,7 @@ func uploadRequestBody() *huma.RequestBody {
 }
 
 type evidenceBody struct {
-	Evidence workflows.Evidence `json:"evidence"`
+	Evidence vocab.Evidence `json:"evidence"`
 	// Duplicate is true when the same bytes were already on the case: nothing was stored.
 	Duplicate bool `json:"duplicate" doc:"True when the same bytes were already on the case; the earlier record is answered and nothing was stored."`
 }
@@ -344,12 +346,12 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if view.Status == workflows.StatusClosed {
+	if view.Status == cases.StatusClosed {
 		return nil, newProblem(http.StatusConflict, "cannot add evidence: the case is closed")
 	}
 	who := callerFrom(ctx)
-	e := workflows.Evidence{ID: newEvidenceID(), Kind: "other",
-		Retained: slices.Contains(workflows.RetainedCategories, view.Category)}
+	e := vocab.Evidence{ID: newEvidenceID(), Kind: "other",
+		Retained: slices.Contains(vocab.RetainedCategories, view.Category)}
 	e.Key = evidenceKey(in.ID, e.ID)
 	var obj *storedObject
 	done := false
@@ -383,7 +385,7 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 			} else {
 				e.Note = v
 			}
-			if !slices.Contains(workflows.EvidenceKinds, e.Kind) {
+			if !slices.Contains(vocab.EvidenceKinds, e.Kind) {
 				return nil, unknownKind(e.Kind)
 			}
 		case "file":
@@ -407,9 +409,9 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 			fieldProblem{Field: "file", Message: "is required"})
 	}
 	e.SHA256, e.Size, e.ContentType = obj.SHA256, obj.Size, obj.ContentType
-	var res workflows.EvidenceResult
-	if err := s.update(ctx, in.ID, workflows.UpdateAddEvidence, e.ID,
-		workflows.EvidenceInput{Actor: who.actor(), Evidence: e}, &res); err != nil {
+	var res cases.EvidenceResult
+	if err := s.update(ctx, in.ID, cases.UpdateAddEvidence, e.ID,
+		cases.EvidenceInput{Actor: who.actor(), Evidence: e}, &res); err != nil {
 		return nil, err
 	}
 	if res.Duplicate {
@@ -441,12 +443,12 @@ func formValue(part *multipart.Part, max int) (string, *problem) {
 
 func unknownKind(kind string) *problem {
 	return newProblem(http.StatusUnprocessableEntity, "unknown evidence kind "+strconv.Quote(kind),
-		fieldProblem{Field: "kind", Message: "want one of " + strings.Join(workflows.EvidenceKinds, ", ")})
+		fieldProblem{Field: "kind", Message: "want one of " + strings.Join(vocab.EvidenceKinds, ", ")})
 }
 
 // update runs a workflow update on a case, answering a refusal as a problem.
 func (s *server) update(ctx context.Context, id, name, key string, arg, out any) error {
-	if err := s.runUpdate(ctx, workflows.CaseWorkflowID(id), name, key, arg, out); err != nil {
+	if err := s.runUpdate(ctx, cases.CaseWorkflowID(id), name, key, arg, out); err != nil {
 		return s.caseError(ctx, id, err)
 	}
 	return nil
@@ -454,7 +456,7 @@ func (s *server) update(ctx context.Context, id, name, key string, arg, out any)
 
 type evidenceListOutput struct {
 	Body struct {
-		Evidence []workflows.Evidence `json:"evidence"`
+		Evidence []vocab.Evidence `json:"evidence"`
 	}
 }
 
@@ -468,7 +470,7 @@ func (s *server) listEvidence(ctx context.Context, in *CaseIDParam) (*evidenceLi
 	out := &evidenceListOutput{}
 	out.Body.Evidence = v.Evidence
 	if out.Body.Evidence == nil {
-		out.Body.Evidence = []workflows.Evidence{}
+		out.Body.Evidence = []vocab.Evidence{}
 	}
 	return out, nil
 }
@@ -479,10 +481,10 @@ type downloadEvidenceInput struct {
 }
 
 type downloadBody struct {
-	URL       string             `json:"url" doc:"A presigned GET URL of the file."`
-	ExpiresAt time.Time          `json:"expires_at" doc:"When the URL stops working."`
-	CaseID    string             `json:"case_id"`
-	Evidence  workflows.Evidence `json:"evidence"`
+	URL       string         `json:"url" doc:"A presigned GET URL of the file."`
+	ExpiresAt time.Time      `json:"expires_at" doc:"When the URL stops working."`
+	CaseID    string         `json:"case_id"`
+	Evidence  vocab.Evidence `json:"evidence"`
 }
 
 type downloadOutput struct {
@@ -502,9 +504,9 @@ func (s *server) downloadEvidence(ctx context.Context, in *downloadEvidenceInput
 	if err != nil {
 		return nil, s.caseError(ctx, "", err)
 	}
-	var res workflows.EvidenceResult
-	err = s.runUpdate(ctx, workflows.CaseWorkflowID(rec.CaseID), workflows.UpdateRecordDownload, newEvidenceID(),
-		workflows.DownloadInput{Actor: callerFrom(ctx).actor(), EvidenceID: rec.ID}, &res)
+	var res cases.EvidenceResult
+	err = s.runUpdate(ctx, cases.CaseWorkflowID(rec.CaseID), cases.UpdateRecordDownload, newEvidenceID(),
+		cases.DownloadInput{Actor: callerFrom(ctx).actor(), EvidenceID: rec.ID}, &res)
 	var ended *serviceerror.NotFound // the workflow has completed: nothing can be recorded
 	if err != nil && !errors.As(err, &ended) {
 		return nil, s.caseError(ctx, rec.CaseID, err)

@@ -30,7 +30,8 @@ import (
 	"handoff/config"
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // evidenceAPI starts a second API on the stack's task queue whose evidence
@@ -178,7 +179,7 @@ func TestEvidenceUploadAndDownloadKeepTheBytesAndTheirChecksum(t *testing.T) {
 	base := s.evidenceAPI(t, nil)
 	c3 := stacktest.S3(t)
 	bucket := s.cfg.S3.Bucket
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	file := pngBytes(t, 300_000)
 
 	got := evidenceOf(t, s.sendUpload(t, base, store.RoleIntegration, c.ID,
@@ -222,9 +223,9 @@ func TestEvidenceUploadAndDownloadKeepTheBytesAndTheirChecksum(t *testing.T) {
 	assert.Equal(t, e.SHA256, sum, "the downloaded bytes are the uploaded ones")
 	assert.Equal(t, int64(len(file)), n)
 
-	var fetched []workflows.Event
+	var fetched []cases.Event
 	for _, ev := range s.timeline(t, c.ID) {
-		if ev.Kind == workflows.EventEvidenceFetched {
+		if ev.Kind == cases.EventEvidenceFetched {
 			fetched = append(fetched, ev)
 		}
 	}
@@ -259,7 +260,7 @@ func TestDisputeEvidenceIsRetainedAndCannotBeDeleted(t *testing.T) {
 	base := s.evidenceAPI(t, nil)
 	c3 := stacktest.S3(t)
 	bucket := s.cfg.S3.Bucket
-	body := newCaseBody(workflows.CategoryDispute)
+	body := newCaseBody(vocab.CategoryDispute)
 	body.OrderID = "ord-" + unique()
 	c := s.open(t, store.RoleIntegration, body)
 
@@ -288,7 +289,7 @@ func TestSameBytesTwiceAreStoredAndRecordedOnce(t *testing.T) {
 	s := newCaseStack(t)
 	base := s.evidenceAPI(t, nil)
 	c3 := stacktest.S3(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryOrderIssue))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryOrderIssue))
 	file := pngBytes(t, 50_000)
 
 	first := evidenceOf(t, s.sendUpload(t, base, store.RoleIntegration, c.ID, upload{claimed: "image/png", body: bytes.NewReader(file)}), http.StatusCreated)
@@ -299,7 +300,7 @@ func TestSameBytesTwiceAreStoredAndRecordedOnce(t *testing.T) {
 
 	added := 0
 	for _, ev := range s.timeline(t, c.ID) {
-		if ev.Kind == workflows.EventEvidenceAdded {
+		if ev.Kind == cases.EventEvidenceAdded {
 			added++
 		}
 	}
@@ -316,7 +317,7 @@ func TestRefusedUploadsAreProblemsAndStoreNothing(t *testing.T) {
 	s := newCaseStack(t)
 	small := s.evidenceAPI(t, func(e *config.Evidence) { e.MaxBytes = 64 << 10 })
 	c3 := stacktest.S3(t)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 
 	p := problemOf(t, s.sendUpload(t, small, store.RoleIntegration, c.ID,
 		upload{claimed: "image/png", body: bytes.NewReader(append(elfHeader, make([]byte, 1000)...))}), http.StatusUnsupportedMediaType)
@@ -341,7 +342,7 @@ func TestRefusedUploadsAreProblemsAndStoreNothing(t *testing.T) {
 func TestClosedCaseRefusesEvidenceButStillServesIt(t *testing.T) {
 	s := newCaseStack(t)
 	base := s.evidenceAPI(t, nil)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	e := evidenceOf(t, s.sendUpload(t, base, store.RoleIntegration, c.ID,
 		upload{claimed: "text/plain", body: strings.NewReader("the customer's confirmation " + unique())}), http.StatusCreated).Evidence
 	s.act(t, store.RoleAgent, c.ID, "replies", map[string]string{"body": "Fixed"})
@@ -396,7 +397,7 @@ func heapInuse() uint64 {
 func TestLargeUploadStreamsWithAFlatHeap(t *testing.T) {
 	s := newCaseStack(t)
 	base := s.evidenceAPI(t, nil)
-	c := s.open(t, store.RoleIntegration, newCaseBody(workflows.CategoryLoginFailure))
+	c := s.open(t, store.RoleIntegration, newCaseBody(vocab.CategoryLoginFailure))
 	const size = 256 << 20
 
 	runtime.GC()

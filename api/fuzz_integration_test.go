@@ -23,7 +23,8 @@ import (
 	"handoff/config"
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // fuzzMethods are the methods a fuzz input picks from by index.
@@ -135,7 +136,7 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 		require.Equal(tb, http.StatusOK, r.Status, "%s %s", step.action, r)
 	}
 	require.Eventually(tb, func() bool {
-		d, err := ft.tc.DescribeWorkflowExecution(context.Background(), workflows.CaseWorkflowID(ft.closed), "")
+		d, err := ft.tc.DescribeWorkflowExecution(context.Background(), cases.CaseWorkflowID(ft.closed), "")
 		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	}, 30*time.Second, 100*time.Millisecond, "the closed case %s never completed", ft.closed)
 	return ft
@@ -170,11 +171,11 @@ func serveAPI(tb testing.TB, cfg config.Config, logger *slog.Logger) string {
 // openCase opens a case as admin and answers its id.
 func (ft *fuzzTarget) openCase(tb testing.TB) string {
 	tb.Helper()
-	body, err := json.Marshal(newCaseBody(workflows.CategoryLoginFailure))
+	body, err := json.Marshal(newCaseBody(vocab.CategoryLoginFailure))
 	require.NoError(tb, err)
 	r := ft.send(tb, http.MethodPost, "/v1/cases", body, "application/json", authAdmin, "")
 	require.Equal(tb, http.StatusCreated, r.Status, "%s", r)
-	var v workflows.CaseView
+	var v cases.CaseView
 	require.NoError(tb, json.Unmarshal(r.Body, &v))
 	return v.ID
 }
@@ -248,7 +249,7 @@ func (ft *fuzzTarget) endWhatInputsMade() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, id := range append(ft.opened, ft.live) {
-		_ = ft.tc.TerminateWorkflow(ctx, workflows.CaseWorkflowID(id), "", "fuzz run over")
+		_ = ft.tc.TerminateWorkflow(ctx, cases.CaseWorkflowID(id), "", "fuzz run over")
 	}
 	for _, id := range ft.created {
 		revokeKey(ft.db, id)
@@ -272,7 +273,7 @@ func sendable(v string) bool {
 func FuzzHandlers(f *testing.F) {
 	ft := newFuzzTarget(f)
 
-	validCase, err := json.Marshal(newCaseBody(workflows.CategoryLockedAccount))
+	validCase, err := json.Marshal(newCaseBody(vocab.CategoryLockedAccount))
 	require.NoError(f, err)
 	const jsonType = "application/json"
 	for _, seed := range []struct {

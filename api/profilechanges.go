@@ -5,7 +5,8 @@ import (
 	"net/http"
 
 	"handoff/codes"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
 )
 
 // Profile changes: a case's account changes its email or phone (verified
@@ -23,8 +24,8 @@ type startProfileChangeInput struct {
 }
 
 type profileChangeStartBody struct {
-	CaseID        string                `json:"case_id"`
-	ProfileChange workflows.AccountFlow `json:"profile_change"`
+	CaseID        string            `json:"case_id"`
+	ProfileChange cases.AccountFlow `json:"profile_change"`
 }
 
 type profileChangeStartOutput struct {
@@ -35,7 +36,7 @@ type profileChangeStartOutput struct {
 
 // startProfileChange starts a profile change on a case's account.
 func (s *server) startProfileChange(ctx context.Context, in *startProfileChangeInput) (*profileChangeStartOutput, error) {
-	out, err := s.act(ctx, in.Body.CaseID, in.IdempotencyKey, workflows.UpdateRequestProfileChange, workflows.ProfileChangeRequest{
+	out, err := s.act(ctx, in.Body.CaseID, in.IdempotencyKey, cases.UpdateRequestProfileChange, cases.ProfileChangeRequest{
 		Actor: callerFrom(ctx).actor(), Kind: in.Body.Kind, Value: in.Body.Value, IntoID: in.Body.IntoID})
 	if err != nil {
 		return nil, err
@@ -54,14 +55,14 @@ type ProfileChangeIDParam struct {
 }
 
 type profileChangeOutput struct {
-	Body workflows.ProfileChangeView
+	Body accountflows.ProfileChangeView
 }
 
 // getProfileChange answers a profile change as its workflow sees it.
 func (s *server) getProfileChange(ctx context.Context, in *ProfileChangeIDParam) (*profileChangeOutput, error) {
 	out := &profileChangeOutput{}
-	if err := s.queryFlow(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.QueryProfileChange, &out.Body); err != nil {
-		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
+	if err := s.queryFlow(ctx, accountflows.ProfileChangeWorkflowID(in.ID), accountflows.QueryProfileChange, &out.Body); err != nil {
+		return nil, s.flowError(ctx, accountflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
@@ -77,12 +78,12 @@ type profileVerifyInput struct {
 // verifyProfileChange checks the code sent to the new contact; like a
 // recovery's, a wrong code answers 200 with verified false.
 func (s *server) verifyProfileChange(ctx context.Context, in *profileVerifyInput) (*verifyOutput, error) {
-	wf := workflows.ProfileChangeWorkflowID(in.ID)
+	wf := accountflows.ProfileChangeWorkflowID(in.ID)
 	digest := codes.Digest([]byte(s.codeSecret), wf+"/code", in.Body.Code)
 	out := &verifyOutput{}
-	if err := s.runUpdate(ctx, wf, workflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
-		workflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
+	if err := s.runUpdate(ctx, wf, accountflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
+		accountflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body); err != nil {
+		return nil, s.flowError(ctx, accountflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
@@ -101,9 +102,9 @@ func (s *server) cancelProfileChange(ctx context.Context, in *profileCancelInput
 		return nil, err
 	}
 	out := &profileChangeOutput{}
-	if err := s.runUpdate(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateCancelProfileChange, scopedKey(ctx, in.IdempotencyKey),
-		workflows.CancelInput{Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
+	if err := s.runUpdate(ctx, accountflows.ProfileChangeWorkflowID(in.ID), accountflows.UpdateCancelProfileChange, scopedKey(ctx, in.IdempotencyKey),
+		accountflows.CancelInput{Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason}, &out.Body); err != nil {
+		return nil, s.flowError(ctx, accountflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }
@@ -116,9 +117,9 @@ type profileApproveInput struct {
 // approveProfileChange approves a merge, which then applies once.
 func (s *server) approveProfileChange(ctx context.Context, in *profileApproveInput) (*profileChangeOutput, error) {
 	out := &profileChangeOutput{}
-	if err := s.runUpdate(ctx, workflows.ProfileChangeWorkflowID(in.ID), workflows.UpdateApproveMerge, scopedKey(ctx, in.IdempotencyKey),
-		workflows.ApproveInput{Actor: callerFrom(ctx).actor()}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, workflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
+	if err := s.runUpdate(ctx, accountflows.ProfileChangeWorkflowID(in.ID), accountflows.UpdateApproveMerge, scopedKey(ctx, in.IdempotencyKey),
+		accountflows.ApproveInput{Actor: callerFrom(ctx).actor()}, &out.Body); err != nil {
+		return nil, s.flowError(ctx, accountflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
 	}
 	return out, nil
 }

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"io"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"handoff/workflows"
 )
 
 // call sends one API request as the bench's admin and decodes a 2xx JSON
@@ -54,7 +54,7 @@ func (e *Env) call(ctx context.Context, method, path string, body, out any) erro
 var caseSeq atomic.Int64
 
 // openBody is a valid new case of category and priority.
-func openBody(category workflows.Category, priority workflows.Priority) map[string]any {
+func openBody(category vocab.Category, priority vocab.Priority) map[string]any {
 	n := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatInt(caseSeq.Add(1), 36)
 	return map[string]any{
 		"category": category, "priority": priority,
@@ -66,8 +66,8 @@ func openBody(category workflows.Category, priority workflows.Priority) map[stri
 }
 
 // openCase opens a case through the API.
-func (e *Env) openCase(ctx context.Context, category workflows.Category, priority workflows.Priority) (workflows.CaseView, error) {
-	var v workflows.CaseView
+func (e *Env) openCase(ctx context.Context, category vocab.Category, priority vocab.Priority) (cases.CaseView, error) {
+	var v cases.CaseView
 	err := e.call(ctx, http.MethodPost, "/v1/cases", openBody(category, priority), &v)
 	return v, err
 }
@@ -99,7 +99,7 @@ var standardSteps = []step{
 // answers its id with each call's latency (the open first).
 func (e *Env) standardLifecycle(ctx context.Context) (string, []time.Duration, error) {
 	start := time.Now()
-	v, err := e.openCase(ctx, workflows.CategoryLoginFailure, workflows.P4)
+	v, err := e.openCase(ctx, vocab.CategoryLoginFailure, vocab.P4)
 	if err != nil {
 		return "", nil, err
 	}
@@ -118,5 +118,5 @@ func (e *Env) standardLifecycle(ctx context.Context) (string, []time.Duration, e
 func (e *Env) awaitClosed(ctx context.Context, id string, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	return e.Temporal.GetWorkflow(ctx, workflows.CaseWorkflowID(id), "").Get(ctx, nil)
+	return e.Temporal.GetWorkflow(ctx, cases.CaseWorkflowID(id), "").Get(ctx, nil)
 }

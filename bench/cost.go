@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"sort"
 	"strings"
 	"time"
@@ -12,8 +14,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/proto"
-
-	"handoff/workflows"
 )
 
 // dollarsPerMillionActions is the price the issue turns actions into dollars at.
@@ -135,7 +135,7 @@ func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error
 			if err := env.awaitClosed(ctx, id, 2*time.Minute); err != nil {
 				return res, fmt.Errorf("%s lifecycle of %s never ended: %w", lc.name, id, err)
 			}
-			h, err := env.historyCost(ctx, workflows.CaseWorkflowID(id))
+			h, err := env.historyCost(ctx, cases.CaseWorkflowID(id))
 			if err != nil {
 				return res, err
 			}
@@ -193,7 +193,7 @@ func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error
 // breachLifecycle opens a p1 case, lets it warn and breach, escalates it to
 // account management, resolves it, and lets its survey window end.
 func (e *Env) breachLifecycle(ctx context.Context) (string, int, error) {
-	v, err := e.openCase(ctx, workflows.CategoryLoginFailure, workflows.P1)
+	v, err := e.openCase(ctx, vocab.CategoryLoginFailure, vocab.P1)
 	if err != nil {
 		return "", 0, err
 	}

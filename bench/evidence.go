@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"io"
 	mrand "math/rand/v2"
 	"mime/multipart"
@@ -21,8 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-
-	"handoff/workflows"
 )
 
 // Evidence measures how fast a file goes to S3 through the API's upload,
@@ -45,7 +45,7 @@ const (
 // evidenceCategory is the category of the bench's upload cases: its
 // evidence is not locked by S3 Object Lock (disputes' is), so the bench can
 // delete what it stored.
-const evidenceCategory = workflows.CategoryDeliveryDelay
+const evidenceCategory = vocab.CategoryDeliveryDelay
 
 // bareEvidencePrefix is where the bare uploads go in the bucket, apart
 // from the API's cases/ keys.
@@ -211,7 +211,7 @@ func (r *evidenceRun) openCase(ctx context.Context, size int64) (string, error) 
 		"customer": map[string]string{"id": customer, "email": customer + "@example.com", "name": "Bench", "locale": "en"},
 		"channel":  "web",
 	}
-	var v workflows.CaseView
+	var v cases.CaseView
 	if err := r.env.call(ctx, http.MethodPost, "/v1/cases", body, &v); err != nil {
 		return "", fmt.Errorf("open the evidence case: %w", err)
 	}
@@ -262,8 +262,8 @@ func (r *evidenceRun) uploadAPI(ctx context.Context, caseID string, size int64, 
 		return 0, fmt.Errorf("upload %s to %s: %s: %.500s", sizeLabel(size), caseID, resp.Status, data)
 	}
 	var out struct {
-		Evidence  workflows.Evidence `json:"evidence"`
-		Duplicate bool               `json:"duplicate"`
+		Evidence  vocab.Evidence `json:"evidence"`
+		Duplicate bool           `json:"duplicate"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil {
 		return 0, fmt.Errorf("upload %s to %s: decode: %w", sizeLabel(size), caseID, err)

@@ -3,13 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
-
-	"handoff/workflows"
 )
 
 // Lateness measures how late SLA escalations land when many deadlines fall
@@ -56,7 +56,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	env.Logger.Info("opening cases due at the same moment", "n", n, "due", due.Format(time.TimeOnly))
 	ids := make([]string, n)
 	if err := forEach(n, opts.Concurrency, func(i int) error {
-		v, err := env.openCase(ctx, workflows.CategoryGeneralQuestion, workflows.P4)
+		v, err := env.openCase(ctx, vocab.CategoryGeneralQuestion, vocab.P4)
 		ids[i] = v.ID
 		return err
 	}); err != nil {
@@ -166,7 +166,7 @@ FROM case_events WHERE case_id = ANY($1) AND kind = 'sla_breach' AND payload->>'
 // terminate ends the bench's cases, a few at a time.
 func terminate(ctx context.Context, env *Env, ids []string) {
 	_ = forEach(len(ids), 8, func(i int) error {
-		_ = env.Temporal.TerminateWorkflow(ctx, workflows.CaseWorkflowID(ids[i]), "", "bench over")
+		_ = env.Temporal.TerminateWorkflow(ctx, cases.CaseWorkflowID(ids[i]), "", "bench over")
 		return nil
 	})
 }

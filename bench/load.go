@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
-
-	"handoff/workflows"
 )
 
 // Throughput measures cases and state transitions per second beside the bare engine.
@@ -69,7 +69,7 @@ func runThroughput(ctx context.Context, env *Env, opts Options) (res Result, err
 		_, took, err := drive(ctx, opts.Concurrency, phase, func(ctx context.Context) error {
 			id, _, err := env.standardLifecycle(ctx)
 			if err == nil {
-				round.add(workflows.CaseWorkflowID(id))
+				round.add(cases.CaseWorkflowID(id))
 			}
 			return err
 		})
@@ -171,7 +171,7 @@ func runLatency(ctx context.Context, env *Env, opts Options) (res Result, err er
 	for len(opens) < samples {
 		for range 10 {
 			t := time.Now()
-			v, err := env.openCase(ctx, workflows.CategoryLoginFailure, workflows.P4)
+			v, err := env.openCase(ctx, vocab.CategoryLoginFailure, vocab.P4)
 			if err != nil {
 				return res, err
 			}
@@ -220,7 +220,7 @@ func runLatency(ctx context.Context, env *Env, opts Options) (res Result, err er
 	addRatio(&res, "reply", replies, "bare update", updates)
 
 	// One case taking many actions: does its history slow it down?
-	long, err := env.openCase(ctx, workflows.CategoryLoginFailure, workflows.P4)
+	long, err := env.openCase(ctx, vocab.CategoryLoginFailure, vocab.P4)
 	if err != nil {
 		return res, err
 	}
@@ -246,7 +246,7 @@ func runLatency(ctx context.Context, env *Env, opts Options) (res Result, err er
 	res.Add(fmt.Sprintf("bare update latency: %dth / 1st on one workflow", n), Ratio(Ms(bLast), Ms(bFirst)), "ratio")
 	res.Note(fmt.Sprintf("%.1f ms then %.1f ms", Ms(bFirst), Ms(bLast)))
 	for _, id := range append(opened, long.ID) {
-		_ = env.Temporal.TerminateWorkflow(ctx, workflows.CaseWorkflowID(id), "", "bench over")
+		_ = env.Temporal.TerminateWorkflow(ctx, cases.CaseWorkflowID(id), "", "bench over")
 	}
 	return res, nil
 }

@@ -21,8 +21,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
+	"handoff/workflows/vocab"
 )
 
 // ReadModel seeds the cases table with bench rows and measures, through the
@@ -84,7 +85,7 @@ func runReadModel(ctx context.Context, env *Env, opts Options) (Result, error) {
 	if d <= 0 {
 		d = readModelDuration
 	}
-	teams := workflows.Teams
+	teams := vocab.Teams
 	queueURL := func(i int) string {
 		q := url.Values{"team": {string(teams[i%len(teams)])}, "breached": {"false"}, "limit": {"50"}}
 		return env.API + "/v1/cases?" + q.Encode()
@@ -148,7 +149,7 @@ func explainReadModel(ctx context.Context, db *pgxpool.Pool, words []string) ([]
 		title  string
 		filter store.CaseFilter
 	}
-	team := string(workflows.Teams[0])
+	team := string(vocab.Teams[0])
 	list := []explained{{
 		title:  "queue: GET /v1/cases?team=" + team + "&breached=false&limit=50",
 		filter: store.CaseFilter{Team: team, Breached: &notBreached, Limit: 50},
@@ -403,10 +404,10 @@ type caseRows struct {
 	// now is the reference time of deadlines and ages.
 	now time.Time
 	// defaults is each category's priority and team from the policy book.
-	defaults map[workflows.Category]sla.CategoryDefaults
+	defaults map[vocab.Category]sla.CategoryDefaults
 	// categories and their cumulative weights: a category is drawn by a
 	// binary search of a uniform number in catCum.
-	categories []workflows.Category
+	categories []vocab.Category
 	catCum     []float64
 	words      []string
 	wordCum    []float64
@@ -438,19 +439,19 @@ func newCaseRows(env *Env, prefix string) (*caseRows, error) {
 // every category's defaults from book.
 func newCaseRowsFrom(book *sla.Book, prefix string, now time.Time) (*caseRows, error) {
 	g := &caseRows{prefix: prefix, now: now.UTC().Truncate(time.Hour),
-		defaults: map[workflows.Category]sla.CategoryDefaults{}}
+		defaults: map[vocab.Category]sla.CategoryDefaults{}}
 	// Relative weights: a marketplace's support is mostly orders and
 	// logins; merges and onboarding are rare.
-	weights := map[workflows.Category]float64{
-		workflows.CategoryLoginFailure: 12, workflows.CategoryPasswordReset: 9, workflows.CategoryLockedAccount: 5,
-		workflows.CategorySecurityAlert: 3, workflows.CategoryProfileChange: 4, workflows.CategoryAccountMerge: 1,
-		workflows.CategoryAccountDeliveryIssue: 6, workflows.CategoryOrderIssue: 12, workflows.CategoryDeliveryDelay: 11,
-		workflows.CategoryDefectiveItem: 6, workflows.CategoryRefundRequest: 8, workflows.CategoryReturnRequest: 6,
-		workflows.CategoryDispute: 4, workflows.CategorySellerOnboarding: 2, workflows.CategorySellerPayment: 3,
-		workflows.CategoryFraudReport: 2, workflows.CategoryGeneralQuestion: 7,
+	weights := map[vocab.Category]float64{
+		vocab.CategoryLoginFailure: 12, vocab.CategoryPasswordReset: 9, vocab.CategoryLockedAccount: 5,
+		vocab.CategorySecurityAlert: 3, vocab.CategoryProfileChange: 4, vocab.CategoryAccountMerge: 1,
+		vocab.CategoryAccountDeliveryIssue: 6, vocab.CategoryOrderIssue: 12, vocab.CategoryDeliveryDelay: 11,
+		vocab.CategoryDefectiveItem: 6, vocab.CategoryRefundRequest: 8, vocab.CategoryReturnRequest: 6,
+		vocab.CategoryDispute: 4, vocab.CategorySellerOnboarding: 2, vocab.CategorySellerPayment: 3,
+		vocab.CategoryFraudReport: 2, vocab.CategoryGeneralQuestion: 7,
 	}
 	total := 0.0
-	for _, c := range workflows.Categories {
+	for _, c := range vocab.Categories {
 		d, err := book.Category(string(c))
 		if err != nil {
 			return nil, fmt.Errorf("seed cases: %w", err)
@@ -497,20 +498,20 @@ func (g *caseRows) text(r *rand.Rand, n int) string {
 }
 
 // Account and order categories carry an account or an order id.
-func needsAccount(c workflows.Category) bool {
+func needsAccount(c vocab.Category) bool {
 	switch c {
-	case workflows.CategoryLoginFailure, workflows.CategoryPasswordReset, workflows.CategoryLockedAccount,
-		workflows.CategorySecurityAlert, workflows.CategoryProfileChange, workflows.CategoryAccountMerge,
-		workflows.CategoryAccountDeliveryIssue:
+	case vocab.CategoryLoginFailure, vocab.CategoryPasswordReset, vocab.CategoryLockedAccount,
+		vocab.CategorySecurityAlert, vocab.CategoryProfileChange, vocab.CategoryAccountMerge,
+		vocab.CategoryAccountDeliveryIssue:
 		return true
 	}
 	return false
 }
 
-func needsOrder(c workflows.Category) bool {
+func needsOrder(c vocab.Category) bool {
 	switch c {
-	case workflows.CategoryOrderIssue, workflows.CategoryDeliveryDelay, workflows.CategoryDefectiveItem,
-		workflows.CategoryRefundRequest, workflows.CategoryReturnRequest, workflows.CategoryDispute:
+	case vocab.CategoryOrderIssue, vocab.CategoryDeliveryDelay, vocab.CategoryDefectiveItem,
+		vocab.CategoryRefundRequest, vocab.CategoryReturnRequest, vocab.CategoryDispute:
 		return true
 	}
 	return false
@@ -529,20 +530,20 @@ func uniformDuration(r *rand.Rand, lo, hi time.Duration) time.Duration {
 // ahead; one already past has breached, and so have 7% of the others,
 // which makes about 10% breached in all. 90% of cases stay with their
 // category's team, the rest were handed to another.
-func (g *caseRows) view(i int64) workflows.CaseView {
+func (g *caseRows) view(i int64) cases.CaseView {
 	r := rand.New(rand.NewPCG(0x6265_6e63_68, uint64(i)))
 	c := g.categories[pickWeighted(r, g.catCum)]
 	d := g.defaults[c]
-	v := workflows.CaseView{
-		ID: g.id(i), Category: c, Priority: workflows.Priority(d.Priority), Team: workflows.Team(d.Team),
+	v := cases.CaseView{
+		ID: g.id(i), Category: c, Priority: vocab.Priority(d.Priority), Team: vocab.Team(d.Team),
 		Channel: []string{"web", "web", "web", "email", "email", "chat", "chat", "phone"}[r.IntN(8)],
 	}
 	if r.IntN(4) == 0 {
-		v.Priority = workflows.Priorities[r.IntN(len(workflows.Priorities))]
+		v.Priority = vocab.Priorities[r.IntN(len(vocab.Priorities))]
 	}
 	if r.IntN(10) == 0 {
-		others := make([]workflows.Team, 0, len(workflows.Teams))
-		for _, t := range workflows.Teams {
+		others := make([]vocab.Team, 0, len(vocab.Teams))
+		for _, t := range vocab.Teams {
 			if t != v.Team {
 				others = append(others, t)
 			}
@@ -550,7 +551,7 @@ func (g *caseRows) view(i int64) workflows.CaseView {
 		v.Team = others[r.IntN(len(others))]
 	}
 	cust := r.IntN(400_000)
-	v.Customer = workflows.Customer{ID: fmt.Sprintf("bcus-%06d", cust), Email: fmt.Sprintf("bcus-%06d@example.com", cust),
+	v.Customer = vocab.Customer{ID: fmt.Sprintf("bcus-%06d", cust), Email: fmt.Sprintf("bcus-%06d@example.com", cust),
 		Name: "Customer " + strconv.Itoa(cust), Locale: []string{"en", "en", "en", "en", "fr"}[r.IntN(5)]}
 	if needsAccount(c) {
 		v.AccountID = fmt.Sprintf("bacc-%06d", r.IntN(300_000))
@@ -572,22 +573,22 @@ func (g *caseRows) view(i int64) workflows.CaseView {
 	roll := r.IntN(100)
 	switch {
 	case roll < 62:
-		v.Status, age = workflows.StatusClosed, uniformDuration(r, 2*24*time.Hour, 365*24*time.Hour)
+		v.Status, age = cases.StatusClosed, uniformDuration(r, 2*24*time.Hour, 365*24*time.Hour)
 	case roll < 70:
-		v.Status, age = workflows.StatusResolved, uniformDuration(r, 24*time.Hour, 14*24*time.Hour)
+		v.Status, age = cases.StatusResolved, uniformDuration(r, 24*time.Hour, 14*24*time.Hour)
 	case roll < 76:
-		v.Status, age = workflows.StatusNew, uniformDuration(r, time.Minute, 2*24*time.Hour)
+		v.Status, age = cases.StatusNew, uniformDuration(r, time.Minute, 2*24*time.Hour)
 	case roll < 88:
-		v.Status, age = workflows.StatusOpen, uniformDuration(r, time.Hour, 10*24*time.Hour)
+		v.Status, age = cases.StatusOpen, uniformDuration(r, time.Hour, 10*24*time.Hour)
 	case roll < 95:
-		v.Status, age = workflows.StatusWaitingCustomer, uniformDuration(r, time.Hour, 10*24*time.Hour)
+		v.Status, age = cases.StatusWaitingCustomer, uniformDuration(r, time.Hour, 10*24*time.Hour)
 	default:
-		v.Status, age = workflows.StatusEscalated, uniformDuration(r, time.Hour, 10*24*time.Hour)
+		v.Status, age = cases.StatusEscalated, uniformDuration(r, time.Hour, 10*24*time.Hour)
 	}
 	v.CreatedAt = g.now.Add(-age)
 	v.UpdatedAt = v.CreatedAt.Add(uniformDuration(r, time.Second, age))
 	v.LastSeq = 1
-	if v.Status != workflows.StatusNew {
+	if v.Status != cases.StatusNew {
 		first := v.CreatedAt.Add(uniformDuration(r, time.Minute, min(age, 8*time.Hour)+time.Minute))
 		v.FirstResponseAt = &first
 		v.LastSeq += 2 + r.IntN(8)
@@ -595,36 +596,36 @@ func (g *caseRows) view(i int64) workflows.CaseView {
 			v.Assignee = fmt.Sprintf("agent-%03d", r.IntN(120))
 		}
 	}
-	v.SLA.Breaches = []workflows.Breach{}
+	v.SLA.Breaches = []cases.Breach{}
 	// One in 14 breached once, and every running case past its deadline:
 	// about 10% in all.
 	breached := r.IntN(14) == 0
 	switch v.Status {
-	case workflows.StatusNew, workflows.StatusOpen, workflows.StatusEscalated, workflows.StatusWaitingCustomer:
+	case cases.StatusNew, cases.StatusOpen, cases.StatusEscalated, cases.StatusWaitingCustomer:
 		due := g.now.Add(uniformDuration(r, -24*time.Hour, 6*24*time.Hour))
-		if v.Status == workflows.StatusNew {
+		if v.Status == cases.StatusNew {
 			v.SLA.FirstResponseDue = &due
 		} else {
 			v.SLA.ResolutionDue = &due
 		}
-		v.SLA.Paused = v.Status == workflows.StatusWaitingCustomer
+		v.SLA.Paused = v.Status == cases.StatusWaitingCustomer
 		if !v.SLA.Paused && due.Before(g.now) {
 			breached = true
 		}
-	case workflows.StatusResolved, workflows.StatusClosed:
+	case cases.StatusResolved, cases.StatusClosed:
 		resolved := v.UpdatedAt
 		v.ResolvedAt = &resolved
 		v.Resolution = "resolved: " + g.text(r, 4)
-		if v.Status == workflows.StatusClosed {
+		if v.Status == cases.StatusClosed {
 			v.ClosedAt = &resolved
 		}
 	}
 	if breached {
 		at := v.CreatedAt.Add(uniformDuration(r, time.Minute, age))
-		v.SLA.Breaches = append(v.SLA.Breaches, workflows.Breach{Target: "first_response", DueAt: at, At: at, Level: 1})
+		v.SLA.Breaches = append(v.SLA.Breaches, cases.Breach{Target: "first_response", DueAt: at, At: at, Level: 1})
 		v.EscalationLevel = 1
 	}
-	if v.Status == workflows.StatusEscalated {
+	if v.Status == cases.StatusEscalated {
 		v.EscalationLevel = max(v.EscalationLevel, 1+r.IntN(2))
 	}
 	return v

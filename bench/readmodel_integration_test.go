@@ -13,7 +13,7 @@ import (
 
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
 )
 
@@ -74,9 +74,9 @@ func TestSeedingTopsUpAndIsDeleted(t *testing.T) {
 	assert.Equal(t, int64(500), n)
 }
 
-func seededIDs(cases []workflows.CaseView) []string {
-	out := make([]string, len(cases))
-	for i, c := range cases {
+func seededIDs(views []cases.CaseView) []string {
+	out := make([]string, len(views))
+	for i, c := range views {
 		out[i] = c.ID
 	}
 	return out

@@ -10,8 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"handoff/workflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
+	"handoff/workflows/vocab"
 )
 
 // testRows answers a generator with the shipped policy's categories.
@@ -27,10 +28,10 @@ func testRows(t *testing.T) *caseRows {
 func TestSeededCasesSpreadAsIntended(t *testing.T) {
 	g := testRows(t)
 	const n = 20_000
-	categories := map[workflows.Category]int{}
-	teams := map[workflows.Team]int{}
-	priorities := map[workflows.Priority]int{}
-	statuses := map[workflows.Status]int{}
+	categories := map[vocab.Category]int{}
+	teams := map[vocab.Team]int{}
+	priorities := map[vocab.Priority]int{}
+	statuses := map[cases.Status]int{}
 	words := searchWords()
 	matches := make([]int, len(words))
 	breached, running := 0, 0
@@ -64,14 +65,14 @@ func TestSeededCasesSpreadAsIntended(t *testing.T) {
 		}
 	}
 	t.Logf("breached %.3f, running %.3f, closed %.3f; %v match %v of %d", float64(breached)/n, float64(running)/n,
-		float64(statuses[workflows.StatusClosed])/n, words, matches, n)
+		float64(statuses[cases.StatusClosed])/n, words, matches, n)
 	assert.Len(t, ids, n, "ids are unique")
-	assert.Len(t, categories, len(workflows.Categories))
-	assert.Len(t, teams, len(workflows.Teams))
-	assert.Len(t, priorities, len(workflows.Priorities))
+	assert.Len(t, categories, len(vocab.Categories))
+	assert.Len(t, teams, len(vocab.Teams))
+	assert.Len(t, priorities, len(vocab.Priorities))
 	assert.Len(t, statuses, 6)
-	assert.InDelta(t, 0.62, float64(statuses[workflows.StatusClosed])/n, 0.02)
-	assert.Greater(t, teams[workflows.TeamTier1Support], teams[workflows.TeamSecurity]*3, "tier 1 takes the volume")
+	assert.InDelta(t, 0.62, float64(statuses[cases.StatusClosed])/n, 0.02)
+	assert.Greater(t, teams[vocab.TeamTier1Support], teams[vocab.TeamSecurity]*3, "tier 1 takes the volume")
 	assert.InDelta(t, 0.10, float64(breached)/n, 0.02, "about a tenth breached")
 	assert.InDelta(t, 0.23, float64(running)/n, 0.02, "new, open and escalated cases have a running deadline")
 	assert.Greater(t, latest.Sub(earliest), 6*24*time.Hour, "deadlines spread over days")
@@ -96,7 +97,7 @@ func TestSeededCaseRowsAreTheirViews(t *testing.T) {
 		} else {
 			assert.Equal(t, *v.SLA.NearestDue(), *due)
 		}
-		var stored workflows.CaseView
+		var stored cases.CaseView
 		require.NoError(t, json.Unmarshal(row[19].([]byte), &stored))
 		assert.Equal(t, v.ID, stored.ID)
 		assert.Equal(t, v.Status, stored.Status)

@@ -12,8 +12,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"handoff/config"
-	"handoff/workflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
+	"handoff/workflows/vocab"
 )
 
 func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
@@ -33,7 +34,7 @@ func dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.C
 func openCase(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("case open", flag.ContinueOnError)
 	id := fs.String("id", fmt.Sprintf("C-%d", time.Now().Unix()), "case id")
-	category := fs.String("category", string(workflows.CategoryLoginFailure), "category")
+	category := fs.String("category", string(vocab.CategoryLoginFailure), "category")
 	priority := fs.String("priority", "", "p1 to p4; empty takes the category's default")
 	subject := fs.String("subject", "Cannot log in", "subject")
 	description := fs.String("description", "The one-time code never arrives.", "the customer's first message")
@@ -47,10 +48,10 @@ func openCase(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	if err != nil {
 		return fmt.Errorf("SLA_POLICY_FILE: %w", err)
 	}
-	in, err := workflows.NewCaseInput(book, workflows.OpenRequest{
-		ID: *id, Category: workflows.Category(*category), Priority: workflows.Priority(*priority),
+	in, err := cases.NewCaseInput(book, cases.OpenRequest{
+		ID: *id, Category: vocab.Category(*category), Priority: vocab.Priority(*priority),
 		Subject: *subject, Description: *description,
-		Customer:  workflows.Customer{ID: "cus-" + *id, Email: *email, Name: "Demo customer", Locale: "en"},
+		Customer:  vocab.Customer{ID: "cus-" + *id, Email: *email, Name: "Demo customer", Locale: "en"},
 		AccountID: *account, OrderID: *order, Channel: "cli", OpenedBy: "starter",
 	}, time.Now())
 	if err != nil {
@@ -61,7 +62,7 @@ func openCase(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		return err
 	}
 	defer c.Close()
-	run, err := c.ExecuteWorkflow(ctx, workflows.CaseStartOptions(in, cfg.Temporal.TaskQueue), workflows.SupportCase, in)
+	run, err := c.ExecuteWorkflow(ctx, cases.CaseStartOptions(in, cfg.Temporal.TaskQueue), cases.SupportCase, in)
 	if err != nil {
 		return fmt.Errorf("open case %s: %w", in.ID, err)
 	}
@@ -75,11 +76,11 @@ func showCase(ctx context.Context, cfg config.Config, logger *slog.Logger, id st
 		return err
 	}
 	defer c.Close()
-	res, err := c.QueryWorkflow(ctx, workflows.CaseWorkflowID(id), "", workflows.QueryCase)
+	res, err := c.QueryWorkflow(ctx, cases.CaseWorkflowID(id), "", cases.QueryCase)
 	if err != nil {
 		return fmt.Errorf("query case %s: %w", id, err)
 	}
-	var v workflows.CaseView
+	var v cases.CaseView
 	if err := res.Get(&v); err != nil {
 		return fmt.Errorf("decode case %s: %w", id, err)
 	}

@@ -25,7 +25,7 @@ import (
 	"handoff/config"
 	"handoff/store"
 	"handoff/telemetry"
-	"handoff/workflows"
+	"handoff/workflows/vocab"
 )
 
 const usage = `usage: starter <command> [flags]
@@ -99,11 +99,11 @@ func searchAttributes(ctx context.Context, cfg config.Config, logger *slog.Logge
 		return err
 	}
 	defer c.Close()
-	if err := workflows.RegisterSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
+	if err := vocab.RegisterSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d search attributes registered in namespace %s\n",
-		len(workflows.SearchAttributes), cfg.Temporal.Namespace)
+		len(vocab.SearchAttributes), cfg.Temporal.Namespace)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"handoff/workflows/cases"
 	"io"
 	"strconv"
 	"strings"
@@ -14,8 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-
-	"handoff/workflows"
 )
 
 // ErrBadCursor reports a list cursor that does not decode; the API answers
@@ -37,7 +36,7 @@ const (
 // ON CONFLICT DO NOTHING; the case
 // row is upserted only when the incoming LastSeq >= the stored one (an
 // older, retried projection never overwrites a newer one).
-func (s *Store) ProjectCase(ctx context.Context, in workflows.ProjectionInput) error {
+func (s *Store) ProjectCase(ctx context.Context, in cases.ProjectionInput) error {
 	c := in.Case
 	if strings.TrimSpace(c.ID) == "" {
 		return errors.New("project case: the case has no id")
@@ -112,21 +111,21 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (case_id, seq) DO NOTHING`
 
 // GetCase answers the projected case, without its timeline, or ErrNotFound.
-func (s *Store) GetCase(ctx context.Context, id string) (workflows.CaseView, error) {
-	var v workflows.CaseView
+func (s *Store) GetCase(ctx context.Context, id string) (cases.CaseView, error) {
+	var v cases.CaseView
 	err := s.pool.QueryRow(ctx, `SELECT view FROM cases WHERE id = $1`, id).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return workflows.CaseView{}, ErrNotFound
+		return cases.CaseView{}, ErrNotFound
 	}
 	if err != nil {
-		return workflows.CaseView{}, fmt.Errorf("get case %s: %w", id, err)
+		return cases.CaseView{}, fmt.Errorf("get case %s: %w", id, err)
 	}
 	return v, nil
 }
 
 // Timeline answers a case's projected events in sequence order: an empty
 // slice when the case has none yet, ErrNotFound when the case does not exist.
-func (s *Store) Timeline(ctx context.Context, id string) ([]workflows.Event, error) {
+func (s *Store) Timeline(ctx context.Context, id string) ([]cases.Event, error) {
 	// The LEFT JOIN tells a case without events (one row of NULLs) from no
 	// case at all (no row) in one round trip.
 	rows, err := s.pool.Query(ctx, `
@@ -154,12 +153,12 @@ func (s *Store) Timeline(ctx context.Context, id string) ([]workflows.Event, err
 	if len(found) == 0 {
 		return nil, ErrNotFound
 	}
-	events := make([]workflows.Event, 0, len(found))
+	events := make([]cases.Event, 0, len(found))
 	for _, r := range found {
 		if r.seq == nil {
 			continue // the case exists with no events
 		}
-		events = append(events, workflows.Event{
+		events = append(events, cases.Event{
 			Seq: *r.seq, Actor: *r.actor, Kind: *r.kind, At: r.at.UTC(), Payload: r.payload,
 		})
 	}
@@ -184,7 +183,7 @@ type CaseFilter struct {
 
 // CasePage is one page of ListCases.
 type CasePage struct {
-	Cases []workflows.CaseView
+	Cases []cases.CaseView
 	// NextCursor fetches the next page; empty on the last one.
 	NextCursor string
 }
@@ -206,7 +205,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) (CasePage, error) {
 	if err != nil {
 		return CasePage{}, err
 	}
-	page := CasePage{Cases: make([]workflows.CaseView, len(raw.Cases)), NextCursor: raw.NextCursor}
+	page := CasePage{Cases: make([]cases.CaseView, len(raw.Cases)), NextCursor: raw.NextCursor}
 	for i, b := range raw.Cases {
 		if err := json.Unmarshal(b, &page.Cases[i]); err != nil {
 			return CasePage{}, fmt.Errorf("list cases: decode a view: %w", err)

@@ -14,7 +14,8 @@ import (
 
 	"handoff/stacktest"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // The database is shared with other tests and with a running stack: every
@@ -37,38 +38,38 @@ func at(t time.Time) *time.Time {
 }
 
 // newCase answers an open case of account "acc-"+tag with id "C-"+tag+"-"+name.
-func newCase(tag, name string) workflows.CaseView {
+func newCase(tag, name string) cases.CaseView {
 	now := *at(time.Now())
-	return workflows.CaseView{
+	return cases.CaseView{
 		ID:          "C-" + tag + "-" + name,
-		Category:    workflows.CategoryLoginFailure,
-		Priority:    workflows.P3,
+		Category:    vocab.CategoryLoginFailure,
+		Priority:    vocab.P3,
 		Subject:     "Cannot log in " + name,
 		Description: "The code never arrives.",
-		Customer:    workflows.Customer{ID: "cus-" + tag, Email: "c@example.com", Name: "C", Locale: "en"},
+		Customer:    vocab.Customer{ID: "cus-" + tag, Email: "c@example.com", Name: "C", Locale: "en"},
 		AccountID:   "acc-" + tag,
 		Channel:     "web",
-		Team:        workflows.TeamTier1Support,
-		Status:      workflows.StatusOpen,
-		SLA:         workflows.SLAView{Breaches: []workflows.Breach{}},
+		Team:        vocab.TeamTier1Support,
+		Status:      cases.StatusOpen,
+		SLA:         cases.SLAView{Breaches: []cases.Breach{}},
 		CreatedAt:   now,
 		UpdatedAt:   now,
 		LastSeq:     1,
 	}
 }
 
-func event(seq int, kind string, payload map[string]string) workflows.Event {
-	return workflows.Event{Seq: seq, Actor: "agent:ana", Kind: kind, At: *at(time.Now()), Payload: payload}
+func event(seq int, kind string, payload map[string]string) cases.Event {
+	return cases.Event{Seq: seq, Actor: "agent:ana", Kind: kind, At: *at(time.Now()), Payload: payload}
 }
 
-func project(t *testing.T, db *store.Store, c workflows.CaseView, events ...workflows.Event) {
+func project(t *testing.T, db *store.Store, c cases.CaseView, events ...cases.Event) {
 	t.Helper()
-	require.NoError(t, db.ProjectCase(stacktest.Context(t), workflows.ProjectionInput{Case: c, Events: events}))
+	require.NoError(t, db.ProjectCase(stacktest.Context(t), cases.ProjectionInput{Case: c, Events: events}))
 }
 
-func ids(cases []workflows.CaseView) []string {
-	out := make([]string, len(cases))
-	for i, c := range cases {
+func ids(views []cases.CaseView) []string {
+	out := make([]string, len(views))
+	for i, c := range views {
 		out[i] = c.ID
 	}
 	return out
@@ -79,10 +80,10 @@ func TestProjectCaseTwiceStoresEachEventOnce(t *testing.T) {
 	ctx := stacktest.Context(t)
 	c := newCase(newTag(t), "twice")
 	c.LastSeq = 3
-	events := []workflows.Event{
-		event(1, workflows.EventOpened, nil),
-		event(2, workflows.EventAssigned, map[string]string{"assignee": "ana"}),
-		event(3, workflows.EventAgentReply, map[string]string{"text": "On it."}),
+	events := []cases.Event{
+		event(1, cases.EventOpened, nil),
+		event(2, cases.EventAssigned, map[string]string{"assignee": "ana"}),
+		event(3, cases.EventAgentReply, map[string]string{"text": "On it."}),
 	}
 	project(t, db, c, events...)
 	project(t, db, c, events...)
@@ -103,14 +104,14 @@ func TestOlderProjectionNeverOverwritesANewerOne(t *testing.T) {
 	ctx := stacktest.Context(t)
 	older := newCase(newTag(t), "late-retry")
 	older.LastSeq = 1
-	older.Status = workflows.StatusNew
+	older.Status = cases.StatusNew
 	newer := older
 	newer.LastSeq = 2
-	newer.Status = workflows.StatusOpen
+	newer.Status = cases.StatusOpen
 	newer.Assignee = "ana"
 
-	project(t, db, newer, event(2, workflows.EventAssigned, map[string]string{"assignee": "ana"}))
-	project(t, db, older, event(1, workflows.EventOpened, nil)) // a retry of the first projection, arriving late
+	project(t, db, newer, event(2, cases.EventAssigned, map[string]string{"assignee": "ana"}))
+	project(t, db, older, event(1, cases.EventOpened, nil)) // a retry of the first projection, arriving late
 
 	got, err := db.GetCase(ctx, older.ID)
 	require.NoError(t, err)
@@ -128,11 +129,11 @@ func TestOlderProjectionNeverOverwritesANewerOne(t *testing.T) {
 	assert.Equal(t, "ana", *assignee)
 
 	// The same sequence again (a retry of the newest) rewrites the row.
-	newer.Priority = workflows.P1
+	newer.Priority = vocab.P1
 	project(t, db, newer)
 	got, err = db.GetCase(ctx, newer.ID)
 	require.NoError(t, err)
-	assert.Equal(t, workflows.P1, got.Priority)
+	assert.Equal(t, vocab.P1, got.Priority)
 }
 
 func TestGetCaseAndTimelineRoundTripTheProjection(t *testing.T) {
@@ -143,13 +144,13 @@ func TestGetCaseAndTimelineRoundTripTheProjection(t *testing.T) {
 	c.Assignee = "ana"
 	c.SLA.FirstResponseDue = at(time.Now().Add(time.Hour))
 	c.SLA.ResolutionDue = at(time.Now().Add(48 * time.Hour))
-	c.SLA.Breaches = []workflows.Breach{{Target: "first_response", DueAt: *at(time.Now()), At: *at(time.Now()), Level: 1}}
-	c.CSAT = &workflows.CSAT{Rating: 5, Comment: "quick", At: *at(time.Now())}
+	c.SLA.Breaches = []cases.Breach{{Target: "first_response", DueAt: *at(time.Now()), At: *at(time.Now()), Level: 1}}
+	c.CSAT = &cases.CSAT{Rating: 5, Comment: "quick", At: *at(time.Now())}
 	c.FirstResponseAt = at(time.Now())
 	c.LastSeq = 2
-	events := []workflows.Event{
-		event(1, workflows.EventOpened, nil),
-		event(2, workflows.EventAgentReply, map[string]string{"text": "Try again, ça marche ?"}),
+	events := []cases.Event{
+		event(1, cases.EventOpened, nil),
+		event(2, cases.EventAgentReply, map[string]string{"text": "Try again, ça marche ?"}),
 	}
 	withTimeline := c
 	withTimeline.Timeline = events
@@ -187,7 +188,7 @@ func TestTimelineOfACaseWithoutEventsIsEmpty(t *testing.T) {
 
 func TestProjectCaseRefusesACaseWithoutID(t *testing.T) {
 	db := stacktest.Store(t)
-	err := db.ProjectCase(stacktest.Context(t), workflows.ProjectionInput{Case: workflows.CaseView{ID: " "}})
+	err := db.ProjectCase(stacktest.Context(t), cases.ProjectionInput{Case: cases.CaseView{ID: " "}})
 	assert.ErrorContains(t, err, "no id")
 }
 
@@ -198,10 +199,10 @@ func TestListCasesAppliesEveryFilter(t *testing.T) {
 	now := time.Now()
 
 	dispute := newCase(tag, "dispute")
-	dispute.Status = workflows.StatusOpen
-	dispute.Priority = workflows.P1
-	dispute.Category = workflows.CategoryDispute
-	dispute.Team = workflows.TeamTrustSafety
+	dispute.Status = cases.StatusOpen
+	dispute.Priority = vocab.P1
+	dispute.Category = vocab.CategoryDispute
+	dispute.Team = vocab.TeamTrustSafety
 	dispute.Assignee = "ana-" + tag
 	dispute.OrderID = "ord-" + tag
 	dispute.Subject = "Refund for broken headphones"
@@ -209,19 +210,19 @@ func TestListCasesAppliesEveryFilter(t *testing.T) {
 	dispute.SLA.FirstResponseDue = at(now.Add(time.Hour))
 
 	overdue := newCase(tag, "overdue")
-	overdue.Status = workflows.StatusEscalated
-	overdue.Priority = workflows.P2
+	overdue.Status = cases.StatusEscalated
+	overdue.Priority = vocab.P2
 	overdue.EscalationLevel = 1
 	overdue.SLA.FirstResponseDue = at(now.Add(-30 * time.Minute))
-	overdue.SLA.Breaches = []workflows.Breach{{Target: "first_response", DueAt: *at(now), At: *at(now), Level: 1}}
+	overdue.SLA.Breaches = []cases.Breach{{Target: "first_response", DueAt: *at(now), At: *at(now), Level: 1}}
 
 	waiting := newCase(tag, "waiting") // paused: its deadline does not run
-	waiting.Status = workflows.StatusWaitingCustomer
+	waiting.Status = cases.StatusWaitingCustomer
 	waiting.SLA.Paused = true
 	waiting.SLA.ResolutionDue = at(now.Add(10 * time.Minute))
 
 	closed := newCase(tag, "closed")
-	closed.Status = workflows.StatusClosed
+	closed.Status = cases.StatusClosed
 	closed.ClosedAt = at(now)
 
 	otherCustomer := newCase(tag, "other-customer")
@@ -231,7 +232,7 @@ func TestListCasesAppliesEveryFilter(t *testing.T) {
 	noAccount := newCase(tag, "no-account")
 	noAccount.AccountID = ""
 
-	for _, c := range []workflows.CaseView{closed, otherCustomer, noAccount, waiting, overdue, dispute} {
+	for _, c := range []cases.CaseView{closed, otherCustomer, noAccount, waiting, overdue, dispute} {
 		project(t, db, c)
 	}
 
@@ -286,13 +287,13 @@ func TestListCasesPagesThroughTheQueueWithoutDeadlinesLast(t *testing.T) {
 	ctx := stacktest.Context(t)
 	tag := newTag(t)
 	base := time.Now().Add(time.Hour)
-	due := func(c workflows.CaseView, d time.Duration) workflows.CaseView {
+	due := func(c cases.CaseView, d time.Duration) cases.CaseView {
 		c.SLA.ResolutionDue = at(base.Add(d))
 		return c
 	}
 	// Ids chosen so that id order differs from due order: the sort is by
 	// deadline, then id only among equal deadlines.
-	want := []workflows.CaseView{
+	want := []cases.CaseView{
 		due(newCase(tag, "z1"), time.Minute),
 		due(newCase(tag, "b2"), 2*time.Minute),
 		due(newCase(tag, "c2"), 2*time.Minute),

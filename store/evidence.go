@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"handoff/workflows/vocab"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"handoff/workflows"
 )
 
 // EvidenceRecord is an evidence file as the read model holds it: the
 // workflow's record with the case it belongs to.
 type EvidenceRecord struct {
 	CaseID string
-	workflows.Evidence
+	vocab.Evidence
 	// CreatedAt is when the projection first wrote the row.
 	CreatedAt time.Time
 }
@@ -34,7 +33,7 @@ ON CONFLICT (id) DO NOTHING`
 // queueEvidence adds to batch the insert of a case's evidence rows, if it
 // has any. The projection carries every file of the case, so a projection
 // that was skipped leaves no file out of the read model.
-func queueEvidence(batch *pgx.Batch, caseID string, files []workflows.Evidence) {
+func queueEvidence(batch *pgx.Batch, caseID string, files []vocab.Evidence) {
 	if len(files) == 0 {
 		return
 	}

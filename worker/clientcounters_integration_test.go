@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"handoff/stacktest"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
 )
 
 // getAccountOnce runs the worker's own GetAccount activity once, so its
@@ -31,7 +31,7 @@ func getAccountOnce(ctx workflow.Context, id string) error {
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	// A missing account fails the activity; the query was sent all the same.
-	_ = workflow.ExecuteActivity(ctx, workflows.ActivityGetAccount, id).Get(ctx, nil)
+	_ = workflow.ExecuteActivity(ctx, accountflows.ActivityGetAccount, id).Get(ctx, nil)
 	return nil
 }
 

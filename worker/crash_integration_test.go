@@ -18,8 +18,9 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"handoff/stacktest"
-	"handoff/workflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
+	"handoff/workflows/vocab"
 )
 
 // TestMain lets the test binary stand in for the worker process, so a test
@@ -74,19 +75,19 @@ func TestBreachEscalatesOnceAcrossAWorkerKill(t *testing.T) {
 	id := fmt.Sprintf("K-%d", time.Now().UnixNano())
 	always := sla.Calendar{Name: "24x7", TimeZone: "UTC", AlwaysOpen: true}
 	var policies []sla.Policy
-	for _, p := range workflows.Priorities {
+	for _, p := range vocab.Priorities {
 		// The second-level breach (20s) falls well after the first (10s)
 		// plus the 5s a dead worker's sticky task takes to time out.
 		policies = append(policies, sla.Policy{Category: "locked_account", Priority: string(p), Calendar: always,
 			WarningThreshold: 0.5, Targets: sla.Targets{FirstResponse: 10 * time.Second, NextResponse: time.Minute, Resolution: time.Hour}})
 	}
-	in := workflows.CaseInput{
-		ID: id, Category: workflows.CategoryLockedAccount, Priority: workflows.P1, Subject: "Locked out",
-		Customer: workflows.Customer{ID: "cus-" + id, Email: "cus-" + id + "@example.com", Locale: "en"},
-		Team:     workflows.TeamTier1Support, OpenedBy: "test", Policies: policies,
+	in := cases.CaseInput{
+		ID: id, Category: vocab.CategoryLockedAccount, Priority: vocab.P1, Subject: "Locked out",
+		Customer: vocab.Customer{ID: "cus-" + id, Email: "cus-" + id + "@example.com", Locale: "en"},
+		Team:     vocab.TeamTier1Support, OpenedBy: "test", Policies: policies,
 		Lifecycle: sla.Lifecycle{AutoCloseAfterWaiting: time.Hour, ReopenWindow: time.Second, CSATWindow: time.Second},
 	}
-	run, err := c.ExecuteWorkflow(ctx, workflows.CaseStartOptions(in, queue), workflows.SupportCase, in)
+	run, err := c.ExecuteWorkflow(ctx, cases.CaseStartOptions(in, queue), cases.SupportCase, in)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		// t's own context is already cancelled when cleanups run.
@@ -117,14 +118,14 @@ func TestBreachEscalatesOnceAcrossAWorkerKill(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[workflows.CaseEscalationLevelKey.GetName()]
+		p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[vocab.CaseEscalationLevelKey.GetName()]
 		return p != nil && string(p.GetData()) != "0"
 	}, 30*time.Second, 200*time.Millisecond, "no escalation after the restart")
-	var v workflows.CaseView
-	res, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryCase)
+	var v cases.CaseView
+	res, err := c.QueryWorkflow(ctx, run.GetID(), "", cases.QueryCase)
 	require.NoError(t, err)
 	require.NoError(t, res.Get(&v))
-	assert.Equal(t, workflows.LevelTeamLead, v.EscalationLevel)
+	assert.Equal(t, cases.LevelTeamLead, v.EscalationLevel)
 	breaches := 0
 	for _, k := range historyKinds(t, run.GetID()) {
 		if k == "sla_breach" {
@@ -145,11 +146,11 @@ func historyKinds(t *testing.T, workflowID string) []string {
 	c := stacktest.Temporal(t)
 	ctx, cancel := context.WithTimeout(stacktest.Context(t), 2*time.Second)
 	defer cancel()
-	res, err := c.QueryWorkflow(ctx, workflowID, "", workflows.QueryCase)
+	res, err := c.QueryWorkflow(ctx, workflowID, "", cases.QueryCase)
 	if err != nil {
 		return nil
 	}
-	var v workflows.CaseView
+	var v cases.CaseView
 	if res.Get(&v) != nil {
 		return nil
 	}

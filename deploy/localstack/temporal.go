@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"handoff/config"
-	"handoff/workflows"
+	"handoff/workflows/vocab"
 )
 
 // temporalUIPort is the Web UI's fixed local port.
@@ -106,7 +106,7 @@ func (t *temporalPart) setup(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	return workflows.RegisterSearchAttributes(ctx, c, t.cfg.Namespace)
+	return vocab.RegisterSearchAttributes(ctx, c, t.cfg.Namespace)
 }
 
 func (t *temporalPart) endpoints() [][2]string {

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"handoff/workflows/vocab"
 	"net"
 	"os"
 	"strings"
-
-	"handoff/workflows"
 )
 
 // inboxCommandPath is the package of the inbox's binary, for the hint
@@ -88,8 +87,8 @@ func inboxWebhookEnv(lookup func(string) (string, bool), addr string) []string {
 		env = append(env, "MARKETPLACE_WEBHOOK_URL="+base+"marketplace")
 	}
 	if _, set := lookup("TEAM_WEBHOOK_URLS"); !set {
-		pairs := make([]string, len(workflows.Teams))
-		for i, team := range workflows.Teams {
+		pairs := make([]string, len(vocab.Teams))
+		for i, team := range vocab.Teams {
 			pairs[i] = string(team) + "=" + base + "team/" + string(team)
 		}
 		env = append(env, "TEAM_WEBHOOK_URLS="+strings.Join(pairs, ","))

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"handoff/config"
-	"handoff/workflows"
+	"handoff/workflows/vocab"
 )
 
 func envLookup(env map[string]string) func(string) (string, bool) {
@@ -43,10 +43,10 @@ func TestWorkerWebhooksGoToTheInboxByDefault(t *testing.T) {
 	if got, want := cfg.Notify.MarketplaceWebhookURL, "http://127.0.0.1:8026/hooks/marketplace"; got != want {
 		t.Errorf("MARKETPLACE_WEBHOOK_URL = %q, want %q", got, want)
 	}
-	if len(cfg.Notify.TeamWebhookURLs) != len(workflows.Teams) {
-		t.Errorf("TEAM_WEBHOOK_URLS has %d teams, want every one of %v", len(cfg.Notify.TeamWebhookURLs), workflows.Teams)
+	if len(cfg.Notify.TeamWebhookURLs) != len(vocab.Teams) {
+		t.Errorf("TEAM_WEBHOOK_URLS has %d teams, want every one of %v", len(cfg.Notify.TeamWebhookURLs), vocab.Teams)
 	}
-	for _, team := range workflows.Teams {
+	for _, team := range vocab.Teams {
 		want := "http://127.0.0.1:8026/hooks/team/" + string(team)
 		if got := cfg.Notify.TeamWebhookURLs[string(team)]; got != want {
 			t.Errorf("team %s posts to %q, want %q", team, got, want)
@@ -55,7 +55,7 @@ func TestWorkerWebhooksGoToTheInboxByDefault(t *testing.T) {
 }
 
 func TestWorkerWebhooksSetInTheEnvironmentAreLeftAlone(t *testing.T) {
-	cases := map[string]struct {
+	tests := map[string]struct {
 		env  map[string]string
 		want []string // the variables inboxWebhookEnv sets
 	}{
@@ -65,7 +65,7 @@ func TestWorkerWebhooksSetInTheEnvironmentAreLeftAlone(t *testing.T) {
 		"both set":                {map[string]string{"MARKETPLACE_WEBHOOK_URL": "", "TEAM_WEBHOOK_URLS": ""}, nil},
 		"neither set, other vars": {map[string]string{"HTTP_ADDR": "127.0.0.1:8080"}, []string{"MARKETPLACE_WEBHOOK_URL", "TEAM_WEBHOOK_URLS"}},
 	}
-	for name, c := range cases {
+	for name, c := range tests {
 		t.Run(name, func(t *testing.T) {
 			var got []string
 			for _, kv := range inboxWebhookEnv(envLookup(c.env), "127.0.0.1:8026") {

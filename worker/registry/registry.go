@@ -5,17 +5,21 @@ package registry
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"handoff/accounts"
 	"handoff/activities"
 	"handoff/config"
 	"handoff/store"
-	"handoff/workflows"
+	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
 )
 
@@ -28,8 +32,16 @@ type Deps struct {
 	S3       *s3.Client
 }
 
-// Workflows lists every workflow the worker runs.
-var Workflows = []any{workflows.SupportCase, workflows.SecurityIncident, workflows.AccountRecovery, workflows.ProfileChange, workflows.AccountSignals}
+// Workflows maps every workflow type the worker runs to its function, area
+// by area; each is registered under its contract's name, so renaming a Go
+// function never renames a workflow type that running workflows carry.
+func Workflows() map[string]any {
+	all := map[string]any{}
+	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows} {
+		maps.Copy(all, area)
+	}
+	return all
+}
 
 // Register puts every workflow and activity on w. It fails when the
 // notifier's templates or routes file, the SLA policy file or the account
@@ -47,8 +59,8 @@ func Register(w sdkworker.Registry, d Deps) error {
 	if err != nil {
 		return err
 	}
-	for _, wf := range Workflows {
-		w.RegisterWorkflow(wf)
+	for _, name := range slices.Sorted(maps.Keys(Workflows())) {
+		w.RegisterWorkflowWithOptions(Workflows()[name], workflow.RegisterOptions{Name: name})
 	}
 	w.RegisterActivity(notifier)
 	w.RegisterActivity(activities.NewProjection(d.Store))

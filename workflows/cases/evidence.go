@@ -1,0 +1,78 @@
+package cases
+
+import (
+	"fmt"
+	"handoff/workflows/vocab"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (c *supportCase) validateAddEvidence(in EvidenceInput) error {
+	e := in.Evidence
+	switch {
+	case !slices.Contains(vocab.EvidenceKinds, e.Kind):
+		return vocab.InvalidArgument(fmt.Sprintf("kind: unknown kind %q", e.Kind))
+	case !sha256Hex.MatchString(e.SHA256):
+		return vocab.InvalidArgument("sha256: want 64 lowercase hex digits")
+	case e.ID == "" || e.Key == "":
+		return vocab.InvalidArgument("id: the evidence needs an id and a key")
+	case e.Size < 0:
+		return vocab.InvalidArgument("size: must not be negative")
+	}
+	return nil
+}
+
+// addEvidence records a file on the timeline with its checksum, unless the
+// same bytes are already on the case.
+func (c *supportCase) addEvidence(ctx workflow.Context, in EvidenceInput) (EvidenceResult, error) {
+	if i := slices.IndexFunc(c.view.Evidence, func(e vocab.Evidence) bool { return e.SHA256 == in.Evidence.SHA256 }); i >= 0 {
+		return EvidenceResult{Evidence: c.view.Evidence[i], Duplicate: true}, nil
+	}
+	e := in.Evidence
+	e.UploadedBy = in.Actor
+	e = c.attachEvidence(ctx, in.Actor, e)
+	c.changed(ctx)
+	return EvidenceResult{Evidence: e}, nil
+}
+
+// hasEvidence reports whether a file with these bytes is on the case.
+func (c *supportCase) hasEvidence(sha256 string) bool {
+	return slices.ContainsFunc(c.view.Evidence, func(e vocab.Evidence) bool { return e.SHA256 == sha256 })
+}
+
+// attachEvidence records e on the timeline and the case's files.
+func (c *supportCase) attachEvidence(ctx workflow.Context, actor string, e vocab.Evidence) vocab.Evidence {
+	ev := c.record(ctx, actor, EventEvidenceAdded, vocab.Payload(
+		"evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
+		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained)))
+	e.Seq = ev.Seq
+	c.view.Evidence = append(c.view.Evidence, e)
+	return e
+}
+
+func (c *supportCase) validateRecordDownload(in DownloadInput) error {
+	for _, e := range c.view.Evidence {
+		if e.ID == in.EvidenceID {
+			return nil
+		}
+	}
+	return vocab.InvalidArgument(fmt.Sprintf("evidence_id: no evidence %q on this case", in.EvidenceID))
+}
+
+// recordDownload puts who fetched which file on the timeline.
+func (c *supportCase) recordDownload(ctx workflow.Context, in DownloadInput) (EvidenceResult, error) {
+	var e vocab.Evidence
+	for _, x := range c.view.Evidence {
+		if x.ID == in.EvidenceID {
+			e = x
+		}
+	}
+	c.record(ctx, in.Actor, EventEvidenceFetched, vocab.Payload("evidence_id", e.ID, "sha256", e.SHA256))
+	c.changed(ctx)
+	return EvidenceResult{Evidence: e}, nil
+}

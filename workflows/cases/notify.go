@@ -1,0 +1,113 @@
+package cases
+
+import (
+	"errors"
+	"fmt"
+	"handoff/workflows/vocab"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// changeAlertTeamOnFailure is the workflow.GetVersion change id under which
+// a failed delivery to a customer or assignee also alerts the team.
+const changeAlertTeamOnFailure = "alert-team-on-failed-notification"
+
+// notify tells audience about the newest timeline event in the background;
+// a delivery that fails past its retry budget is recorded on the timeline
+// and never fails the case.
+func (c *supportCase) notify(ctx workflow.Context, event, audience, detail string) {
+	c.notifyTo(ctx, event, audience, detail, "")
+}
+
+// notifyTo is notify writing to the address to, when set, instead of the
+// customer's.
+func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to string) {
+	c.deliver(ctx, c.notification(event, audience, detail, to))
+}
+
+// notification is what tells audience about the newest timeline event, as
+// the case now is; its id names that event, so build it when the event is
+// recorded.
+func (c *supportCase) notification(event, audience, detail, to string) Notification {
+	return Notification{
+		To:       to,
+		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
+		Event:    event,
+		Audience: audience,
+		Detail:   detail,
+		Case: NotificationCase{
+			ID: c.view.ID, Subject: c.view.Subject, Category: c.view.Category, Priority: c.view.Priority,
+			Status: c.view.Status, Team: c.view.Team, Assignee: c.view.Assignee,
+			EscalationLevel: c.view.EscalationLevel, Customer: c.view.Customer,
+			FirstResponseDue: c.view.SLA.FirstResponseDue,
+		},
+	}
+}
+
+// changeNotifyInTask is the workflow.GetVersion change id under which a
+// notification is first tried as a local activity, in the workflow task of
+// the change it tells, and runs as an activity only when that try fails.
+const changeNotifyInTask = "notify-in-task"
+
+// notifyLocalTimeout bounds the try in the workflow task: the update that
+// caused the notification answers only once the task ends, so a slow or
+// unreachable channel holds it this long at most before the activity takes
+// over.
+const notifyLocalTimeout = 2 * time.Second
+
+// deliver tells n's audience in the background. Under changeNotifyInTask
+// it first tries in the workflow task that recorded the event, where it
+// costs no billable action of its own (a task's local activities count as
+// one, and the read model's write is already one); a try that fails for
+// any reason but a refusal is handed to the notify activity with its full
+// retry budget. A delivery that fails past that budget is recorded on the
+// timeline and never fails the case.
+func (c *supportCase) deliver(ctx workflow.Context, n Notification) {
+	event, audience := n.Event, n.Audience
+	c.pending++
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		defer func() { c.pending--; c.version++ }()
+		if err := c.send(gctx, n); err != nil {
+			c.record(gctx, vocab.SystemActor, EventNotifyFailed, vocab.Payload("notification", n.ID, "event", event, "audience", audience, "error", err.Error()))
+			c.changed(gctx)
+			// The team hears of a customer or assignee who could not be told.
+			if audience != vocab.AudienceTeam && c.has(gctx, changeAlertTeamOnFailure) {
+				c.notify(gctx, EventNotifyFailed, vocab.AudienceTeam, fmt.Sprintf("could not tell the %s about %s: %v", audience, event, err))
+			}
+		}
+	})
+}
+
+// send runs the notify activity for n, first as a local activity when the
+// case does so, and answers the error that ended its last attempt.
+func (c *supportCase) send(ctx workflow.Context, n Notification) error {
+	summary := fmt.Sprintf("tell %s: %s", n.Audience, n.Event)
+	if c.notifyInTask {
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: notifyLocalTimeout,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+			Summary:             summary,
+		})
+		err := workflow.ExecuteLocalActivity(lctx, ActivityNotify, n).Get(ctx, nil)
+		var refused *temporal.ApplicationError
+		if err == nil || (errors.As(err, &refused) && refused.NonRetryable()) {
+			return err
+		}
+		workflow.GetLogger(ctx).Warn("notification not sent in the workflow task; the activity takes over",
+			"notification", n.ID, "error", err)
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+		Summary:                summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+		},
+	})
+	return workflow.ExecuteActivity(actx, ActivityNotify, n).Get(ctx, nil)
+}

@@ -1,0 +1,85 @@
+package vocab
+
+import (
+	"context"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Typed search attributes that workflows keep current so operators can
+// search cases in the Temporal Web UI and CLI. They hold ids, states and
+// categories only, never what a customer wrote.
+var (
+	CaseStatusKey          = temporal.NewSearchAttributeKeyKeyword("CaseStatus")
+	CasePriorityKey        = temporal.NewSearchAttributeKeyKeyword("CasePriority")
+	CaseCategoryKey        = temporal.NewSearchAttributeKeyKeyword("CaseCategory")
+	CaseTeamKey            = temporal.NewSearchAttributeKeyKeyword("CaseTeam")
+	CaseAssigneeKey        = temporal.NewSearchAttributeKeyKeyword("CaseAssignee")
+	CaseEscalationLevelKey = temporal.NewSearchAttributeKeyInt64("CaseEscalationLevel")
+	SLADueAtKey            = temporal.NewSearchAttributeKeyTime("SLADueAt")
+	SLABreachedKey         = temporal.NewSearchAttributeKeyBool("SLABreached")
+	AccountIDKey           = temporal.NewSearchAttributeKeyKeyword("AccountId")
+	OrderIDKey             = temporal.NewSearchAttributeKeyKeyword("OrderId")
+	CustomerIDKey          = temporal.NewSearchAttributeKeyKeyword("CustomerId")
+	DeliveryStatusKey      = temporal.NewSearchAttributeKeyKeyword("DeliveryStatus")
+)
+
+// SearchAttribute names one custom search attribute and its indexed type,
+// as the namespace must register it before any workflow upserts it.
+type SearchAttribute struct {
+	Name string
+	Type enumspb.IndexedValueType
+}
+
+// SearchAttributes lists every custom search attribute Handoff's workflows
+// use; the local stack and deployments register exactly these.
+var SearchAttributes = []SearchAttribute{
+	{CaseStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{CasePriorityKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{CaseCategoryKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{CaseTeamKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{CaseAssigneeKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{CaseEscalationLevelKey.GetName(), enumspb.INDEXED_VALUE_TYPE_INT},
+	{SLADueAtKey.GetName(), enumspb.INDEXED_VALUE_TYPE_DATETIME},
+	{SLABreachedKey.GetName(), enumspb.INDEXED_VALUE_TYPE_BOOL},
+	{AccountIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{OrderIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{CustomerIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{DeliveryStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+}
+
+// RegisterSearchAttributes adds to namespace every attribute of
+// SearchAttributes it lacks, so a deployment or the local stack can call it
+// at every start. An attribute registered with another type is an error.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	ops := c.OperatorService()
+	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes of %s: %w", namespace, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, sa := range SearchAttributes {
+		t, ok := have.GetCustomAttributes()[sa.Name]
+		switch {
+		case !ok:
+			missing[sa.Name] = sa.Type
+		case t != sa.Type:
+			return fmt.Errorf("search attribute %s is registered as %s, Handoff needs %s", sa.Name, t, sa.Type)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        namespace,
+		SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes to %s: %w", namespace, err)
+	}
+	return nil
+}
