@@ -14,16 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/accounts"
 	"handoff/evidence"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
-	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
 
@@ -32,21 +28,20 @@ import (
 // account directory; the record of an identity check in S3; and new cases
 // opened from inside a workflow.
 type Accounts struct {
-	dir       accounts.Directory
-	s3        *s3.Client
-	bucket    string
-	temporal  client.Client
-	book      *sla.Book
-	taskQueue string
+	dir    accounts.Directory
+	s3     *s3.Client
+	bucket string
+	// opener opens the cases workflows ask for.
+	opener cases.Opener
 	// retention is how long Object Lock keeps retained records.
 	retention time.Duration
 }
 
 // NewAccounts answers the account activities over dir, storing check
 // records in bucket (locked for retention when their case's evidence is
-// retained) and opening cases on taskQueue with book's policies.
-func NewAccounts(dir accounts.Directory, s3c *s3.Client, bucket string, retention time.Duration, tc client.Client, book *sla.Book, taskQueue string) *Accounts {
-	return &Accounts{dir: dir, s3: s3c, bucket: bucket, retention: retention, temporal: tc, book: book, taskQueue: taskQueue}
+// retained) and opening cases with opener.
+func NewAccounts(dir accounts.Directory, s3c *s3.Client, bucket string, retention time.Duration, opener cases.Opener) *Accounts {
+	return &Accounts{dir: dir, s3: s3c, bucket: bucket, retention: retention, opener: opener}
 }
 
 // directoryError makes the directory's refusals final for Temporal: an
@@ -167,23 +162,17 @@ func (a *Accounts) OpenCase(ctx context.Context, req accountflows.OpenCaseReques
 	if err != nil {
 		return accountflows.OpenCaseResult{}, directoryError("open case on account "+req.AccountID, err)
 	}
-	h := sha256.Sum256([]byte("workflow\x00" + req.Key))
-	id := "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
-	in, err := cases.NewCaseInput(a.book, cases.OpenRequest{
-		ID: id, Category: req.Category, Subject: req.Subject, Description: req.Description,
+	in, err := a.opener.Open(ctx, cases.OpenRequest{
+		Category: req.Category, Subject: req.Subject, Description: req.Description,
 		Customer:  vocab.Customer{ID: acct.ID, Email: acct.Email, Locale: "en"},
 		AccountID: acct.ID, Channel: req.Channel, OpenedBy: req.OpenedBy,
-	}, time.Now())
-	if err != nil {
+	}, cases.OpenOptions{Key: req.Key, KeyScope: "workflow"})
+	var refused *temporal.ApplicationError
+	if errors.As(err, &refused) && refused.Type() == vocab.ErrInvalidArgument {
 		return accountflows.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), vocab.ErrInvalidArgument, err)
 	}
-	opts := cases.CaseStartOptions(in, a.taskQueue)
-	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	_, err = a.temporal.ExecuteWorkflow(ctx, opts, cases.SupportCase, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		return accountflows.OpenCaseResult{}, fmt.Errorf("open case %s: %w", id, err)
+	if err != nil {
+		return accountflows.OpenCaseResult{}, err
 	}
-	return accountflows.OpenCaseResult{CaseID: id}, nil
+	return accountflows.OpenCaseResult{CaseID: in.ID}, nil
 }

@@ -16,13 +16,14 @@ import (
 	"handoff/accounts"
 	"handoff/stacktest"
 	"handoff/workflows/accountflows"
+	"handoff/workflows/cases"
 )
 
 func TestIdentityCheckRecordIsStoredWithItsChecksumAndLockedWhenRetained(t *testing.T) {
 	ctx := stacktest.Context(t)
 	cfg := stacktest.Config(t)
 	c3 := stacktest.S3(t)
-	a := NewAccounts(accounts.NewPostgres(stacktest.Store(t).Pool()), c3, cfg.S3.Bucket, time.Hour, nil, nil, "")
+	a := NewAccounts(accounts.NewPostgres(stacktest.Store(t).Pool()), c3, cfg.S3.Bucket, time.Hour, cases.Opener{})
 	caseID := "C-CHECK-" + time.Now().UTC().Format("150405.000000000")
 	rec := accountflows.CheckRecord{CaseID: caseID, Name: "identity-check-1", Recorded: time.Now(),
 		Facts: map[string]string{"registered_email": "ada@example.com"}}

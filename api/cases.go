@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -109,35 +107,24 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 	who := callerFrom(ctx)
 	body, _ := json.Marshal(in.Body)
 	fingerprint := sha256.Sum256(body)
-	id := newCaseID()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if in.IdempotencyKey != "" {
-		// The key becomes the workflow id, scoped to the API key that sent it.
-		h := sha256.Sum256([]byte(strconv.FormatInt(who.KeyID, 10) + "\x00" + in.IdempotencyKey))
-		id = "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
-	}
-	caseIn, err := cases.NewCaseInput(s.book, cases.OpenRequest{
-		ID: id, Category: vocab.Category(in.Body.Category), Priority: vocab.Priority(in.Body.Priority),
+	opener := cases.Opener{Temporal: s.temporal, Book: s.book, TaskQueue: s.taskQueue}
+	caseIn, err := opener.Open(ctx, cases.OpenRequest{
+		Category: vocab.Category(in.Body.Category), Priority: vocab.Priority(in.Body.Priority),
 		Subject: in.Body.Subject, Description: in.Body.Description,
 		Customer: vocab.Customer{ID: in.Body.Customer.ID, Email: in.Body.Customer.Email,
 			Name: in.Body.Customer.Name, Locale: string(in.Body.Customer.Locale)},
 		AccountID: in.Body.AccountID, OrderID: in.Body.OrderID, Channel: in.Body.Channel, OpenedBy: who.actor(),
-	}, now)
+	}, cases.OpenOptions{
+		// The key becomes the workflow id, scoped to the API key that sent it.
+		Key: in.IdempotencyKey, KeyScope: strconv.FormatInt(who.KeyID, 10),
+		Memo: map[string]any{requestIDMemo: hex.EncodeToString(fingerprint[:])},
+	})
 	if err != nil {
-		return nil, s.caseError(ctx, id, err)
+		return nil, s.caseError(ctx, caseIn.ID, err)
 	}
-	caseIn.OpenedAt = now
-	opts := cases.CaseStartOptions(caseIn, s.taskQueue)
-	opts.Memo = map[string]any{requestIDMemo: hex.EncodeToString(fingerprint[:])}
-	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	_, err = s.temporal.ExecuteWorkflow(ctx, opts, cases.SupportCase, caseIn)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) { // already started: a closed case opened by this key
-		return nil, s.caseError(ctx, id, err)
-	}
+	id := caseIn.ID
 	if in.IdempotencyKey != "" {
-		if err := s.sameRequest(ctx, opts.ID, hex.EncodeToString(fingerprint[:])); err != nil {
+		if err := s.sameRequest(ctx, cases.CaseWorkflowID(id), hex.EncodeToString(fingerprint[:])); err != nil {
 			return nil, err
 		}
 	}
@@ -171,12 +158,6 @@ func (s *server) sameRequest(ctx context.Context, workflowID, fingerprint string
 		return newProblem(http.StatusConflict, "this Idempotency-Key was used with another request body")
 	}
 	return nil
-}
-
-func newCaseID() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	return "C-" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
 
 // CaseIDParam is the case id in a path.
@@ -380,7 +361,7 @@ func (s *server) act(ctx context.Context, id, key, name string, arg any) (*caseO
 // fresh key when the request sent none.
 func scopedKey(ctx context.Context, key string) string {
 	if key == "" {
-		key = newCaseID()
+		key = cases.NewCaseID()
 	}
 	return strconv.FormatInt(callerFrom(ctx).KeyID, 10) + "/" + key
 }

@@ -48,25 +48,22 @@ func openCase(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	if err != nil {
 		return fmt.Errorf("SLA_POLICY_FILE: %w", err)
 	}
-	in, err := cases.NewCaseInput(book, cases.OpenRequest{
-		ID: *id, Category: vocab.Category(*category), Priority: vocab.Priority(*priority),
-		Subject: *subject, Description: *description,
-		Customer:  vocab.Customer{ID: "cus-" + *id, Email: *email, Name: "Demo customer", Locale: "en"},
-		AccountID: *account, OrderID: *order, Channel: "cli", OpenedBy: "starter",
-	}, time.Now())
-	if err != nil {
-		return err
-	}
 	c, err := dial(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	run, err := c.ExecuteWorkflow(ctx, cases.CaseStartOptions(in, cfg.Temporal.TaskQueue), cases.SupportCase, in)
+	opener := cases.Opener{Temporal: c, Book: book, TaskQueue: cfg.Temporal.TaskQueue}
+	in, err := opener.Open(ctx, cases.OpenRequest{
+		ID: *id, Category: vocab.Category(*category), Priority: vocab.Priority(*priority),
+		Subject: *subject, Description: *description,
+		Customer:  vocab.Customer{ID: "cus-" + *id, Email: *email, Name: "Demo customer", Locale: "en"},
+		AccountID: *account, OrderID: *order, Channel: "cli", OpenedBy: "starter",
+	}, cases.OpenOptions{})
 	if err != nil {
-		return fmt.Errorf("open case %s: %w", in.ID, err)
+		return err
 	}
-	fmt.Fprintf(stdout, "opened case %s (%s, %s, team %s): workflow %s\n", in.ID, in.Category, in.Priority, in.Team, run.GetID())
+	fmt.Fprintf(stdout, "opened case %s (%s, %s, team %s): workflow %s\n", in.ID, in.Category, in.Priority, in.Team, cases.CaseWorkflowID(in.ID))
 	return nil
 }
 

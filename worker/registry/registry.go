@@ -65,6 +65,7 @@ func Register(w sdkworker.Registry, d Deps) error {
 	w.RegisterActivity(notifier)
 	w.RegisterActivity(activities.NewProjection(d.Store))
 	w.RegisterActivity(activities.NewAccounts(dir, d.S3, d.Config.S3.Bucket,
-		time.Duration(d.Config.Evidence.RetentionDays)*24*time.Hour, d.Temporal, book, d.Config.Temporal.TaskQueue))
+		time.Duration(d.Config.Evidence.RetentionDays)*24*time.Hour,
+		cases.Opener{Temporal: d.Temporal, Book: book, TaskQueue: d.Config.Temporal.TaskQueue}))
 	return nil
 }

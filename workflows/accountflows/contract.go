@@ -46,7 +46,7 @@ const (
 	EventProfileChange         = "profile_change"
 )
 
-// cases.Notification events the account workflows ask their case to send that
+// Notification events the account workflows ask their case to send that
 // are no timeline kind.
 const (
 	// NoticeSecurityLock tells the customer their account was locked.
@@ -360,7 +360,7 @@ const (
 	EventProfileChangeExpired   = "profile_change_expired"
 )
 
-// cases.Notification events of profile changes.
+// Notification events of profile changes.
 const (
 	NoticeContactChangeRequested = "contact_change_requested"
 	NoticeContactChanged         = "contact_changed"

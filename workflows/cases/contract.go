@@ -331,13 +331,13 @@ type CaseView struct {
 	ClosedAt        *time.Time     `json:"closed_at,omitempty"`
 	// LastSeq is the sequence number of the newest timeline event.
 	LastSeq int `json:"last_seq"`
-	// vocab.Evidence lists the files attached to the case, oldest first.
+	// Evidence lists the files attached to the case, oldest first.
 	Evidence []vocab.Evidence `json:"evidence,omitempty"`
 	// Incident is the case's latest security incident, Recovery its latest
 	// account recovery.
 	Incident *AccountFlow `json:"incident,omitempty"`
 	Recovery *AccountFlow `json:"recovery,omitempty"`
-	// accountflows.ProfileChange is the case's latest email, phone or merge change.
+	// ProfileChange is the case's latest email, phone or merge change.
 	ProfileChange *AccountFlow `json:"profile_change,omitempty"`
 	// Timeline is filled by the case query; update results leave it out.
 	Timeline []Event `json:"timeline,omitempty"`

@@ -1,10 +1,20 @@
 package cases
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
@@ -13,9 +23,11 @@ import (
 // OpenRequest is what a caller gives to open a case; NewCaseInput fills in
 // what the policy book decides.
 type OpenRequest struct {
+	// ID names the case; Opener.Open derives it when empty (CaseIDForKey,
+	// or a random id without a key).
 	ID       string
 	Category vocab.Category
-	// vocab.Priority may be empty: the category's default applies.
+	// Priority may be empty: the category's default applies.
 	Priority    vocab.Priority
 	Subject     string
 	Description string
@@ -92,4 +104,70 @@ func (in CaseInput) Validate() error {
 		return vocab.InvalidArgument(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// Opener opens cases: the API's open, the activity that opens a case from
+// a workflow and the command-line tool all go through Open, so the case id,
+// the start policies and the opening time are decided in one place.
+type Opener struct {
+	Temporal  client.Client
+	Book      *sla.Book
+	TaskQueue string
+}
+
+// OpenOptions are what differs between the callers of Open.
+type OpenOptions struct {
+	// Key, when set, makes the open idempotent: the case id is
+	// CaseIDForKey(KeyScope, Key), and a second open with the same key
+	// answers the case the first one started, running or closed.
+	Key, KeyScope string
+	// Memo is kept on the workflow (the API keeps the request's fingerprint).
+	Memo map[string]any
+}
+
+// Open resolves req against the policy book and starts its case, opened
+// now (the SLA clocks start at the open, not at the workflow's first task),
+// and answers the input it started with. A refused request is a
+// vocab.ErrInvalidArgument application error and starts nothing. An id
+// already taken by a running case answers that case; one taken by a closed
+// case answers it too, and starts nothing: a key never opens two cases.
+func (o Opener) Open(ctx context.Context, req OpenRequest, opt OpenOptions) (CaseInput, error) {
+	switch {
+	case req.ID != "":
+	case opt.Key != "":
+		req.ID = CaseIDForKey(opt.KeyScope, opt.Key)
+	default:
+		req.ID = NewCaseID()
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	in, err := NewCaseInput(o.Book, req, now)
+	if err != nil {
+		return CaseInput{}, err
+	}
+	in.OpenedAt = now
+	opts := CaseStartOptions(in, o.TaskQueue)
+	opts.Memo = opt.Memo
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	_, err = o.Temporal.ExecuteWorkflow(ctx, opts, WorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) { // already started: a closed case of the same id
+		return in, fmt.Errorf("open case %s: %w", in.ID, err)
+	}
+	return in, nil
+}
+
+// CaseIDForKey derives the id of the case an idempotency key opens within
+// its scope (the API key that sent it, or "workflow" for opens from
+// workflows): the same key in the same scope always names the same case.
+func CaseIDForKey(scope, key string) string {
+	h := sha256.Sum256([]byte(scope + "\x00" + key))
+	return "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
+}
+
+// NewCaseID answers a random case id, for an open without a key.
+func NewCaseID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return "C-" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
