@@ -22,7 +22,7 @@ import (
 
 func codeRequest(id, channel, to string) accountflows.CodeRequest {
 	return accountflows.CodeRequest{
-		ID: "recovery/" + id + "/code", Purpose: accountflows.CodePurposeRecovery, Channel: channel,
+		ID: accountflows.CodeID(accountflows.RecoveryWorkflowID(id)), Purpose: accountflows.CodePurposeRecovery, Channel: channel,
 		To: to, Locale: "fr", CaseID: "C-7", ValidFor: 15 * time.Minute,
 	}
 }

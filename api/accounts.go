@@ -7,15 +7,12 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"handoff/accounts"
 	"handoff/codes"
 	"handoff/store"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
-	"handoff/workflows/vocab"
 )
 
 // Account security, recovery and signals: locks and security decisions
@@ -154,7 +151,7 @@ type verifyOutput struct {
 // verifyRecovery checks a code. A wrong code is an answer, not an error:
 // it counts as an attempt, so it answers 200 with verified false.
 func (s *server) verifyRecovery(ctx context.Context, in *verifyInput) (*verifyOutput, error) {
-	codeID := accountflows.RecoveryWorkflowID(in.ID) + "/code"
+	codeID := accountflows.CodeID(accountflows.RecoveryWorkflowID(in.ID))
 	digest := codes.Digest([]byte(s.codeSecret), codeID, in.Body.Code)
 	out := &verifyOutput{}
 	err := s.runUpdate(ctx, accountflows.RecoveryWorkflowID(in.ID), accountflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
@@ -206,9 +203,7 @@ func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutp
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, accountflows.SignalAccountSignal, sig,
-		client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue, StaticSummary: "Signals of account " + in.ID,
-			TypedSearchAttributes: temporal.NewSearchAttributes(vocab.AccountIDKey.ValueSet(in.ID))},
-		accountflows.AccountSignals, accountflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
+		accountflows.SignalsStartOptions(in.ID, s.taskQueue), accountflows.WorkflowAccountSignals, accountflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
 	if err != nil {
 		return nil, s.flowError(ctx, accountflows.SignalsWorkflowID(in.ID), "account "+in.ID, err)
 	}

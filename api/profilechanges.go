@@ -79,7 +79,7 @@ type profileVerifyInput struct {
 // recovery's, a wrong code answers 200 with verified false.
 func (s *server) verifyProfileChange(ctx context.Context, in *profileVerifyInput) (*verifyOutput, error) {
 	wf := accountflows.ProfileChangeWorkflowID(in.ID)
-	digest := codes.Digest([]byte(s.codeSecret), wf+"/code", in.Body.Code)
+	digest := codes.Digest([]byte(s.codeSecret), accountflows.CodeID(wf), in.Body.Code)
 	out := &verifyOutput{}
 	if err := s.runUpdate(ctx, wf, accountflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
 		accountflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body); err != nil {

@@ -11,6 +11,9 @@ import (
 	"handoff/workflows/vocab"
 	"strconv"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // Registered names of the account workflows; running ones are found by
@@ -466,3 +469,12 @@ type SignalsView struct {
 
 // EventAccountSignal is a signal reported on an account that already has a security case.
 const EventAccountSignal = "account_signal"
+
+// SignalsStartOptions answers the options that start the watch of
+// accountID's signals with the first signal reported (signal-with-start).
+func SignalsStartOptions(accountID, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID: SignalsWorkflowID(accountID), TaskQueue: taskQueue, StaticSummary: "Signals of account " + accountID,
+		TypedSearchAttributes: temporal.NewSearchAttributes(vocab.AccountIDKey.ValueSet(accountID)),
+	}
+}

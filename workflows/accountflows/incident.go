@@ -2,12 +2,13 @@ package accountflows
 
 import (
 	"fmt"
-	"handoff/workflows/vocab"
 	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // SecurityIncident locks a reported account at once, revoking its
@@ -18,87 +19,134 @@ func SecurityIncident(ctx workflow.Context, in IncidentInput) (IncidentView, err
 	if in.AccountID == "" || in.CaseID == "" {
 		return IncidentView{}, vocab.InvalidArgument("account_id and case_id: an incident needs both")
 	}
-	v := IncidentView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID, Status: IncidentLocking,
-		Reason: in.Reason, ReviewDue: workflow.Now(ctx).Add(in.ReviewWithin)}
-	var decision *DecisionInput
-	if err := workflow.SetQueryHandler(ctx, QueryIncident, func() (IncidentView, error) { return v, nil }); err != nil {
-		return v, fmt.Errorf("register query %s: %w", QueryIncident, err)
+	i := &incident{in: in, v: IncidentView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID,
+		Status: IncidentLocking, Reason: in.Reason, ReviewDue: workflow.Now(ctx).Add(in.ReviewWithin)}}
+	if err := i.setup(ctx); err != nil {
+		return i.v, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSecurityDecision,
-		func(ctx workflow.Context, d DecisionInput) (IncidentView, error) {
-			decision = &d
-			// Answer once the decision has been carried out.
-			if err := workflow.Await(ctx, func() bool { return v.Status == IncidentDecided }); err != nil {
-				return v, err
-			}
-			return v, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(d DecisionInput) error {
-			switch {
-			case decision != nil:
-				return temporal.NewApplicationError("cannot decide: the incident was already decided ("+decision.Decision+")", vocab.ErrInvalidTransition)
-			case d.Decision != DecisionConfirmed && d.Decision != DecisionFalseAlarm:
-				return vocab.InvalidArgument(fmt.Sprintf("decision: want confirmed or false_alarm, got %q", d.Decision))
-			}
-			return nil
-		}}); err != nil {
-		return v, fmt.Errorf("register update %s: %w", UpdateSecurityDecision, err)
-	}
+	return i.run(ctx)
+}
 
+// incident is the SecurityIncident workflow's state; the decision update
+// sets decision, run carries it out.
+type incident struct {
+	in       IncidentInput
+	v        IncidentView
+	decision *DecisionInput
+}
+
+func (i *incident) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryIncident, func() (IncidentView, error) { return i.v, nil }); err != nil {
+		return fmt.Errorf("register query %s: %w", QueryIncident, err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSecurityDecision, i.decide,
+		workflow.UpdateHandlerOptions{Validator: i.validateDecide}); err != nil {
+		return fmt.Errorf("register update %s: %w", UpdateSecurityDecision, err)
+	}
+	return nil
+}
+
+// run locks the account, waits for the decision (escalating once when the
+// review is overdue) and carries it out.
+func (i *incident) run(ctx workflow.Context) (IncidentView, error) {
+	if err := i.lock(ctx); err != nil {
+		return i.v, err
+	}
+	if err := i.awaitDecision(ctx); err != nil {
+		return i.v, err
+	}
+	if err := i.carryOut(ctx); err != nil {
+		return i.v, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return i.v, err
+	}
+	return i.v, nil
+}
+
+func (i *incident) validateDecide(d DecisionInput) error {
+	switch {
+	case i.decision != nil:
+		return temporal.NewApplicationError("cannot decide: the incident was already decided ("+i.decision.Decision+")", vocab.ErrInvalidTransition)
+	case d.Decision != DecisionConfirmed && d.Decision != DecisionFalseAlarm:
+		return vocab.InvalidArgument(fmt.Sprintf("decision: want confirmed or false_alarm, got %q", d.Decision))
+	}
+	return nil
+}
+
+// decide takes the security team's decision and answers once run has
+// carried it out.
+func (i *incident) decide(ctx workflow.Context, d DecisionInput) (IncidentView, error) {
+	i.decision = &d
+	if err := workflow.Await(ctx, func() bool { return i.v.Status == IncidentDecided }); err != nil {
+		return i.v, err
+	}
+	return i.v, nil
+}
+
+// lock locks the account, revoking its sessions, and tells the case.
+func (i *incident) lock(ctx workflow.Context) error {
 	var locked LockResult
-	lctx := accountActivityOptions(ctx, "lock account "+in.AccountID+" and revoke its sessions")
+	lctx := accountActivityOptions(ctx, "lock account "+i.in.AccountID+" and revoke its sessions")
 	if err := workflow.ExecuteActivity(lctx, ActivityLockAccount, AccountRequest{
-		AccountID: in.AccountID, Key: in.ID + "/lock", Reason: in.Reason,
+		AccountID: i.in.AccountID, Key: i.in.ID + "/lock", Reason: i.in.Reason,
 	}).Get(ctx, &locked); err != nil {
-		return v, fmt.Errorf("lock account %s: %w", in.AccountID, err)
+		return fmt.Errorf("lock account %s: %w", i.in.AccountID, err)
 	}
 	now := workflow.Now(ctx)
-	v.LockedAt, v.SessionsRevoked, v.Status = &now, locked.SessionsRevoked, IncidentInReview
-	vocab.ReportToCase(ctx, in.CaseID, vocab.CaseEvent{
-		Actor: in.OpenedBy, Kind: EventAccountLocked,
-		Payload: vocab.Payload("incident_id", in.ID, "account_id", in.AccountID, "reason", in.Reason,
-			"sessions_revoked", strconv.Itoa(locked.SessionsRevoked), "review_due", v.ReviewDue.UTC().Format(time.RFC3339)),
+	i.v.LockedAt, i.v.SessionsRevoked, i.v.Status = &now, locked.SessionsRevoked, IncidentInReview
+	vocab.ReportToCase(ctx, i.in.CaseID, vocab.CaseEvent{
+		Actor: i.in.OpenedBy, Kind: EventAccountLocked,
+		Payload: vocab.Payload("incident_id", i.in.ID, "account_id", i.in.AccountID, "reason", i.in.Reason,
+			"sessions_revoked", strconv.Itoa(locked.SessionsRevoked), "review_due", i.v.ReviewDue.UTC().Format(time.RFC3339)),
 		Tell: []vocab.Notice{
-			{Audience: vocab.AudienceCustomer, Event: NoticeSecurityLock, Detail: in.Reason},
-			{Audience: vocab.AudienceTeam, Event: EventAccountLocked, Detail: in.Reason},
+			{Audience: vocab.AudienceCustomer, Event: NoticeSecurityLock, Detail: i.in.Reason},
+			{Audience: vocab.AudienceTeam, Event: EventAccountLocked, Detail: i.in.Reason},
 		},
 	})
+	return nil
+}
 
-	// The review target: one timer, cancelled by the decision.
-	overdue, stopReview := within(ctx, v.ReviewDue.Sub(workflow.Now(ctx)), "security review due")
-	for decision == nil {
-		if err := workflow.Await(ctx, func() bool { return decision != nil || (overdue() && !v.Overdue) }); err != nil {
-			return v, err
+// awaitDecision waits for the decision under the review target: one timer,
+// cancelled by the decision; past it the case escalates to security, once.
+func (i *incident) awaitDecision(ctx workflow.Context) error {
+	overdue, stopReview := within(ctx, i.v.ReviewDue.Sub(workflow.Now(ctx)), "security review due")
+	for i.decision == nil {
+		if err := workflow.Await(ctx, func() bool { return i.decision != nil || (overdue() && !i.v.Overdue) }); err != nil {
+			return err
 		}
-		if overdue() && !v.Overdue && decision == nil {
-			v.Overdue = true
-			vocab.ReportToCase(ctx, in.CaseID, vocab.CaseEvent{
-				Kind: EventSecurityReviewOverdue, Payload: vocab.Payload("incident_id", in.ID, "due", v.ReviewDue.UTC().Format(time.RFC3339)),
+		if overdue() && !i.v.Overdue && i.decision == nil {
+			i.v.Overdue = true
+			vocab.ReportToCase(ctx, i.in.CaseID, vocab.CaseEvent{
+				Kind: EventSecurityReviewOverdue, Payload: vocab.Payload("incident_id", i.in.ID, "due", i.v.ReviewDue.UTC().Format(time.RFC3339)),
 				EscalateTo: vocab.TeamSecurity, Reason: "security review of the account lock is overdue",
 			})
 		}
 	}
 	stopReview()
+	return nil
+}
 
-	d := *decision
+// carryOut records the decision on the case; a false alarm unlocks the
+// account and tells the customer, a confirmed takeover leaves it locked
+// (the case starts a recovery when the incident ends).
+func (i *incident) carryOut(ctx workflow.Context) error {
+	d := *i.decision
 	decided := workflow.Now(ctx)
-	v.Decision, v.DecidedBy, v.DecidedAt = d.Decision, d.Actor, &decided
+	i.v.Decision, i.v.DecidedBy, i.v.DecidedAt = d.Decision, d.Actor, &decided
 	ev := vocab.CaseEvent{Actor: d.Actor, Kind: EventSecurityDecision,
-		Payload: vocab.Payload("incident_id", in.ID, "decision", d.Decision, "note", d.Note)}
+		Payload: vocab.Payload("incident_id", i.in.ID, "decision", d.Decision, "note", d.Note)}
 	if d.Decision == DecisionFalseAlarm {
-		uctx := accountActivityOptions(ctx, "unlock account "+in.AccountID)
+		uctx := accountActivityOptions(ctx, "unlock account "+i.in.AccountID)
 		if err := workflow.ExecuteActivity(uctx, ActivityUnlockAccount, AccountRequest{
-			AccountID: in.AccountID, Key: in.ID + "/unlock",
+			AccountID: i.in.AccountID, Key: i.in.ID + "/unlock",
 		}).Get(ctx, nil); err != nil {
-			return v, fmt.Errorf("unlock account %s: %w", in.AccountID, err)
+			return fmt.Errorf("unlock account %s: %w", i.in.AccountID, err)
 		}
 		ev.Payload["account_status"] = AccountActive
 		ev.Tell = []vocab.Notice{{Audience: vocab.AudienceCustomer, Event: EventAccountUnlocked, Detail: d.Note}}
 	}
-	vocab.ReportToCase(ctx, in.CaseID, ev)
-	v.Status = IncidentDecided
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return v, err
-	}
-	return v, nil
+	vocab.ReportToCase(ctx, i.in.CaseID, ev)
+	i.v.Status = IncidentDecided
+	return nil
 }

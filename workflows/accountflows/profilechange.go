@@ -13,11 +13,12 @@ import (
 // mergeApprovalWindow is how long a merge waits for its approval.
 const mergeApprovalWindow = 7 * 24 * time.Hour
 
-// profileChange is the ProfileChange workflow's state.
+// profileChange is the ProfileChange workflow's state; the updates set
+// verified, cancelled or approved, run acts on them.
 type profileChange struct {
 	in        ProfileChangeInput
 	v         ProfileChangeView
-	digest    string
+	code      *oneTimeCode
 	oldEmail  string
 	cancelled *CancelInput
 	approved  *ApproveInput
@@ -34,13 +35,18 @@ func ProfileChange(ctx workflow.Context, in ProfileChangeInput) (ProfileChangeVi
 	if in.AccountID == "" || in.CaseID == "" {
 		return ProfileChangeView{}, vocab.InvalidArgument("profile change input: account_id and case_id are required")
 	}
-	p := &profileChange{in: in, v: ProfileChangeView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID,
-		Kind: in.Kind, IntoID: in.IntoID, AttemptsLeft: in.CodeAttempts}}
-	if err := p.register(ctx); err != nil {
+	p := &profileChange{in: in, code: newOneTimeCode(in.CodeAttempts), v: ProfileChangeView{ID: in.ID, CaseID: in.CaseID,
+		AccountID: in.AccountID, Kind: in.Kind, IntoID: in.IntoID, AttemptsLeft: in.CodeAttempts}}
+	if err := p.setup(ctx); err != nil {
 		return p.v, err
 	}
+	return p.run(ctx)
+}
+
+// run applies a merge or a contact change, each in its own steps.
+func (p *profileChange) run(ctx workflow.Context) (ProfileChangeView, error) {
 	var err error
-	if in.Kind == ProfileChangeMerge {
+	if p.in.Kind == ProfileChangeMerge {
 		err = p.merge(ctx)
 	} else {
 		err = p.changeContact(ctx)
@@ -54,88 +60,103 @@ func ProfileChange(ctx workflow.Context, in ProfileChangeInput) (ProfileChangeVi
 	return p.v, nil
 }
 
-func (p *profileChange) register(ctx workflow.Context) error {
+func (p *profileChange) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryProfileChange, func() (ProfileChangeView, error) { return p.v, nil }); err != nil {
 		return fmt.Errorf("register query %s: %w", QueryProfileChange, err)
 	}
-	refuse := func(action string) error {
-		return temporal.NewApplicationError(fmt.Sprintf("cannot %s: the profile change is %s", action, p.v.Status), vocab.ErrInvalidTransition)
-	}
-	// verifiable refuses a code unless one is awaited; whileSending also
-	// takes one for a contact change whose code is still being sent (empty
-	// status), perhaps already delivered: the message goes out before the
-	// workflow hears the activity has ended.
-	verifiable := func(whileSending bool) error {
-		sending := whileSending && p.v.Status == "" && p.in.Kind != ProfileChangeMerge
-		if (p.v.Status != ProfileAwaitingCode && !sending) || p.verified || p.timedOut || p.cancelled != nil {
-			return refuse("verify a code")
-		}
-		return nil
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerifyCode,
-		func(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
-			// Taken while the code was being sent: wait until it is.
-			if err := workflow.Await(ctx, func() bool { return p.v.Status != "" }); err != nil {
-				return VerifyResult{}, err
-			}
-			if err := verifiable(false); err != nil {
-				return VerifyResult{}, err
-			}
-			if in.Digest == p.digest {
-				p.verified = true
-				return VerifyResult{Verified: true, AttemptsLeft: p.v.AttemptsLeft, Status: ProfileCoolingDown}, nil
-			}
-			p.v.AttemptsLeft--
-			if p.v.AttemptsLeft <= 0 {
-				p.v.Status = ProfileCodeLocked
-			}
-			return VerifyResult{AttemptsLeft: p.v.AttemptsLeft, Status: p.v.Status}, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(in VerifyInput) error {
-			if err := verifiable(true); err != nil {
-				return err
-			}
-			return vocab.Required("code", in.Digest)
-		}}); err != nil {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerifyCode, p.verify,
+		workflow.UpdateHandlerOptions{Validator: p.validateVerify}); err != nil {
 		return fmt.Errorf("register update %s: %w", UpdateVerifyCode, err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelProfileChange,
-		func(ctx workflow.Context, in CancelInput) (ProfileChangeView, error) {
-			p.cancelled = &in
-			err := workflow.Await(ctx, func() bool { return p.v.Status == ProfileCancelled })
-			return p.v, err
-		},
-		workflow.UpdateHandlerOptions{Validator: func(in CancelInput) error {
-			switch p.v.Status {
-			case ProfileAwaitingCode, ProfileAwaitingApproval, ProfileCoolingDown:
-			default:
-				return refuse("cancel")
-			}
-			if p.cancelled != nil || p.timedOut {
-				return refuse("cancel")
-			}
-			return vocab.Required("reason", in.Reason)
-		}}); err != nil {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelProfileChange, p.cancelUpdate,
+		workflow.UpdateHandlerOptions{Validator: p.validateCancel}); err != nil {
 		return fmt.Errorf("register update %s: %w", UpdateCancelProfileChange, err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApproveMerge,
-		func(ctx workflow.Context, in ApproveInput) (ProfileChangeView, error) {
-			p.approved = &in
-			err := workflow.Await(ctx, func() bool { return p.v.Status != ProfileAwaitingApproval })
-			return p.v, err
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ApproveInput) error {
-			if p.in.Kind != ProfileChangeMerge {
-				return vocab.InvalidArgument("kind: only a merge is approved; an email or phone change is verified by code")
-			}
-			if p.v.Status != ProfileAwaitingApproval || p.approved != nil || p.cancelled != nil || p.timedOut {
-				return refuse("approve")
-			}
-			return nil
-		}}); err != nil {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApproveMerge, p.approve,
+		workflow.UpdateHandlerOptions{Validator: p.validateApprove}); err != nil {
 		return fmt.Errorf("register update %s: %w", UpdateApproveMerge, err)
 	}
 	return nil
+}
+
+func (p *profileChange) refuse(action string) error {
+	return temporal.NewApplicationError(fmt.Sprintf("cannot %s: the profile change is %s", action, p.v.Status), vocab.ErrInvalidTransition)
+}
+
+// verifiable refuses a code unless one is awaited; whileSending also takes
+// one for a contact change whose code is still being sent (empty status),
+// perhaps already delivered: the message goes out before the workflow
+// hears the activity has ended.
+func (p *profileChange) verifiable(whileSending bool) error {
+	sending := whileSending && p.v.Status == "" && p.in.Kind != ProfileChangeMerge
+	if (p.v.Status != ProfileAwaitingCode && !sending) || p.verified || p.timedOut || p.cancelled != nil {
+		return p.refuse("verify a code")
+	}
+	return nil
+}
+
+func (p *profileChange) validateVerify(in VerifyInput) error {
+	if err := p.verifiable(true); err != nil {
+		return err
+	}
+	return vocab.Required("code", in.Digest)
+}
+
+// verify checks a code; the last wrong one locks the change.
+func (p *profileChange) verify(ctx workflow.Context, in VerifyInput) (VerifyResult, error) {
+	// Taken while the code was being sent: wait until it is.
+	if err := workflow.Await(ctx, func() bool { return p.v.Status != "" }); err != nil {
+		return VerifyResult{}, err
+	}
+	if err := p.verifiable(false); err != nil {
+		return VerifyResult{}, err
+	}
+	if p.code.attempt(in.Digest) {
+		p.verified = true
+		return VerifyResult{Verified: true, AttemptsLeft: p.v.AttemptsLeft, Status: ProfileCoolingDown}, nil
+	}
+	p.v.AttemptsLeft = p.code.left
+	if p.code.spent() {
+		p.v.Status = ProfileCodeLocked
+	}
+	return VerifyResult{AttemptsLeft: p.v.AttemptsLeft, Status: p.v.Status}, nil
+}
+
+func (p *profileChange) validateCancel(in CancelInput) error {
+	switch p.v.Status {
+	case ProfileAwaitingCode, ProfileAwaitingApproval, ProfileCoolingDown:
+	default:
+		return p.refuse("cancel")
+	}
+	if p.cancelled != nil || p.timedOut {
+		return p.refuse("cancel")
+	}
+	return vocab.Required("reason", in.Reason)
+}
+
+// cancelUpdate takes a cancellation and answers once run has carried it out.
+func (p *profileChange) cancelUpdate(ctx workflow.Context, in CancelInput) (ProfileChangeView, error) {
+	p.cancelled = &in
+	err := workflow.Await(ctx, func() bool { return p.v.Status == ProfileCancelled })
+	return p.v, err
+}
+
+func (p *profileChange) validateApprove(ApproveInput) error {
+	if p.in.Kind != ProfileChangeMerge {
+		return vocab.InvalidArgument("kind: only a merge is approved; an email or phone change is verified by code")
+	}
+	if p.v.Status != ProfileAwaitingApproval || p.approved != nil || p.cancelled != nil || p.timedOut {
+		return p.refuse("approve")
+	}
+	return nil
+}
+
+// approve takes account management's approval of a merge and answers once
+// the merge has moved on.
+func (p *profileChange) approve(ctx workflow.Context, in ApproveInput) (ProfileChangeView, error) {
+	p.approved = &in
+	err := workflow.Await(ctx, func() bool { return p.v.Status != ProfileAwaitingApproval })
+	return p.v, err
 }
 
 // changeContact verifies the new contact, warns the old one and waits
@@ -149,24 +170,22 @@ func (p *profileChange) changeContact(ctx workflow.Context) error {
 	}
 	p.oldEmail = acct.Email
 	p.v.Value = maskContact(in.Kind, in.Value)
-	var sent CodeSent
-	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "send a code to the new "+in.Kind),
-		ActivitySendCode, CodeRequest{ID: ProfileChangeWorkflowID(in.ID) + "/code", Purpose: CodePurposeContactChange,
-			Channel: in.Kind, To: in.Value, Locale: in.Locale, CaseID: in.CaseID, ValidFor: in.CodeValidFor,
-		}).Get(ctx, &sent); err != nil {
+	if err := p.code.send(ctx, CodeRequest{ID: CodeID(ProfileChangeWorkflowID(in.ID)), Purpose: CodePurposeContactChange,
+		Channel: in.Kind, To: in.Value, Locale: in.Locale, CaseID: in.CaseID, ValidFor: in.CodeValidFor,
+	}, "send a code to the new "+in.Kind); err != nil {
 		return fmt.Errorf("send contact code: %w", err)
 	}
-	p.digest, p.v.Status = sent.Digest, ProfileAwaitingCode
+	p.v.Status = ProfileAwaitingCode
 	vocab.ReportToCase(ctx, in.CaseID, vocab.CaseEvent{Actor: in.RequestedBy, Kind: EventProfileChangeRequested,
 		Payload: vocab.Payload("profile_change_id", in.ID, "kind", in.Kind, "new_value", p.v.Value, "account_id", in.AccountID)})
 
-	expired, stop := within(ctx, in.CodeValidFor, "contact code expires")
+	p.code.arm(ctx, in.CodeValidFor, "contact code expires")
 	if err := workflow.Await(ctx, func() bool {
-		return p.verified || p.cancelled != nil || p.v.Status == ProfileCodeLocked || expired()
+		return p.verified || p.cancelled != nil || p.v.Status == ProfileCodeLocked || p.code.expired()
 	}); err != nil {
 		return err
 	}
-	stop()
+	p.code.stop()
 	switch {
 	case p.cancelled != nil:
 		p.cancel(ctx)

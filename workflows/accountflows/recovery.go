@@ -22,20 +22,41 @@ func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, erro
 	if in.AccountID == "" || in.CaseID == "" || in.CodeAttempts < 1 || in.CodeValidFor <= 0 {
 		return RecoveryView{}, vocab.InvalidArgument("recovery input: account_id, case_id, code_attempts and code_valid_for are required")
 	}
-	r := &recovery{in: in, v: RecoveryView{ID: in.ID, CaseID: in.CaseID, AccountID: in.AccountID,
-		Status: RecoveryCheckingIdentity, ResetMFA: in.ResetMFA, AttemptsLeft: in.CodeAttempts},
-		expired: func() bool { return false }}
+	r := &recovery{in: in, code: newOneTimeCode(in.CodeAttempts), v: RecoveryView{ID: in.ID, CaseID: in.CaseID,
+		AccountID: in.AccountID, Status: RecoveryCheckingIdentity, ResetMFA: in.ResetMFA, AttemptsLeft: in.CodeAttempts}}
+	if err := r.setup(ctx); err != nil {
+		return r.v, err
+	}
+	return r.run(ctx)
+}
+
+// recovery is the AccountRecovery workflow's state; the verify update
+// moves its status on, run acts on where it lands.
+type recovery struct {
+	in   RecoveryInput
+	v    RecoveryView
+	code *oneTimeCode
+}
+
+func (r *recovery) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryRecovery, func() (RecoveryView, error) { return r.v, nil }); err != nil {
-		return r.v, fmt.Errorf("register query %s: %w", QueryRecovery, err)
+		return fmt.Errorf("register query %s: %w", QueryRecovery, err)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerifyCode, r.verify,
 		workflow.UpdateHandlerOptions{Validator: r.validateVerify}); err != nil {
-		return r.v, fmt.Errorf("register update %s: %w", UpdateVerifyCode, err)
+		return fmt.Errorf("register update %s: %w", UpdateVerifyCode, err)
 	}
+	return nil
+}
+
+// run checks the identity and sends the code, then acts on how the wait
+// for it ends: the right code resets the account, the last wrong one
+// escalates, no code in time expires the recovery.
+func (r *recovery) run(ctx workflow.Context) (RecoveryView, error) {
 	if err := r.checkIdentity(ctx); err != nil {
 		return r.v, err
 	}
-	if err := workflow.Await(ctx, func() bool { return r.v.Status != RecoveryAwaitingCode || r.expired() }); err != nil {
+	if err := r.awaitCode(ctx); err != nil {
 		return r.v, err
 	}
 	switch {
@@ -44,14 +65,14 @@ func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, erro
 			return r.v, err
 		}
 	case r.v.Status == RecoveryLocked:
-		vocab.ReportToCase(ctx, in.CaseID, vocab.CaseEvent{Kind: EventRecoveryLocked,
-			Payload:    vocab.Payload("recovery_id", in.ID, "attempts", strconv.Itoa(r.v.Attempts)),
+		vocab.ReportToCase(ctx, r.in.CaseID, vocab.CaseEvent{Kind: EventRecoveryLocked,
+			Payload:    vocab.Payload("recovery_id", r.in.ID, "attempts", strconv.Itoa(r.v.Attempts)),
 			EscalateTo: vocab.TeamAccountManagement,
-			Reason:     fmt.Sprintf("account recovery %s locked after %d wrong codes", in.ID, r.v.Attempts)})
+			Reason:     fmt.Sprintf("account recovery %s locked after %d wrong codes", r.in.ID, r.v.Attempts)})
 	default: // the code expired unused
 		r.v.Status = RecoveryExpired
-		vocab.ReportToCase(ctx, in.CaseID, vocab.CaseEvent{Kind: EventRecoveryExpired,
-			Payload: vocab.Payload("recovery_id", in.ID),
+		vocab.ReportToCase(ctx, r.in.CaseID, vocab.CaseEvent{Kind: EventRecoveryExpired,
+			Payload: vocab.Payload("recovery_id", r.in.ID),
 			Tell:    []vocab.Notice{{Audience: vocab.AudienceCustomer, Event: EventRecoveryExpired}}})
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -60,13 +81,10 @@ func AccountRecovery(ctx workflow.Context, in RecoveryInput) (RecoveryView, erro
 	return r.v, nil
 }
 
-// recovery is the AccountRecovery workflow's state.
-type recovery struct {
-	in     RecoveryInput
-	v      RecoveryView
-	digest string
-	// expired reports that the code's time ran out; false until it is sent.
-	expired func() bool
+// awaitCode waits until a code is verified, the attempts run out or the
+// code expires.
+func (r *recovery) awaitCode(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return r.v.Status != RecoveryAwaitingCode || r.code.expired() })
 }
 
 // checkIdentity gathers the account's facts, records them as evidence of
@@ -93,21 +111,18 @@ func (r *recovery) checkIdentity(ctx workflow.Context) error {
 			Facts: facts, Recorded: workflow.Now(ctx), Retain: r.in.RetainEvidence}).Get(ctx, &record); err != nil {
 		return fmt.Errorf("record identity check: %w", err)
 	}
-	var sent CodeSent
-	if err := workflow.ExecuteActivity(accountActivityOptions(ctx, "send recovery code by email"),
-		ActivitySendCode, CodeRequest{ID: RecoveryWorkflowID(r.in.ID) + "/code", Purpose: CodePurposeRecovery,
-			Channel: "email", To: acct.Email, Locale: r.in.Locale, CaseID: r.in.CaseID, ValidFor: r.in.CodeValidFor,
-		}).Get(ctx, &sent); err != nil {
+	if err := r.code.send(ctx, CodeRequest{ID: CodeID(RecoveryWorkflowID(r.in.ID)), Purpose: CodePurposeRecovery,
+		Channel: "email", To: acct.Email, Locale: r.in.Locale, CaseID: r.in.CaseID, ValidFor: r.in.CodeValidFor,
+	}, "send recovery code by email"); err != nil {
 		return fmt.Errorf("send recovery code: %w", err)
 	}
-	r.digest = sent.Digest
 	r.v.SentTo, r.v.CodeDue, r.v.Status = MaskEmail(acct.Email), workflow.Now(ctx).Add(r.in.CodeValidFor), RecoveryAwaitingCode
 	vocab.ReportToCase(ctx, r.in.CaseID, vocab.CaseEvent{Actor: r.in.StartedBy, Kind: EventRecoveryStarted,
 		Payload: vocab.Payload("recovery_id", r.in.ID, "account_id", r.in.AccountID, "code_sent_to", r.v.SentTo,
 			"code_expires_at", r.v.CodeDue.UTC().Format(time.RFC3339), "reset_mfa", strconv.FormatBool(r.in.ResetMFA)),
 		Evidence: &record})
 	// Left running once the recovery moves on: it ends with the workflow.
-	r.expired, _ = within(ctx, r.in.CodeValidFor, "recovery code expires")
+	r.code.arm(ctx, r.in.CodeValidFor, "recovery code expires")
 	return nil
 }
 
@@ -115,7 +130,7 @@ func (r *recovery) checkIdentity(ctx workflow.Context) error {
 // also takes one while the identity is being checked.
 func (r *recovery) verifiable(whileChecking bool) error {
 	awaiting := r.v.Status == RecoveryAwaitingCode || (whileChecking && r.v.Status == RecoveryCheckingIdentity)
-	if !awaiting || r.expired() {
+	if !awaiting || r.code.expired() {
 		return temporal.NewApplicationError("cannot verify: the recovery is "+r.statusNow(), vocab.ErrInvalidTransition)
 	}
 	return nil
@@ -128,14 +143,11 @@ func (r *recovery) validateVerify(in VerifyInput) error {
 	if err := r.verifiable(true); err != nil {
 		return err
 	}
-	if strings.TrimSpace(in.Digest) == "" {
-		return vocab.InvalidArgument("code: must not be empty")
-	}
-	return nil
+	return vocab.Required("code", in.Digest)
 }
 
 func (r *recovery) statusNow() string {
-	if r.expired() && r.v.Status == RecoveryAwaitingCode {
+	if r.code.expired() && r.v.Status == RecoveryAwaitingCode {
 		return RecoveryExpired
 	}
 	return r.v.Status
@@ -150,12 +162,12 @@ func (r *recovery) verify(ctx workflow.Context, in VerifyInput) (VerifyResult, e
 		return VerifyResult{}, err
 	}
 	r.v.Attempts++
-	if in.Digest == r.digest {
+	if r.code.attempt(in.Digest) {
 		r.v.Status = RecoveryResetting
 		return VerifyResult{Verified: true, AttemptsLeft: r.v.AttemptsLeft, Status: r.v.Status}, nil
 	}
-	r.v.AttemptsLeft--
-	if r.v.AttemptsLeft <= 0 {
+	r.v.AttemptsLeft = r.code.left
+	if r.code.spent() {
 		r.v.Status = RecoveryLocked
 	} else {
 		vocab.ReportToCase(ctx, r.in.CaseID, vocab.CaseEvent{Actor: in.Actor, Kind: EventRecoveryCodeRejected,

@@ -20,34 +20,12 @@ const changeAccountFlows = "account-flows"
 // case opens.
 var lockOnOpen = []vocab.Category{vocab.CategorySecurityAlert, vocab.CategoryFraudReport}
 
-// setupAccountFlows registers the account updates and the children's
-// event signal, and locks the account of a security case that just opened.
-func (c *supportCase) setupAccountFlows(ctx workflow.Context) error {
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateLockAccount, c.lockAccount,
-		workflow.UpdateHandlerOptions{Validator: c.validateLockAccount}); err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateLockAccount, err)
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStartRecovery, c.startRecoveryUpdate,
-		workflow.UpdateHandlerOptions{Validator: c.validateStartRecovery}); err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateStartRecovery, err)
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRequestProfileChange, c.requestProfileChange,
-		workflow.UpdateHandlerOptions{Validator: c.validateProfileChange}); err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateRequestProfileChange, err)
-	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalCaseEvent)
-		for {
-			var ev vocab.CaseEvent
-			ch.Receive(ctx, &ev)
-			c.onCaseEvent(ctx, ev)
-		}
-	})
+// lockIfReported locks the account of a security case that just opened.
+func (c *supportCase) lockIfReported(ctx workflow.Context) {
 	if c.in.AccountID != "" && slices.Contains(lockOnOpen, c.in.Category) &&
 		c.has(ctx, changeAccountFlows) {
 		c.startIncident(ctx, c.in.OpenedBy, "reported in case "+c.in.ID+": "+c.in.Subject)
 	}
-	return nil
 }
 
 func (c *supportCase) validateLockAccount(in LockInput) error {

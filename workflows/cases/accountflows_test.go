@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -12,11 +11,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -367,33 +364,6 @@ func TestCaseWithoutAnAccountCannotLockOrRecover(t *testing.T) {
 	})
 	ct.env.ExecuteWorkflow(SupportCase, in)
 	require.NoError(t, ct.env.GetWorkflowError())
-}
-
-func TestABurstOfSignalsOpensOneSecurityCase(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	env := s.NewTestWorkflowEnvironment()
-	env.SetStartTime(openedAt)
-	env.RegisterWorkflow(accountflows.AccountSignals)
-	d := newFakeDirectory()
-	d.register(env)
-	env.OnSignalExternalWorkflow(mock.Anything, CaseWorkflowID("C-SEC"), "", SignalCaseEvent, mock.Anything).Return(nil)
-	for i := range 8 {
-		env.RegisterDelayedCallback(func() {
-			env.SignalWorkflow(accountflows.SignalAccountSignal, accountflows.AccountSignal{Kind: accountflows.SignalFailedLogin, ReportedBy: "integration:shop", Detail: "bad password"})
-		}, time.Duration(i+1)*time.Minute)
-	}
-	// One more after a quiet window: a new burst, below the threshold.
-	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(accountflows.SignalAccountSignal, accountflows.AccountSignal{Kind: accountflows.SignalFailedLogin, ReportedBy: "integration:shop"})
-	}, 28*time.Minute)
-	env.ExecuteWorkflow(accountflows.AccountSignals, accountflows.SignalsInput{AccountID: "acc-1", Threshold: 5, Window: 15 * time.Minute})
-	require.NoError(t, env.GetWorkflowError())
-	require.Len(t, d.opened, 1, "eight failed logins in eight minutes open one case")
-	assert.Equal(t, vocab.CategorySecurityAlert, d.opened[0].Category)
-	assert.Equal(t, "acc-1", d.opened[0].AccountID)
-	assert.Contains(t, d.opened[0].Subject, "5 failed logins")
-	env.AssertNumberOfCalls(t, "workflow.SignalExternalWorkflow", 3)
 }
 
 // registerProfileFakes adds what profile changes call on top of the fake directory.

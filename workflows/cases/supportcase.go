@@ -189,6 +189,9 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 		{UpdateCSAT, c.csat, c.validateCSAT},
 		{UpdateAddEvidence, c.addEvidence, c.validateAddEvidence},
 		{UpdateRecordDownload, c.recordDownload, c.validateRecordDownload},
+		{UpdateLockAccount, c.lockAccount, c.validateLockAccount},
+		{UpdateStartRecovery, c.startRecoveryUpdate, c.validateStartRecovery},
+		{UpdateRequestProfileChange, c.requestProfileChange, c.validateProfileChange},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
@@ -209,9 +212,15 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			c.customerMessageSignal(ctx, in)
 		}
 	})
-	if err := c.setupAccountFlows(ctx); err != nil {
-		return err
-	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalCaseEvent)
+		for {
+			var ev vocab.CaseEvent
+			ch.Receive(ctx, &ev)
+			c.onCaseEvent(ctx, ev)
+		}
+	})
+	c.lockIfReported(ctx)
 	c.timer.lazy = c.has(ctx, changeLazySLA)
 	c.projects = c.has(ctx, changeReadModel)
 	if c.projects {
