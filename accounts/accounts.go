@@ -18,12 +18,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"handoff/workflows/accountflows"
 	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 	"unicode"
+
+	"handoff/workflows/accountflows"
 )
 
 // Errors the directory answers, wrapped with what was asked; test them with errors.Is.

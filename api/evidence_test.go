@@ -7,14 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"handoff/config"
+	"handoff/evidence"
 )
-
-// pngHeader is the start of every PNG file.
-var pngHeader = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
 
 // elfHeader is the start of a Linux executable.
 var elfHeader = []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00")
@@ -26,92 +25,45 @@ func defaultEvidenceConfig(t *testing.T) config.Evidence {
 	return cfg.Evidence
 }
 
-func TestSniffTrustsTheBytesNotTheClient(t *testing.T) {
-	// Sent as text/plain by the client: the part's header is never read.
-	ct, body, err := sniff(bytes.NewReader(pngHeader))
-	require.NoError(t, err)
-	assert.Equal(t, "image/png", ct)
-	all, err := io.ReadAll(body)
-	require.NoError(t, err)
-	assert.Equal(t, pngHeader, all, "the peeked bytes are still uploaded")
+// failingReader fails its first read, like a client that disconnects.
+type failingReader struct{}
 
-	allowed := defaultEvidenceConfig(t).ContentTypes
-	assert.True(t, typeAllowed(ct, allowed))
-	ct, _, err = sniff(bytes.NewReader(append(elfHeader, make([]byte, 600)...)))
-	require.NoError(t, err)
-	assert.Equal(t, "application/octet-stream", ct)
-	assert.False(t, typeAllowed(ct, allowed), "an executable is refused")
-	ct, _, err = sniff(strings.NewReader("The code never arrived; screenshot attached."))
-	require.NoError(t, err)
-	assert.True(t, typeAllowed(ct, allowed), "%s", ct)
-}
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
 
-func TestTypeAllowedMatchesParametersOnlyWhenTheEntryHasThem(t *testing.T) {
-	assert.True(t, typeAllowed("text/plain; charset=utf-8", []string{"text/plain"}))
-	assert.True(t, typeAllowed("text/plain; charset=utf-8", []string{"text/plain; charset=utf-8"}))
-	assert.False(t, typeAllowed("text/plain; charset=utf-16be", []string{"text/plain; charset=utf-8"}))
-	assert.False(t, typeAllowed("image/png", []string{"image/jpeg"}))
-}
+func TestStoreRefusalsAreTheProblemsTheClientCanActOn(t *testing.T) {
+	// An S3 client that is never called: every refusal comes before a request.
+	cfg := defaultEvidenceConfig(t)
+	cfg.MaxBytes = 100
+	files := evidence.NewStore(s3.New(s3.Options{Region: "us-east-1"}), "unused", cfg)
+	refused := func(r io.Reader, sizeHint int64) *problem {
+		t.Helper()
+		_, err := files.Put(t.Context(), "cases/C-1/E-1", nil, r, sizeHint)
+		var p *problem
+		require.True(t, errors.As(uploadProblem(err, files.MaxBytes()), &p), "%v", err)
+		return p
+	}
 
-func TestEmptyFileHasNoType(t *testing.T) {
-	_, _, err := sniff(strings.NewReader(""))
-	assert.ErrorIs(t, err, io.EOF)
-}
-
-// endless yields zeros forever, like a client streaming a huge file.
-type endless struct{ read int64 }
-
-func (e *endless) Read(p []byte) (int, error) {
-	clear(p)
-	e.read += int64(len(p))
-	return len(p), nil
-}
-
-func TestCapReaderRefusesTheFirstByteOverTheLimit(t *testing.T) {
-	src := &endless{}
-	r := &capReader{r: src, limit: 10_000}
-	n, err := io.Copy(io.Discard, r)
-	assert.ErrorIs(t, err, errTooLarge)
-	assert.Equal(t, int64(10_000), n, "everything up to the limit is passed on")
-	assert.True(t, r.over)
-	assert.LessOrEqual(t, src.read, int64(10_001+32*1024), "the stream is not read far past the limit")
-
-	exact := &capReader{r: bytes.NewReader(make([]byte, 10_000)), limit: 10_000}
-	n, err = io.Copy(io.Discard, exact)
-	require.NoError(t, err, "a file of exactly the limit is accepted")
-	assert.Equal(t, int64(10_000), n)
-	assert.False(t, exact.over)
-}
-
-func TestPutRefusesTooLargeAndUnsupportedFilesBeforeUploading(t *testing.T) {
-	// No S3 client: a refusal must come before anything is sent.
-	f := &evidenceFiles{maxBytes: 100, types: defaultEvidenceConfig(t).ContentTypes}
-	_, err := f.put(t.Context(), "cases/C-1/E-1", nil, io.LimitReader(&endless{}, 1000), -1)
-	var p *problem
-	require.True(t, errors.As(err, &p), "%v", err)
+	p := refused(strings.NewReader(strings.Repeat("a", 1000)), -1)
 	assert.Equal(t, 413, p.Status)
+	assert.Equal(t, "the file is larger than 100 bytes", p.Detail)
+	assert.Equal(t, p, fileTooLarge(files.MaxBytes()), "the same problem as a request whose length shows it")
+	p = refused(strings.NewReader(strings.Repeat("a", 101)), 200)
+	assert.Equal(t, 413, p.Status, "a file read whole is bounded the same way")
 
-	f.maxBytes = 1 << 20
-	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, bytes.NewReader(append(elfHeader, make([]byte, 600)...)), -1)
-	require.True(t, errors.As(err, &p), "%v", err)
+	p = refused(bytes.NewReader(append(elfHeader, make([]byte, 50)...)), -1)
 	assert.Equal(t, 415, p.Status)
-	assert.Contains(t, p.Detail, "application/octet-stream")
+	assert.Equal(t, "a file of type application/octet-stream is not accepted; allowed: "+strings.Join(cfg.ContentTypes, ", "), p.Detail)
 
-	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, strings.NewReader(""), -1)
-	require.True(t, errors.As(err, &p), "%v", err)
+	p = refused(strings.NewReader(""), -1)
 	assert.Equal(t, 422, p.Status)
+	assert.Equal(t, "the file is empty", p.Detail)
+	assert.Equal(t, []fieldProblem{{Field: "file", Message: "is empty"}}, p.Errors)
 
-	// A file read whole for one PutObject is bounded the same way, past
-	// what its sniffed head shows.
-	f.maxBytes = 1000
-	_, err = f.put(t.Context(), "cases/C-1/E-1", nil, strings.NewReader(strings.Repeat("a", 1001)), 1200)
-	require.True(t, errors.As(err, &p), "%v", err)
-	assert.Equal(t, 413, p.Status)
-}
+	p = refused(failingReader{}, -1)
+	assert.Equal(t, 400, p.Status)
+	assert.Equal(t, "the upload could not be read: connection reset", p.Detail)
 
-func TestEvidenceKeyIsCaseAndEvidenceIDNeverTheFileName(t *testing.T) {
-	id := newEvidenceID()
-	assert.Regexp(t, `^E-[A-Z2-7]{16}$`, id)
-	assert.NotEqual(t, id, newEvidenceID())
-	assert.Equal(t, "cases/C-1/"+id, evidenceKey("C-1", id))
+	// S3 failing is no refusal: caseError answers it (503).
+	down := errors.New("upload cases/C-1/E-1: connection refused")
+	assert.Equal(t, down, uploadProblem(down, files.MaxBytes()))
 }

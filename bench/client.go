@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"handoff/workflows/cases"
-	"handoff/workflows/vocab"
 	"io"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // call sends one API request as the bench's admin and decodes a 2xx JSON

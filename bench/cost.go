@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"handoff/workflows/cases"
-	"handoff/workflows/vocab"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +12,9 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/proto"
+
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // dollarsPerMillionActions is the price the issue turns actions into dollars at.

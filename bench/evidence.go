@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"handoff/workflows/cases"
-	"handoff/workflows/vocab"
 	"io"
 	mrand "math/rand/v2"
 	"mime/multipart"
@@ -23,6 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Evidence measures how fast a file goes to S3 through the API's upload,

@@ -3,13 +3,14 @@ package bench
 import (
 	"context"
 	"fmt"
-	"handoff/workflows/cases"
-	"handoff/workflows/vocab"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Lateness measures how late SLA escalations land when many deadlines fall

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"handoff/workflows/cases"
-	"handoff/workflows/vocab"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // Throughput measures cases and state transitions per second beside the bare engine.

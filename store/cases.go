@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"handoff/workflows/cases"
 	"io"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"handoff/workflows/cases"
 )
 
 // ErrBadCursor reports a list cursor that does not decode; the API answers

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"handoff/workflows/vocab"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"handoff/workflows/vocab"
 )
 
 // EvidenceRecord is an evidence file as the read model holds it: the

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"handoff/workflows/vocab"
 	"net"
 	"os"
 	"strings"
+
+	"handoff/workflows/vocab"
 )
 
 // inboxCommandPath is the package of the inbox's binary, for the hint

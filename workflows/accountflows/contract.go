@@ -8,12 +8,13 @@
 package accountflows
 
 import (
-	"handoff/workflows/vocab"
 	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"handoff/workflows/vocab"
 )
 
 // Registered names of the account workflows; running ones are found by

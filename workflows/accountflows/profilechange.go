@@ -2,12 +2,13 @@ package accountflows
 
 import (
 	"fmt"
-	"handoff/workflows/vocab"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // mergeApprovalWindow is how long a merge waits for its approval.

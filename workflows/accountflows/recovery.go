@@ -2,13 +2,14 @@ package accountflows
 
 import (
 	"fmt"
-	"handoff/workflows/vocab"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // AccountRecovery gives a customer their account back after checking it is

@@ -2,12 +2,13 @@ package accountflows
 
 import (
 	"fmt"
-	"handoff/workflows/vocab"
 	"slices"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // signalsPerRun bounds one run's history; then the watch continues as new.

@@ -2,14 +2,15 @@ package cases
 
 import (
 	"fmt"
-	"handoff/workflows/accountflows"
-	"handoff/workflows/vocab"
 	"slices"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/accountflows"
+	"handoff/workflows/vocab"
 )
 
 // changeAccountFlows is the workflow.GetVersion change id under which

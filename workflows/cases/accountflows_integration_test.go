@@ -3,10 +3,15 @@
 package cases_test
 
 import (
+	"os"
+	"testing"
+	"time"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+
 	"handoff/accounts"
 	"handoff/codes"
 	"handoff/stacktest"
@@ -14,9 +19,6 @@ import (
 	"handoff/workflows/cases"
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
-	"os"
-	"testing"
-	"time"
 )
 
 // TestSecurityCaseRunsItsIncidentOnTheRealServer opens a security case on a

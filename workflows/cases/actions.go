@@ -2,13 +2,14 @@ package cases
 
 import (
 	"fmt"
-	"handoff/workflows/vocab"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // Statuses in which a case is being worked on: every agent action is open to it.

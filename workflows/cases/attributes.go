@@ -1,11 +1,12 @@
 package cases
 
 import (
-	"handoff/workflows/vocab"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // openingAttributes are the search attributes a case starts with: every

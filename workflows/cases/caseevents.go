@@ -1,9 +1,9 @@
 package cases
 
 import (
-	"handoff/workflows/vocab"
-
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // onCaseEvent records a child's event on the timeline and does what it asks.

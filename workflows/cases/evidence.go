@@ -2,12 +2,13 @@ package cases
 
 import (
 	"fmt"
-	"handoff/workflows/vocab"
 	"regexp"
 	"slices"
 	"strconv"
 
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -3,12 +3,13 @@ package cases
 import (
 	"errors"
 	"fmt"
-	"handoff/workflows/vocab"
 	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
 )
 
 // changeAlertTeamOnFailure is the workflow.GetVersion change id under which
