@@ -59,7 +59,7 @@ func (n *Notifier) SendCode(ctx context.Context, req accountflows.CodeRequest) (
 	}
 	code := codes.Code(n.codeSecret, req.ID)
 	note := cases.Notification{
-		ID: req.ID, Event: event, Audience: "customer", To: req.To,
+		ID: req.ID, Event: event, Audience: vocab.AudienceCustomer, To: req.To,
 		Case: cases.NotificationCase{ID: req.CaseID, Customer: vocab.Customer{Locale: req.Locale}},
 	}
 	data := messageData{

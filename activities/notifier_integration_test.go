@@ -83,7 +83,7 @@ func mailpitGet(ctx context.Context, path string, out any) error {
 func mailsTo(t *testing.T, n *Notifier, to string) []stacktest.MailpitMessage {
 	t.Helper()
 	ctx := stacktest.Context(t)
-	require.NoError(t, n.SendEmail(ctx, Email{ID: "sentinel/" + to, To: to, Subject: "sentinel", Text: "end of test"}))
+	require.NoError(t, n.sendEmailOrRefuse(ctx, Email{ID: "sentinel/" + to, To: to, Subject: "sentinel", Text: "end of test"}))
 	var got []stacktest.MailpitMessage
 	var err error
 	require.Eventually(t, func() bool {
@@ -108,7 +108,7 @@ func TestSendEmailArrivesInMailpitWithItsMessageID(t *testing.T) {
 	ctx := stacktest.Context(t)
 	to := fmt.Sprintf("customer-%d@example.com", time.Now().UnixNano())
 	n, _ := stackNotifier(t, "")
-	err := n.SendEmail(ctx, Email{
+	err := n.sendEmailOrRefuse(ctx, Email{
 		ID:      "case/C-1/7/email",
 		To:      to,
 		Subject: "We received your request",
@@ -128,7 +128,7 @@ func TestSendEmailArrivesInMailpitWithItsMessageID(t *testing.T) {
 
 func TestSendEmailRefusesAMalformedMessageWithoutRetry(t *testing.T) {
 	n, _ := stackNotifier(t, "")
-	err := n.SendEmail(stacktest.Context(t), Email{ID: "x", To: "not an address", Subject: "s", Text: "t"})
+	err := n.sendEmailOrRefuse(stacktest.Context(t), Email{ID: "x", To: "not an address", Subject: "s", Text: "t"})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	assert.True(t, appErr.NonRetryable())

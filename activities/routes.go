@@ -31,8 +31,10 @@ const (
 // Channels lists every channel.
 var Channels = []string{ChannelEmail, ChannelTeamWebhook, ChannelMarketplaceWebhook}
 
-// Audiences lists who a workflow notifies (cases.Notification.Audience).
-var Audiences = []string{"customer", "assignee", "team"}
+// Audiences lists who a workflow notifies (cases.Notification.Audience):
+// the workflows' own list, vocab.Audiences, which the routes file's
+// audiences must come from.
+var Audiences = vocab.Audiences
 
 // routes says which channels tell each audience about each event.
 type routes struct {
@@ -206,7 +208,7 @@ func (p *routesParser) events(n *yaml.Node, out map[string]map[string][]string) 
 		if value.Kind == yaml.ScalarNode && value.Tag == "!!null" {
 			return
 		}
-		if !p.want(value, yaml.MappingNode, at, "a mapping of audience (customer, assignee, team) to channels") {
+		if !p.want(value, yaml.MappingNode, at, "a mapping of audience ("+strings.Join(Audiences, ", ")+") to channels") {
 			return
 		}
 		p.pairs(value, at, func(key, value *yaml.Node) {

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 	"os"
 	"strings"
 	"testing"
@@ -27,6 +28,49 @@ func TestShippedRoutesServeTheLocalStack(t *testing.T) {
 	assert.Equal(t, []string{ChannelEmail}, r.channels(cases.EventSLAWarning, "assignee"))
 	assert.Empty(t, r.channels(cases.EventOpened, "team"), "what the file does not route goes nowhere")
 	assert.Empty(t, r.channels("unheard_of", "customer"))
+}
+
+func TestShippedRoutesNameOnlyTheWorkflowsAudiences(t *testing.T) {
+	assert.Equal(t, vocab.Audiences, Audiences, "the loader checks audiences against vocab.Audiences")
+	r, err := loadRoutes(shippedRoutesFile)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.events)
+	for event, byAudience := range r.events {
+		for audience := range byAudience {
+			assert.Contains(t, vocab.Audiences, audience, "%s: events.%s names audience %q", shippedRoutesFile, event, audience)
+		}
+	}
+}
+
+func TestRoutesFileTakesEveryAudienceOfTheWorkflows(t *testing.T) {
+	var opened strings.Builder
+	opened.WriteString("  opened: {")
+	for i, audience := range vocab.Audiences {
+		if i > 0 {
+			opened.WriteString(", ")
+		}
+		opened.WriteString(audience + ": [email]")
+	}
+	opened.WriteString("}\n")
+	r, err := parseRoutes([]byte(routesFile("", opened.String())), "routes.yaml")
+	require.NoError(t, err)
+	for _, audience := range vocab.Audiences {
+		assert.Equal(t, []string{ChannelEmail}, r.channels(cases.EventOpened, audience), audience)
+	}
+	_, err = parseRoutes([]byte(routesFile("", "  opened: {customers: [email]}\n")), "routes.yaml")
+	assert.ErrorContains(t, err, "routes.yaml:2: events.opened.customers: unknown audience (want one of "+strings.Join(vocab.Audiences, ", ")+")")
+}
+
+func TestShippedRoutesTellEveryNotifiedEvent(t *testing.T) {
+	r, err := loadRoutes(shippedRoutesFile)
+	require.NoError(t, err)
+	for _, event := range workflowNotifiedEvents() {
+		routed := false
+		for _, audience := range vocab.Audiences {
+			routed = routed || len(r.channels(event, audience)) > 0
+		}
+		assert.True(t, routed, "%s routes %s to no audience: nobody would hear of it", shippedRoutesFile, event)
+	}
 }
 
 // routesFile answers a valid routes file with the events section's lines

@@ -309,7 +309,7 @@ func tidyText(s string) string {
 func sampleData(event, locale string) []messageData {
 	due := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
 	full := messageData{
-		NotificationID: "case/C-SAMPLE/3/customer", Event: event, Audience: "customer", Locale: locale,
+		NotificationID: "case/C-SAMPLE/3/" + vocab.AudienceCustomer, Event: event, Audience: vocab.AudienceCustomer, Locale: locale,
 		Case: cases.NotificationCase{
 			ID: "C-SAMPLE", Subject: "Sample subject", Category: vocab.CategoryLoginFailure,
 			Priority: vocab.P2, Status: cases.StatusOpen, Team: vocab.TeamTier1Support,
@@ -320,7 +320,7 @@ func sampleData(event, locale string) []messageData {
 		Code: "123456", ValidMinutes: 15,
 	}
 	bare := messageData{
-		NotificationID: "case/C-SAMPLE/3/team", Event: event, Audience: "team", Locale: locale,
+		NotificationID: "case/C-SAMPLE/3/" + vocab.AudienceTeam, Event: event, Audience: vocab.AudienceTeam, Locale: locale,
 		Case: cases.NotificationCase{ID: "C-SAMPLE", Subject: "Sample subject"},
 	}
 	return []messageData{full, bare}

@@ -5,6 +5,9 @@ import (
 	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 	"io/fs"
+	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -55,17 +58,104 @@ var subjects = map[string]map[string]string{
 	EventContactChanged:               {"en": "Your contact details were changed", "fr": "Vos coordonnées ont été modifiées"},
 }
 
+// workflowNotifiedEvents answers every event the workflows tell someone
+// about, as the workflow areas export them.
+func workflowNotifiedEvents() []string {
+	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents)
+}
+
+// codePurposeEvents answers the event of the message SendCode sends for
+// each code purpose the account workflows export, as SendCode picks it.
+func codePurposeEvents(t *testing.T) []string {
+	t.Helper()
+	var events []string
+	for _, purpose := range accountflows.CodePurposes {
+		event, err := checkCodeRequest(accountflows.CodeRequest{ID: "recovery/R-1/code", Purpose: purpose,
+			Channel: CodeChannelEmail, To: "ada@example.com", ValidFor: time.Minute})
+		require.NoError(t, err, "code purpose %q has no message", purpose)
+		events = append(events, event)
+	}
+	return events
+}
+
+func TestNotifiedEventsAreTheWorkflowsOwn(t *testing.T) {
+	// The routes loader wants exactly NotifiedEvents listed, and the
+	// template loader wants templates for them and CodeEvents.
+	assert.ElementsMatch(t, workflowNotifiedEvents(), NotifiedEvents,
+		"activities.NotifiedEvents must be cases.NotifiedEvents and accountflows.NotifiedEvents")
+	assert.ElementsMatch(t, codePurposeEvents(t), CodeEvents,
+		"activities.CodeEvents must be the messages of accountflows.CodePurposes")
+	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(templatedEvents()))), len(templatedEvents()),
+		"an event is listed twice")
+}
+
+// TestTemplateFilesMatchTheNotifiedEvents ties the template files to the
+// workflows: every notified event and every code purpose's message has its
+// text and HTML templates in every locale, and every file but the
+// partials belongs to one of them.
+func TestTemplateFilesMatchTheNotifiedEvents(t *testing.T) {
+	want := slices.Concat(workflowNotifiedEvents(), codePurposeEvents(t))
+	have := map[string]bool{}
+	err := fs.WalkDir(templateFiles, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name := strings.TrimPrefix(p, "templates/")
+		have[name] = true
+		if base := path.Base(name); base == "_footer.txt.tmpl" || base == "_layout.html.tmpl" {
+			return nil
+		}
+		m := templateName.FindStringSubmatch(name)
+		if !assert.NotNil(t, m, "%s: not named <locale>/<event>.<txt|html>.tmpl", p) {
+			return nil
+		}
+		assert.Contains(t, vocab.Locales, m[1], "%s: not a locale of vocab.Locales", p)
+		assert.Contains(t, want, m[2], "%s: orphan template: no workflow notifies %s and no code purpose sends it", p, m[2])
+		return nil
+	})
+	require.NoError(t, err)
+	require.Subset(t, vocab.Locales, []string{"en", "fr"})
+	for _, event := range want {
+		for _, locale := range vocab.Locales {
+			for _, format := range []string{"txt", "html"} {
+				name := locale + "/" + event + "." + format + ".tmpl"
+				assert.True(t, have[name], "templates/%s is missing", name)
+			}
+		}
+	}
+}
+
+// templateAudience matches what a template compares the audience with.
+var templateAudience = regexp.MustCompile(`\.Audience\s+"([^"]*)"`)
+
+func TestTemplatesNameOnlyKnownAudiences(t *testing.T) {
+	seen := 0
+	err := fs.WalkDir(templateFiles, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(templateFiles, p)
+		for _, m := range templateAudience.FindAllStringSubmatch(string(data), -1) {
+			seen++
+			assert.Contains(t, vocab.Audiences, m[1], "%s compares the audience with %q", p, m[1])
+		}
+		return err
+	})
+	require.NoError(t, err)
+	assert.NotZero(t, seen, "the partials tell customers from staff by the audience")
+}
+
 func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
 	book := shippedTemplates(t)
-	require.Len(t, subjects, len(NotifiedEvents), "every event needs its expected subjects here")
-	for _, event := range NotifiedEvents {
+	require.Len(t, subjects, len(workflowNotifiedEvents()), "every event needs its expected subjects here")
+	for _, event := range workflowNotifiedEvents() {
 		for _, locale := range vocab.Locales {
 			t.Run(event+"/"+locale, func(t *testing.T) {
-				audience := "customer"
+				audience := vocab.AudienceCustomer
 				if event == cases.EventEscalated || event == cases.EventSLABreach ||
 					event == cases.EventSLAWarning || event == cases.EventNotifyFailed ||
 					event == accountflows.EventAccountLocked {
-					audience = "team"
+					audience = vocab.AudienceTeam
 				}
 				msg, err := book.render(event, locale, templateData(audience, "Detail line"))
 				require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -32,10 +33,14 @@ import (
 // receiver that holds several secrets (during a rotation) pick the one to
 // verify with; one that holds a single secret ignores it.
 const (
-	HeaderWebhookID        = "webhook-id"
+	// HeaderWebhookID carries the delivery's deterministic id.
+	HeaderWebhookID = "webhook-id"
+	// HeaderWebhookTimestamp carries the Unix seconds of the send.
 	HeaderWebhookTimestamp = "webhook-timestamp"
+	// HeaderWebhookSignature carries the v1 HMAC-SHA256 signature.
 	HeaderWebhookSignature = "webhook-signature"
-	HeaderWebhookKeyID     = "webhook-key-id"
+	// HeaderWebhookKeyID carries the id of the key that signed.
+	HeaderWebhookKeyID = "webhook-key-id"
 )
 
 // webhookSigner signs webhooks with one key.
@@ -165,40 +170,22 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// deliveryError says how a failed send may be retried.
-type deliveryError struct {
-	err error
-	// permanent: no retry can deliver it.
-	permanent bool
-	// retryIn: the receiver asked to wait this long.
-	retryIn time.Duration
+// slackText writes a message for a Slack-compatible incoming webhook: the
+// subject in bold, then the text, with the three characters Slack's
+// markup reserves escaped.
+func slackText(msg message) string {
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	return "*" + esc.Replace(msg.Subject) + "*\n" + esc.Replace(msg.Text)
 }
 
-func (e *deliveryError) Error() string { return e.err.Error() }
-func (e *deliveryError) Unwrap() error { return e.err }
-
-// permanent marks err as one no retry fixes.
-func permanent(err error) error { return &deliveryError{err: err, permanent: true} }
-
-// retryAfter marks err as one to retry after d (none when d is 0).
-func retryAfter(err error, d time.Duration) error {
-	if d <= 0 {
-		return err
+// webhookID answers the webhook-id of a delivery: its id when it fits in
+// an HTTP header as is, else a hash of it.
+func webhookID(id string) string {
+	for _, c := range id {
+		if c <= ' ' || c >= 0x7f {
+			sum := sha256.Sum256([]byte(id))
+			return "h_" + hex.EncodeToString(sum[:16])
+		}
 	}
-	return &deliveryError{err: err, retryIn: d}
-}
-
-// isPermanent reports whether err is marked permanent.
-func isPermanent(err error) bool {
-	var de *deliveryError
-	return errors.As(err, &de) && de.permanent
-}
-
-// retryDelay answers the delay err asks for, 0 when none.
-func retryDelay(err error) time.Duration {
-	var de *deliveryError
-	if errors.As(err, &de) {
-		return de.retryIn
-	}
-	return 0
+	return id
 }
