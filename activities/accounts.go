@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,9 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/accounts"
@@ -28,20 +24,19 @@ import (
 // account directory; the record of an identity check in S3; and new cases
 // opened from inside a workflow.
 type Accounts struct {
-	dir    accounts.Directory
-	s3     *s3.Client
-	bucket string
+	dir accounts.Directory
+	// evidence stores check records the way the API stores uploads: same
+	// key layout, checksum tag, encryption and retention.
+	evidence *evidence.Store
 	// opener opens the cases workflows ask for.
 	opener cases.Opener
-	// retention is how long Object Lock keeps retained records.
-	retention time.Duration
 }
 
 // NewAccounts answers the account activities over dir, storing check
-// records in bucket (locked for retention when their case's evidence is
+// records in files (locked for its retention when their case's evidence is
 // retained) and opening cases with opener.
-func NewAccounts(dir accounts.Directory, s3c *s3.Client, bucket string, retention time.Duration, opener cases.Opener) *Accounts {
-	return &Accounts{dir: dir, s3: s3c, bucket: bucket, retention: retention, opener: opener}
+func NewAccounts(dir accounts.Directory, files *evidence.Store, opener cases.Opener) *Accounts {
+	return &Accounts{dir: dir, evidence: files, opener: opener}
 }
 
 // directoryError makes the directory's refusals final for Temporal: an
@@ -128,30 +123,23 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec accountflows.Che
 	if err != nil {
 		return vocab.Evidence{}, temporal.NewNonRetryableApplicationError("encode identity check: "+err.Error(), vocab.ErrInvalidArgument, err)
 	}
+	// The id is the record's own checksum (not evidence.NewID), so a retry
+	// of the activity names the same object and the same evidence.
 	sum := sha256.Sum256(body)
 	e := vocab.Evidence{
 		ID: "E-" + strings.ToUpper(hex.EncodeToString(sum[:10])), Kind: "login_note",
-		SHA256: hex.EncodeToString(sum[:]), Size: int64(len(body)), ContentType: "application/json",
-		Note: "facts of identity check " + rec.Name,
+		Note: "facts of identity check " + rec.Name, Retained: rec.Retain,
 	}
-	e.Key = "cases/" + rec.CaseID + "/" + e.ID
-	put := &s3.PutObjectInput{
-		Bucket: aws.String(a.bucket), Key: aws.String(e.Key), Body: bytes.NewReader(body),
-		ContentType: aws.String(e.ContentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256,
-		ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256,
-		Metadata: map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
-			"uploaded-by": vocab.SystemActor},
-		Tagging: aws.String(evidence.ChecksumTagging(e.SHA256)),
+	e.Key = evidence.Key(rec.CaseID, e.ID)
+	meta := map[string]string{"case-id": rec.CaseID, "evidence-id": e.ID, "kind": e.Kind,
+		"uploaded-by": vocab.SystemActor}
+	// Locked in the same request when retained: a retry rewrites the same
+	// bytes as a new version, and each is locked from the start.
+	obj, err := a.evidence.PutBytes(ctx, e.Key, meta, "application/json", body, rec.Retain)
+	if err != nil {
+		return vocab.Evidence{}, fmt.Errorf("store identity check %s of case %s: %w", rec.Name, rec.CaseID, err)
 	}
-	if rec.Retain {
-		// A retry rewrites the same bytes as a new version; each is locked.
-		e.Retained = true
-		put.ObjectLockMode = s3types.ObjectLockModeGovernance
-		put.ObjectLockRetainUntilDate = aws.Time(time.Now().Add(a.retention))
-	}
-	if _, err := a.s3.PutObject(ctx, put); err != nil {
-		return vocab.Evidence{}, fmt.Errorf("store identity check %s: %w", e.Key, err)
-	}
+	e.SHA256, e.Size, e.ContentType = obj.SHA256, obj.Size, obj.ContentType
 	return e, nil
 }
 

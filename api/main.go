@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"handoff/config"
+	"handoff/evidence"
 	"handoff/health"
 	"handoff/telemetry"
 	"handoff/workflows/sla"
@@ -56,7 +57,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		store:      db,
 		book:       book,
 		taskQueue:  cfg.Temporal.TaskQueue,
-		evidence:   newEvidenceFiles(s3c, cfg.S3.Bucket, cfg.Evidence),
+		evidence:   evidence.NewStore(s3c, cfg.S3.Bucket, cfg.Evidence),
 		accounts:   dir,
 		codeSecret: cfg.Notify.CodeSecret,
 	}

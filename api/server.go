@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"handoff/evidence"
 	"handoff/health"
 	"handoff/store"
 	"handoff/workflows/sla"
@@ -35,7 +36,7 @@ type server struct {
 	// openapi is the document huma builds from the registered operations.
 	openapi *huma.OpenAPI
 	// evidence stores evidence files in S3.
-	evidence *evidenceFiles
+	evidence *evidence.Store
 	// accounts reads marketplace accounts.
 	accounts accounts.Directory
 	// codeSecret checks one-time codes (VERIFICATION_CODE_SECRET).

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.temporal.io/sdk/client"
@@ -17,6 +16,7 @@ import (
 	"handoff/accounts"
 	"handoff/activities"
 	"handoff/config"
+	"handoff/evidence"
 	"handoff/store"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
@@ -64,8 +64,7 @@ func Register(w sdkworker.Registry, d Deps) error {
 	}
 	w.RegisterActivity(notifier)
 	w.RegisterActivity(activities.NewProjection(d.Store))
-	w.RegisterActivity(activities.NewAccounts(dir, d.S3, d.Config.S3.Bucket,
-		time.Duration(d.Config.Evidence.RetentionDays)*24*time.Hour,
+	w.RegisterActivity(activities.NewAccounts(dir, evidence.NewStore(d.S3, d.Config.S3.Bucket, d.Config.Evidence),
 		cases.Opener{Temporal: d.Temporal, Book: book, TaskQueue: d.Config.Temporal.TaskQueue}))
 	return nil
 }
