@@ -72,10 +72,18 @@ func (p *Postgres) Get(ctx context.Context, id string) (Account, error) {
 	return a, nil
 }
 
-// Lock locks the account for reason and revokes its sessions (see Directory).
-func (p *Postgres) Lock(ctx context.Context, id, reason string) (Account, error) {
-	if err := errors.Join(checkID(id), checkReason(reason)); err != nil {
-		return Account{}, fmt.Errorf("lock account %s: %w", id, err)
+// change runs one change to account id in a single transaction: it loads
+// the account, locking its row so concurrent changes take turns, and lets
+// apply decide. Apply answers done when the account needs nothing (already
+// in the wanted state, or a retry of a request already applied), and the
+// account is answered as loaded; otherwise apply writes and the account is
+// read again, so the answer shows the write. Errors read "<op> <id>: ...";
+// an invalid id reads "<op>: ..." (methods that check more than the id
+// check it with the rest first, in their own words).
+func (p *Postgres) change(ctx context.Context, op, id string,
+	apply func(ctx context.Context, tx pgx.Tx, a Account) (done bool, err error)) (Account, error) {
+	if err := checkID(id); err != nil {
+		return Account{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var out Account
 	err := p.inTx(ctx, func(tx pgx.Tx) error {
@@ -83,60 +91,65 @@ func (p *Postgres) Lock(ctx context.Context, id, reason string) (Account, error)
 		if err != nil {
 			return err
 		}
-		done := a.Status == StatusLocked && a.ActiveSessions == 0 && (a.LockReason == reason || a.MergedInto != "")
-		if done {
+		done, err := apply(ctx, tx, a)
+		switch {
+		case err != nil:
+			return err
+		case done:
 			out = a
 			return nil
-		}
-		// A merged account keeps its reason: it says where the account went.
-		if _, err := tx.Exec(ctx, `
-UPDATE accounts
-SET status = 'locked', active_sessions = 0, updated_at = now(),
-    lock_reason = CASE WHEN $3 THEN lock_reason ELSE $2 END
-WHERE id = $1`, id, reason, a.MergedInto != ""); err != nil {
-			return err
 		}
 		out, err = load(ctx, tx, id)
 		return err
 	})
 	if err != nil {
-		return Account{}, fmt.Errorf("lock account %s: %w", id, err)
+		return Account{}, fmt.Errorf("%s %s: %w", op, id, err)
 	}
 	return out, nil
+}
+
+// mergedConflict is the refusal of a change an account merged away cannot take.
+func mergedConflict(a Account) error {
+	return fmt.Errorf("%w: the account was merged into %s", ErrConflict, a.MergedInto)
+}
+
+// Lock locks the account for reason and revokes its sessions (see Directory).
+func (p *Postgres) Lock(ctx context.Context, id, reason string) (Account, error) {
+	if err := errors.Join(checkID(id), checkReason(reason)); err != nil {
+		return Account{}, fmt.Errorf("lock account %s: %w", id, err)
+	}
+	return p.change(ctx, "lock account", id, func(ctx context.Context, tx pgx.Tx, a Account) (bool, error) {
+		if a.Status == StatusLocked && a.ActiveSessions == 0 && (a.LockReason == reason || a.MergedInto != "") {
+			return true, nil
+		}
+		// A merged account keeps its reason: it says where the account went.
+		_, err := tx.Exec(ctx, `
+UPDATE accounts
+SET status = 'locked', active_sessions = 0, updated_at = now(),
+    lock_reason = CASE WHEN $3 THEN lock_reason ELSE $2 END
+WHERE id = $1`, id, reason, a.MergedInto != "")
+		return false, err
+	})
 }
 
 // Unlock makes a locked account active again (see Directory).
 func (p *Postgres) Unlock(ctx context.Context, id string) (Account, error) {
-	if err := checkID(id); err != nil {
-		return Account{}, fmt.Errorf("unlock account: %w", err)
-	}
-	var out Account
-	err := p.inTx(ctx, func(tx pgx.Tx) error {
-		a, err := load(ctx, tx, id)
+	return p.change(ctx, "unlock account", id, func(ctx context.Context, tx pgx.Tx, a Account) (bool, error) {
 		switch {
-		case err != nil:
-			return err
 		case a.MergedInto != "":
-			return fmt.Errorf("%w: the account was merged into %s", ErrConflict, a.MergedInto)
+			return false, mergedConflict(a)
 		case a.Status == StatusActive:
-			out = a
-			return nil
+			return true, nil
 		}
-		if _, err := tx.Exec(ctx, `
+		_, err := tx.Exec(ctx, `
 UPDATE accounts SET status = 'active', lock_reason = '', failed_logins = 0, updated_at = now()
-WHERE id = $1`, id); err != nil {
-			return err
-		}
-		out, err = load(ctx, tx, id)
-		return err
+WHERE id = $1`, id)
+		return false, err
 	})
-	if err != nil {
-		return Account{}, fmt.Errorf("unlock account %s: %w", id, err)
-	}
-	return out, nil
 }
 
 // RevokeSessions ends every session of the account and answers how many there were.
+// It answers a count, not the account, so it does not read the account again.
 func (p *Postgres) RevokeSessions(ctx context.Context, id string) (int, error) {
 	if err := checkID(id); err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
@@ -157,41 +170,41 @@ func (p *Postgres) RevokeSessions(ctx context.Context, id string) (int, error) {
 	return revoked, nil
 }
 
+// claimChange claims requestKey for a change to account a, after a is
+// loaded so that retries on one account take turns. It answers done for a
+// retry of a request already applied, which is answered even when the
+// account has since merged away; a new request on a merged account is
+// refused.
+func claimChange(ctx context.Context, tx pgx.Tx, a Account, requestKey, op string, params map[string]any) (done bool, err error) {
+	fresh, err := claim(ctx, tx, requestKey, op, a.ID, params)
+	switch {
+	case err != nil:
+		return false, err
+	case !fresh:
+		return true, nil
+	case a.MergedInto != "":
+		return false, mergedConflict(a)
+	}
+	return false, nil
+}
+
 // ResetCredentials bumps the credential version once per requestKey (see Directory).
 func (p *Postgres) ResetCredentials(ctx context.Context, id string, resetMFA bool, requestKey string) (Account, error) {
 	if err := errors.Join(checkID(id), checkKey(requestKey)); err != nil {
 		return Account{}, fmt.Errorf("reset credentials of account %s: %w", id, err)
 	}
-	var out Account
-	err := p.inTx(ctx, func(tx pgx.Tx) error {
-		a, err := load(ctx, tx, id)
-		if err != nil {
-			return err
+	return p.change(ctx, "reset credentials of account", id, func(ctx context.Context, tx pgx.Tx, a Account) (bool, error) {
+		done, err := claimChange(ctx, tx, a, requestKey, opResetCredentials, map[string]any{"reset_mfa": resetMFA})
+		if err != nil || done {
+			return done, err
 		}
-		fresh, err := claim(ctx, tx, requestKey, opResetCredentials, id, map[string]any{"reset_mfa": resetMFA})
-		switch {
-		case err != nil:
-			return err
-		case !fresh:
-			out = a
-			return nil
-		case a.MergedInto != "":
-			return fmt.Errorf("%w: the account was merged into %s", ErrConflict, a.MergedInto)
-		}
-		if _, err := tx.Exec(ctx, `
+		_, err = tx.Exec(ctx, `
 UPDATE accounts
 SET credential_version = credential_version + 1, active_sessions = 0, failed_logins = 0,
     mfa_enabled = mfa_enabled AND NOT $2, updated_at = now()
-WHERE id = $1`, id, resetMFA); err != nil {
-			return err
-		}
-		out, err = load(ctx, tx, id)
-		return err
+WHERE id = $1`, id, resetMFA)
+		return false, err
 	})
-	if err != nil {
-		return Account{}, fmt.Errorf("reset credentials of account %s: %w", id, err)
-	}
-	return out, nil
 }
 
 // ChangeContact sets the account's email or phone once per requestKey (see Directory).
@@ -200,37 +213,20 @@ func (p *Postgres) ChangeContact(ctx context.Context, id string, kind ContactKin
 	if err = errors.Join(checkID(id), checkKey(requestKey), err); err != nil {
 		return Account{}, fmt.Errorf("change %s of account %s: %w", kind, id, err)
 	}
-	var out Account
-	err = p.inTx(ctx, func(tx pgx.Tx) error {
-		a, err := load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		fresh, err := claim(ctx, tx, requestKey, opChangeContact, id, map[string]any{"kind": kind, "value": normalized})
-		switch {
-		case err != nil:
-			return err
-		case !fresh:
-			out = a
-			return nil
-		case a.MergedInto != "":
-			return fmt.Errorf("%w: the account was merged into %s", ErrConflict, a.MergedInto)
+	op := fmt.Sprintf("change %s of account", kind)
+	return p.change(ctx, op, id, func(ctx context.Context, tx pgx.Tx, a Account) (bool, error) {
+		done, err := claimChange(ctx, tx, a, requestKey, opChangeContact, map[string]any{"kind": kind, "value": normalized})
+		if err != nil || done {
+			return done, err
 		}
 		// The column is chosen here, from two constants, never from input.
 		column := "email"
 		if kind == ContactPhone {
 			column = "phone"
 		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET `+column+` = $2, updated_at = now() WHERE id = $1`, id, normalized); err != nil {
-			return err
-		}
-		out, err = load(ctx, tx, id)
-		return err
+		_, err = tx.Exec(ctx, `UPDATE accounts SET `+column+` = $2, updated_at = now() WHERE id = $1`, id, normalized)
+		return false, err
 	})
-	if err != nil {
-		return Account{}, fmt.Errorf("change %s of account %s: %w", kind, id, err)
-	}
-	return out, nil
 }
 
 // Merge records that fromID is merged into intoID, once per requestKey (see Directory).
