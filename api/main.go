@@ -8,13 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"handoff/accounts"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"handoff/accounts"
 	"handoff/config"
+	"handoff/connect"
 	"handoff/evidence"
 	"handoff/health"
 	"handoff/telemetry"
@@ -33,7 +34,7 @@ func main() {
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
 	// Lazy: the API starts, and says so on /readyz, while Temporal is still
 	// coming up.
-	clients, err := telemetry.Connect(ctx, cfg, logger, true)
+	clients, err := connect.Services(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}

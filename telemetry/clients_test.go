@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -206,55 +204,4 @@ func TestClientCountersOnTheirOwnRegistriesAreApart(t *testing.T) {
 	api.SQLTracer().TraceQueryStart(t.Context(), nil, pgx.TraceQueryStartData{})
 	assert.Equal(t, 1.0, counterValue(t, apiReg, "handoff_sql_statements_total"))
 	assert.Equal(t, 0.0, counterValue(t, workerReg, "handoff_sql_statements_total"))
-}
-
-// downAddr answers a loopback address nothing listens on.
-func downAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
-
-// connectConfig answers settings with Temporal and Postgres down and S3 at
-// s3Endpoint.
-func connectConfig(t *testing.T, s3Endpoint string) config.Config {
-	t.Helper()
-	return config.Config{
-		Temporal:    config.Temporal{Address: downAddr(t), Namespace: "default"},
-		DatabaseURL: "postgres://handoff:handoff@" + downAddr(t) + "/handoff",
-		S3: config.S3{Endpoint: s3Endpoint, Bucket: "evidence", Region: "us-east-1",
-			AccessKeyID: "key", SecretAccessKey: "secret", UsePathStyle: true},
-	}
-}
-
-func TestConnectLazilyStartsWithTemporalDownAndCountsOnItsRegistry(t *testing.T) {
-	fake := &fakeS3{}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	clients, err := Connect(t.Context(), connectConfig(t, srv.URL), slog.New(slog.DiscardHandler), true)
-	require.NoError(t, err, "the API must start while Temporal and Postgres are down")
-	t.Cleanup(clients.Close)
-
-	_, err = clients.S3.HeadBucket(t.Context(), &s3.HeadBucketInput{Bucket: aws.String("evidence")})
-	require.NoError(t, err)
-	assert.Equal(t, 1.0, counterValue(t, clients.Registry, "handoff_s3_requests_total", "operation", "HeadBucket"))
-
-	// The call fails, nothing listens; it was sent all the same, so the
-	// client counters and the SDK's own metrics both saw it.
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	_, _ = clients.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
-	assert.Positive(t, counterValue(t, clients.Registry, "handoff_temporal_calls_total"))
-	assert.Positive(t, counterValue(t, clients.Registry, "temporal_request_total"))
-}
-
-func TestConnectEagerlyFailsWithTemporalDown(t *testing.T) {
-	cfg := connectConfig(t, "http://127.0.0.1:1")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	_, err := Connect(ctx, cfg, slog.New(slog.DiscardHandler), false)
-	require.ErrorContains(t, err, "connect to Temporal at "+cfg.Temporal.Address+": ")
 }

@@ -1,6 +1,6 @@
 // Package telemetry sets up what every Handoff process reports about itself:
-// structured JSON logs and Prometheus metrics, including the Temporal SDK's,
-// and the clients of Temporal, Postgres and S3 those metrics count (Connect).
+// structured JSON logs and Prometheus metrics, including the Temporal SDK's
+// and the counters of the clients package connect opens.
 package telemetry
 
 import (

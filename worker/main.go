@@ -18,6 +18,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"handoff/config"
+	"handoff/connect"
 	"handoff/health"
 	"handoff/telemetry"
 	"handoff/worker/registry"
@@ -42,7 +43,7 @@ type hooks struct {
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) error {
 	// Eager: a worker has nothing to do without Temporal, so it fails at
 	// start when Temporal does not answer.
-	clients, err := telemetry.Connect(ctx, cfg, logger, false)
+	clients, err := connect.Services(ctx, cfg, logger, false)
 	if err != nil {
 		return err
 	}

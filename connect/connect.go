@@ -1,4 +1,8 @@
-package telemetry
+// Package connect opens what a Handoff process talks to (Temporal, the
+// Postgres read model, the S3 evidence store), each instrumented by the
+// telemetry package's counters on the registry the process serves at
+// /metrics. The API and the worker start the same way through Services.
+package connect
 
 import (
 	"context"
@@ -11,6 +15,7 @@ import (
 
 	"handoff/config"
 	"handoff/store"
+	"handoff/telemetry"
 )
 
 // Clients are what a Handoff process connects to (Temporal, the Postgres
@@ -25,18 +30,18 @@ type Clients struct {
 	S3       *s3.Client
 }
 
-// Connect builds the registry and the instrumented clients from cfg. With
+// Services builds the registry and the instrumented clients from cfg. With
 // lazy, the Temporal client connects on its first call, so the process can
 // start, and say so on /readyz, while Temporal is still coming up; without
-// it, Connect dials Temporal now and fails when it does not answer. The
+// it, Services dials Temporal now and fails when it does not answer. The
 // Postgres pool connects lazily either way. The caller closes the answer.
-func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, lazy bool) (*Clients, error) {
-	reg := NewRegistry()
-	metrics, err := TemporalMetrics(reg, logger)
+func Services(ctx context.Context, cfg config.Config, logger *slog.Logger, lazy bool) (*Clients, error) {
+	reg := telemetry.NewRegistry()
+	metrics, err := telemetry.TemporalMetrics(reg, logger)
 	if err != nil {
 		return nil, err
 	}
-	counters, err := NewClientCounters(reg)
+	counters, err := telemetry.NewClientCounters(reg)
 	if err != nil {
 		return nil, err
 	}
