@@ -151,13 +151,19 @@ type verifyOutput struct {
 // verifyRecovery checks a code. A wrong code is an answer, not an error:
 // it counts as an attempt, so it answers 200 with verified false.
 func (s *server) verifyRecovery(ctx context.Context, in *verifyInput) (*verifyOutput, error) {
-	codeID := accountflows.CodeID(accountflows.RecoveryWorkflowID(in.ID))
-	digest := codes.Digest([]byte(s.codeSecret), codeID, in.Body.Code)
+	return s.verifyCode(ctx, accountflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, in.IdempotencyKey, in.Body.Code)
+}
+
+// verifyCode hands a typed code to the account workflow workflowID as its
+// digest (the workflow never sees the code), under the caller's
+// Idempotency-Key; label names the flow in errors.
+func (s *server) verifyCode(ctx context.Context, workflowID, label, key, code string) (*verifyOutput, error) {
+	digest := codes.Digest([]byte(s.codeSecret), accountflows.CodeID(workflowID), code)
 	out := &verifyOutput{}
-	err := s.runUpdate(ctx, accountflows.RecoveryWorkflowID(in.ID), accountflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
+	err := s.runUpdate(ctx, workflowID, accountflows.UpdateVerifyCode, scopedKey(ctx, key),
 		accountflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body)
 	if err != nil {
-		return nil, s.flowError(ctx, accountflows.RecoveryWorkflowID(in.ID), "recovery "+in.ID, err)
+		return nil, s.flowError(ctx, workflowID, label, err)
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"handoff/codes"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 )
@@ -78,14 +77,7 @@ type profileVerifyInput struct {
 // verifyProfileChange checks the code sent to the new contact; like a
 // recovery's, a wrong code answers 200 with verified false.
 func (s *server) verifyProfileChange(ctx context.Context, in *profileVerifyInput) (*verifyOutput, error) {
-	wf := accountflows.ProfileChangeWorkflowID(in.ID)
-	digest := codes.Digest([]byte(s.codeSecret), accountflows.CodeID(wf), in.Body.Code)
-	out := &verifyOutput{}
-	if err := s.runUpdate(ctx, wf, accountflows.UpdateVerifyCode, scopedKey(ctx, in.IdempotencyKey),
-		accountflows.VerifyInput{Actor: callerFrom(ctx).actor(), Digest: digest}, &out.Body); err != nil {
-		return nil, s.flowError(ctx, accountflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, err)
-	}
-	return out, nil
+	return s.verifyCode(ctx, accountflows.ProfileChangeWorkflowID(in.ID), "profile change "+in.ID, in.IdempotencyKey, in.Body.Code)
 }
 
 type profileCancelInput struct {
