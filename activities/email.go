@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/wneessen/go-mail"
-	"go.temporal.io/sdk/temporal"
 
 	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
@@ -32,19 +31,6 @@ type Email struct {
 	HTML string
 	// Locale, when set, is the Content-Language.
 	Locale string
-}
-
-// sendEmailOrRefuse delivers e through SMTP. A malformed message, or a
-// recipient the server refuses for good, fails as a non-retryable
-// application error; a server that cannot be reached fails so a retry may
-// pass. It is no activity: every notification goes through Notify and its
-// delivery log, so nothing sends twice.
-func (n *Notifier) sendEmailOrRefuse(ctx context.Context, e Email) error {
-	err := n.sendEmail(ctx, e)
-	if isPermanent(err) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidEmail, err)
-	}
-	return err
 }
 
 // sendEmail delivers e, marking failures no retry fixes as permanent.

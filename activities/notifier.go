@@ -122,8 +122,6 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 
 // Error types of the notifier's failures, stable across the Temporal boundary.
 const (
-	// ErrTypeInvalidEmail marks an email that no retry can deliver.
-	ErrTypeInvalidEmail = "InvalidEmail"
 	// ErrTypeNotificationTemplate marks a notification no template renders.
 	ErrTypeNotificationTemplate = "NotificationTemplate"
 	// ErrTypeNotificationRefused marks a notification whose every failed

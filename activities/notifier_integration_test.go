@@ -15,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/temporal"
 
 	"handoff/stacktest"
 	"handoff/store"
@@ -83,7 +82,7 @@ func mailpitGet(ctx context.Context, path string, out any) error {
 func mailsTo(t *testing.T, n *Notifier, to string) []stacktest.MailpitMessage {
 	t.Helper()
 	ctx := stacktest.Context(t)
-	require.NoError(t, n.sendEmailOrRefuse(ctx, Email{ID: "sentinel/" + to, To: to, Subject: "sentinel", Text: "end of test"}))
+	require.NoError(t, n.sendEmail(ctx, Email{ID: "sentinel/" + to, To: to, Subject: "sentinel", Text: "end of test"}))
 	var got []stacktest.MailpitMessage
 	var err error
 	require.Eventually(t, func() bool {
@@ -108,7 +107,7 @@ func TestSendEmailArrivesInMailpitWithItsMessageID(t *testing.T) {
 	ctx := stacktest.Context(t)
 	to := fmt.Sprintf("customer-%d@example.com", time.Now().UnixNano())
 	n, _ := stackNotifier(t, "")
-	err := n.sendEmailOrRefuse(ctx, Email{
+	err := n.sendEmail(ctx, Email{
 		ID:      "case/C-1/7/email",
 		To:      to,
 		Subject: "We received your request",
@@ -128,11 +127,9 @@ func TestSendEmailArrivesInMailpitWithItsMessageID(t *testing.T) {
 
 func TestSendEmailRefusesAMalformedMessageWithoutRetry(t *testing.T) {
 	n, _ := stackNotifier(t, "")
-	err := n.sendEmailOrRefuse(stacktest.Context(t), Email{ID: "x", To: "not an address", Subject: "s", Text: "t"})
-	var appErr *temporal.ApplicationError
-	require.ErrorAs(t, err, &appErr)
-	assert.True(t, appErr.NonRetryable())
-	assert.Equal(t, ErrTypeInvalidEmail, appErr.Type())
+	err := n.sendEmail(stacktest.Context(t), Email{ID: "x", To: "not an address", Subject: "s", Text: "t"})
+	require.Error(t, err)
+	assert.True(t, isPermanent(err), "a malformed address is refused for good, not retried: %v", err)
 }
 
 func TestNotifyEmailArrivesInTheCustomersLocaleWithItsTemplate(t *testing.T) {

@@ -37,6 +37,9 @@ import (
 // evidenceAPI starts a second API on the stack's task queue whose evidence
 // settings are changed by edit (a retention of one day, so test files do
 // not stay locked for a year), and answers its base URL.
+// pngHeader is the start of every PNG file (the integration tests upload it).
+var pngHeader = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
+
 func (s *caseStack) evidenceAPI(t *testing.T, edit func(*config.Evidence)) string {
 	t.Helper()
 	cfg := s.cfg

@@ -15,9 +15,6 @@ import (
 	"handoff/evidence"
 )
 
-// pngHeader is the start of every PNG file (the integration tests upload it).
-var pngHeader = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
-
 // elfHeader is the start of a Linux executable.
 var elfHeader = []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00")
 
