@@ -54,8 +54,7 @@ func (teamName) Schema(huma.Registry) *huma.Schema { return enumSchema(vocab.Tea
 
 // Schema lists every status.
 func (statusName) Schema(huma.Registry) *huma.Schema {
-	return enumSchema([]cases.Status{cases.StatusNew, cases.StatusOpen, cases.StatusWaitingCustomer,
-		cases.StatusEscalated, cases.StatusResolved, cases.StatusClosed})
+	return enumSchema(cases.Statuses)
 }
 
 // Schema lists every locale.
