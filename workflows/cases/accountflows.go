@@ -1,5 +1,9 @@
 package cases
 
+// The account flows a case starts (security incidents, recoveries, profile
+// changes, as children) and what it does when any workflow reports to it
+// with the case-event signal.
+
 import (
 	"fmt"
 	"slices"
@@ -188,4 +192,26 @@ func (c *supportCase) runChild(ctx workflow.Context, flow *AccountFlow, summary,
 		flow.Running, flow.Outcome = false, outcome
 		c.changed(gctx)
 	})
+}
+
+// onCaseEvent records a reported event on the timeline and does what it
+// asks: attach its evidence, tell whom it names, escalate.
+func (c *supportCase) onCaseEvent(ctx workflow.Context, ev vocab.CaseEvent) {
+	actor := ev.Actor
+	if actor == "" {
+		actor = vocab.SystemActor
+	}
+	if ev.Evidence != nil && !c.hasEvidence(ev.Evidence.SHA256) {
+		e := *ev.Evidence
+		e.UploadedBy = actor
+		c.attachEvidence(ctx, actor, e)
+	}
+	c.record(ctx, actor, ev.Kind, ev.Payload)
+	c.changed(ctx)
+	for _, n := range ev.Tell {
+		c.notifyTo(ctx, n.Event, n.Audience, n.Detail, n.To)
+	}
+	if ev.EscalateTo != "" && c.view.Status != StatusResolved && c.view.Status != StatusClosed {
+		_, _ = c.escalate(ctx, EscalateInput{Actor: actor, Team: ev.EscalateTo, Reason: ev.Reason})
+	}
 }
