@@ -125,6 +125,12 @@ func TestRecoveryProfileChangesAndSignalsRunOnTheRealServer(t *testing.T) {
 	require.NoError(t, c.GetWorkflow(ctx, email, "").Get(ctx, &changed))
 	assert.Equal(t, accountflows.ProfileApplied, changed.Status)
 
+	// The case hears the change has ended in a workflow task of its own.
+	require.Eventually(t, func() bool {
+		pc := query(t, c, in.ID).ProfileChange
+		return pc != nil && !pc.Running
+	}, 20*time.Second, 100*time.Millisecond, "the case never saw its email change end")
+
 	// A merge, applied once account management approves it.
 	v = update(t, c, in.ID, "profile-2", cases.UpdateRequestProfileChange, cases.ProfileChangeRequest{
 		Actor: "account_manager:al", Kind: accountflows.ProfileChangeMerge, IntoID: into})
