@@ -14,7 +14,6 @@ import (
 	"handoff/codes"
 	"handoff/store"
 	"handoff/workflows/accountflows"
-	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -58,9 +57,9 @@ func (n *Notifier) SendCode(ctx context.Context, req accountflows.CodeRequest) (
 			fmt.Sprintf("code %s: %v", req.ID, err), ErrTypeCodeNotSendable, nil)
 	}
 	code := codes.Code(n.codeSecret, req.ID)
-	note := cases.Notification{
+	note := vocab.Notification{
 		ID: req.ID, Event: event, Audience: vocab.AudienceCustomer, To: req.To,
-		Case: cases.NotificationCase{ID: req.CaseID, Customer: vocab.Customer{Locale: req.Locale}},
+		Case: vocab.NotificationCase{ID: req.CaseID, Customer: vocab.Customer{Locale: req.Locale}},
 	}
 	data := messageData{
 		NotificationID: req.ID, Audience: note.Audience, Case: note.Case,

@@ -16,7 +16,6 @@ import (
 
 	"handoff/codes"
 	"handoff/workflows/accountflows"
-	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -115,7 +114,7 @@ func TestCodeMessagesCarryTheCodeAndItsValidity(t *testing.T) {
 		for _, locale := range vocab.Locales {
 			t.Run(event+"/"+locale, func(t *testing.T) {
 				data := messageData{NotificationID: "recovery/R-3/code", Audience: "customer",
-					Case: cases.NotificationCase{ID: "C-7"}, Code: "042917", ValidMinutes: 10}
+					Case: vocab.NotificationCase{ID: "C-7"}, Code: "042917", ValidMinutes: 10}
 				msg, err := book.render(event, locale, data)
 				require.NoError(t, err)
 				assert.Equal(t, locale, msg.Locale)

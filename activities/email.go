@@ -11,7 +11,6 @@ import (
 
 	"github.com/wneessen/go-mail"
 
-	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -101,7 +100,7 @@ func messageID(id, from string) string {
 // customer, the notification's own address when it has one (the old
 // address of a contact change, the new one a code confirms), else the
 // case customer's.
-func (n *Notifier) recipient(note cases.Notification) (string, error) {
+func (n *Notifier) recipient(note vocab.Notification) (string, error) {
 	switch note.Audience {
 	case vocab.AudienceCustomer:
 		if note.To != "" {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // marketplaceEvent is the body of a marketplace webhook, in the Standard
@@ -22,7 +23,7 @@ type marketplaceEventData struct {
 	NotificationID string                 `json:"notification_id"`
 	Event          string                 `json:"event"`
 	Audience       string                 `json:"audience"`
-	Case           cases.NotificationCase `json:"case"`
+	Case           vocab.NotificationCase `json:"case"`
 	Detail         string                 `json:"detail,omitempty"`
 	SurveyURL      string                 `json:"survey_url,omitempty"`
 	// Message is what the email says, for a backend that shows it in-app.
@@ -40,7 +41,7 @@ type marketplaceMessage struct {
 
 // marketplaceEvent answers the marketplace body of note, written as msg,
 // stamped at; only a resolution carries the survey link.
-func (n *Notifier) marketplaceEvent(note cases.Notification, msg message, at time.Time) marketplaceEvent {
+func (n *Notifier) marketplaceEvent(note vocab.Notification, msg message, at time.Time) marketplaceEvent {
 	survey := ""
 	if note.Event == cases.EventResolved {
 		survey = surveyLink(n.surveyURL, note.Case.ID)

@@ -16,7 +16,6 @@ import (
 
 	"handoff/config"
 	"handoff/store"
-	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -134,11 +133,11 @@ const (
 
 // Notify tells a notification's audience what happened to a case, on every
 // channel the routes give its event and audience (activity
-// cases.ActivityNotify). Channels already sent by an earlier attempt are
+// vocab.ActivityNotify). Channels already sent by an earlier attempt are
 // skipped. It fails for a retry while a channel may still be delivered, and
 // without retry once every failing channel failed for good; the other
 // channels are sent either way.
-func (n *Notifier) Notify(ctx context.Context, note cases.Notification) error {
+func (n *Notifier) Notify(ctx context.Context, note vocab.Notification) error {
 	logger := activity.GetLogger(ctx)
 	channels := n.routes.channels(note.Event, note.Audience)
 	if len(channels) == 0 {
@@ -180,7 +179,7 @@ func (n *Notifier) Notify(ctx context.Context, note cases.Notification) error {
 
 // delivery prepares note on channel; a delivery without send means the
 // channel is off for it.
-func (n *Notifier) delivery(note cases.Notification, channel string, msg message, at time.Time) (delivery, error) {
+func (n *Notifier) delivery(note vocab.Notification, channel string, msg message, at time.Time) (delivery, error) {
 	id := note.ID + "/" + channel
 	d := delivery{record: store.Delivery{NotificationID: note.ID, Channel: channel, CaseID: note.Case.ID, Event: note.Event}}
 	switch channel {
@@ -247,7 +246,7 @@ func notifyError(id string, failures []error) error {
 
 // render writes note in its audience's language: the customer's own, the
 // routes file's staff locale for assignees and teams.
-func (n *Notifier) render(note cases.Notification) (message, error) {
+func (n *Notifier) render(note vocab.Notification) (message, error) {
 	locale := n.routes.staffLocale
 	if note.Audience == vocab.AudienceCustomer {
 		locale = note.Case.Customer.Locale

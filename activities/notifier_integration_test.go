@@ -39,13 +39,13 @@ func stackNotifier(t *testing.T, marketplace string) (*Notifier, *store.Store) {
 
 // uniqueCase answers a notification about a new case for a customer
 // address no other test uses.
-func uniqueCase(event, locale string) cases.Notification {
+func uniqueCase(event, locale string) vocab.Notification {
 	id := fmt.Sprintf("N-%d", time.Now().UnixNano())
-	return cases.Notification{
+	return vocab.Notification{
 		ID: "case/" + id + "/5/customer", Event: event, Audience: "customer",
-		Case: cases.NotificationCase{
+		Case: vocab.NotificationCase{
 			ID: id, Subject: "Cannot log in", Category: vocab.CategoryLoginFailure, Priority: vocab.P2,
-			Status: cases.StatusOpen, Team: vocab.TeamTier1Support,
+			Status: string(cases.StatusOpen), Team: vocab.TeamTier1Support,
 			Customer: vocab.Customer{ID: "cus-" + id, Email: "cus-" + id + "@example.com", Name: "Ada", Locale: locale},
 		},
 	}

@@ -22,12 +22,12 @@ import (
 	"handoff/workflows/vocab"
 )
 
-func note(audience string) cases.Notification {
-	return cases.Notification{
+func note(audience string) vocab.Notification {
+	return vocab.Notification{
 		ID: "case/C-7/3/" + audience, Event: cases.EventSLABreach, Audience: audience,
-		Case: cases.NotificationCase{
+		Case: vocab.NotificationCase{
 			ID: "C-7", Subject: "Locked out", Category: vocab.CategoryLockedAccount, Priority: vocab.P1,
-			Status: cases.StatusEscalated, Team: vocab.TeamSecurity, Assignee: "bo",
+			Status: string(cases.StatusEscalated), Team: vocab.TeamSecurity, Assignee: "bo",
 			Customer: vocab.Customer{Email: "ada@example.com", Locale: "fr"},
 		},
 		Detail: "first response was due 2026-03-02T11:00:00Z",
@@ -150,7 +150,7 @@ func webhookNotifier(t *testing.T, marketplace, team string) (*Notifier, *memory
 }
 
 // notify runs Notify as Temporal runs an activity.
-func notify(t *testing.T, n *Notifier, note cases.Notification) error {
+func notify(t *testing.T, n *Notifier, note vocab.Notification) error {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
@@ -159,7 +159,7 @@ func notify(t *testing.T, n *Notifier, note cases.Notification) error {
 	return err
 }
 
-func opened(id string) cases.Notification {
+func opened(id string) vocab.Notification {
 	n := note("customer")
 	n.ID, n.Event, n.Detail = "case/"+id+"/1/customer", cases.EventOpened, ""
 	n.Case.ID = id
@@ -204,7 +204,7 @@ func TestNotifySendsTheMarketplaceEventSigned(t *testing.T) {
 		Data      struct {
 			NotificationID string                 `json:"notification_id"`
 			Event          string                 `json:"event"`
-			Case           cases.NotificationCase `json:"case"`
+			Case           vocab.NotificationCase `json:"case"`
 			Message        struct{ Locale, Subject string }
 		} `json:"data"`
 	}

@@ -31,7 +31,7 @@ const (
 // Channels lists every channel.
 var Channels = []string{ChannelEmail, ChannelTeamWebhook, ChannelMarketplaceWebhook}
 
-// Audiences lists who a workflow notifies (cases.Notification.Audience):
+// Audiences lists who a workflow notifies (vocab.Notification.Audience):
 // the workflows' own list, vocab.Audiences, which the routes file's
 // audiences must come from.
 var Audiences = vocab.Audiences

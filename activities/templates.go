@@ -87,7 +87,7 @@ type messageData struct {
 	Audience string
 	// Locale is the language the message is written in (after fallback).
 	Locale string
-	Case   cases.NotificationCase
+	Case   vocab.NotificationCase
 	// Detail is the event's text (a reply, a resolution, a reason); text
 	// templates show it as is, HTML templates escape it.
 	Detail string
@@ -310,9 +310,9 @@ func sampleData(event, locale string) []messageData {
 	due := time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC)
 	full := messageData{
 		NotificationID: "case/C-SAMPLE/3/" + vocab.AudienceCustomer, Event: event, Audience: vocab.AudienceCustomer, Locale: locale,
-		Case: cases.NotificationCase{
+		Case: vocab.NotificationCase{
 			ID: "C-SAMPLE", Subject: "Sample subject", Category: vocab.CategoryLoginFailure,
-			Priority: vocab.P2, Status: cases.StatusOpen, Team: vocab.TeamTier1Support,
+			Priority: vocab.P2, Status: string(cases.StatusOpen), Team: vocab.TeamTier1Support,
 			Assignee: "bo", EscalationLevel: 1,
 			Customer: vocab.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: locale},
 		},
@@ -321,7 +321,7 @@ func sampleData(event, locale string) []messageData {
 	}
 	bare := messageData{
 		NotificationID: "case/C-SAMPLE/3/" + vocab.AudienceTeam, Event: event, Audience: vocab.AudienceTeam, Locale: locale,
-		Case: cases.NotificationCase{ID: "C-SAMPLE", Subject: "Sample subject"},
+		Case: vocab.NotificationCase{ID: "C-SAMPLE", Subject: "Sample subject"},
 	}
 	return []messageData{full, bare}
 }

@@ -27,9 +27,9 @@ func shippedTemplates(t *testing.T) *templateBook {
 func templateData(audience, detail string) messageData {
 	return messageData{
 		NotificationID: "case/C-7/3/" + audience, Audience: audience,
-		Case: cases.NotificationCase{
+		Case: vocab.NotificationCase{
 			ID: "C-7", Subject: "Locked out", Category: vocab.CategoryLockedAccount, Priority: vocab.P1,
-			Status: cases.StatusOpen, Team: vocab.TeamSecurity, Assignee: "bo", EscalationLevel: 1,
+			Status: string(cases.StatusOpen), Team: vocab.TeamSecurity, Assignee: "bo", EscalationLevel: 1,
 			Customer: vocab.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: "fr"},
 		},
 		Detail:    detail,

@@ -65,8 +65,8 @@ const (
 // Names of the activities SupportCase calls.
 const (
 	// ActivityNotify tells people what happened to a case
-	// (activities.Notifier.Notify).
-	ActivityNotify = "Notify"
+	// (vocab.ActivityNotify, activities.Notifier.Notify).
+	ActivityNotify = vocab.ActivityNotify
 	// ActivityProjectCase writes a case's read model to Postgres
 	// (activities.Projection.ProjectCase).
 	ActivityProjectCase = "ProjectCase"
@@ -341,38 +341,6 @@ type CaseView struct {
 	ProfileChange *AccountFlow `json:"profile_change,omitempty"`
 	// Timeline is filled by the case query; update results leave it out.
 	Timeline []Event `json:"timeline,omitempty"`
-}
-
-// Notification asks the notifier to tell one audience about one event.
-type Notification struct {
-	// ID is the workflow id, the event's sequence number and the audience;
-	// the channels use it to deliver at most once.
-	ID string `json:"id"`
-	// Event is the timeline event kind being told.
-	Event string `json:"event"`
-	// Audience is customer, assignee or team (vocab.Audiences).
-	Audience string           `json:"audience"`
-	Case     NotificationCase `json:"case"`
-	// Detail is the event's text: a reply, a resolution, the SLA target due.
-	Detail string `json:"detail,omitempty"`
-	// To, when set, is the customer address to write to instead of the
-	// case customer's (the old address of a contact change).
-	To string `json:"to,omitempty"`
-}
-
-// NotificationCase is what a message may say about the case.
-type NotificationCase struct {
-	ID              string         `json:"id"`
-	Subject         string         `json:"subject"`
-	Category        vocab.Category `json:"category"`
-	Priority        vocab.Priority `json:"priority"`
-	Status          Status         `json:"status"`
-	Team            vocab.Team     `json:"team"`
-	Assignee        string         `json:"assignee,omitempty"`
-	EscalationLevel int            `json:"escalation_level"`
-	Customer        vocab.Customer `json:"customer"`
-	// FirstResponseDue is when the customer can expect a first answer, while it is owed.
-	FirstResponseDue *time.Time `json:"first_response_due,omitempty"`
 }
 
 // ProjectionInput is what the workflow hands the read model after a change:

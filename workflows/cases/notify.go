@@ -1,12 +1,9 @@
 package cases
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"handoff/workflows/vocab"
@@ -32,16 +29,16 @@ func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to
 // notification is what tells audience about the newest timeline event, as
 // the case now is; its id names that event, so build it when the event is
 // recorded.
-func (c *supportCase) notification(event, audience, detail, to string) Notification {
-	return Notification{
+func (c *supportCase) notification(event, audience, detail, to string) vocab.Notification {
+	return vocab.Notification{
 		To:       to,
 		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
 		Event:    event,
 		Audience: audience,
 		Detail:   detail,
-		Case: NotificationCase{
+		Case: vocab.NotificationCase{
 			ID: c.view.ID, Subject: c.view.Subject, Category: c.view.Category, Priority: c.view.Priority,
-			Status: c.view.Status, Team: c.view.Team, Assignee: c.view.Assignee,
+			Status: string(c.view.Status), Team: c.view.Team, Assignee: c.view.Assignee,
 			EscalationLevel: c.view.EscalationLevel, Customer: c.view.Customer,
 			FirstResponseDue: c.view.SLA.FirstResponseDue,
 		},
@@ -53,12 +50,6 @@ func (c *supportCase) notification(event, audience, detail, to string) Notificat
 // the change it tells, and runs as an activity only when that try fails.
 const changeNotifyInTask = "notify-in-task"
 
-// notifyLocalTimeout bounds the try in the workflow task: the update that
-// caused the notification answers only once the task ends, so a slow or
-// unreachable channel holds it this long at most before the activity takes
-// over.
-const notifyLocalTimeout = 2 * time.Second
-
 // deliver tells n's audience in the background. Under changeNotifyInTask
 // it first tries in the workflow task that recorded the event, where it
 // costs no billable action of its own (a task's local activities count as
@@ -66,7 +57,7 @@ const notifyLocalTimeout = 2 * time.Second
 // any reason but a refusal is handed to the notify activity with its full
 // retry budget. A delivery that fails past that budget is recorded on the
 // timeline and never fails the case.
-func (c *supportCase) deliver(ctx workflow.Context, n Notification) {
+func (c *supportCase) deliver(ctx workflow.Context, n vocab.Notification) {
 	event, audience := n.Event, n.Audience
 	c.pending++
 	workflow.Go(ctx, func(gctx workflow.Context) {
@@ -84,31 +75,6 @@ func (c *supportCase) deliver(ctx workflow.Context, n Notification) {
 
 // send runs the notify activity for n, first as a local activity when the
 // case does so, and answers the error that ended its last attempt.
-func (c *supportCase) send(ctx workflow.Context, n Notification) error {
-	summary := fmt.Sprintf("tell %s: %s", n.Audience, n.Event)
-	if c.notifyInTask {
-		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: notifyLocalTimeout,
-			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-			Summary:             summary,
-		})
-		err := workflow.ExecuteLocalActivity(lctx, ActivityNotify, n).Get(ctx, nil)
-		var refused *temporal.ApplicationError
-		if err == nil || (errors.As(err, &refused) && refused.NonRetryable()) {
-			return err
-		}
-		workflow.GetLogger(ctx).Warn("notification not sent in the workflow task; the activity takes over",
-			"notification", n.ID, "error", err)
-	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: time.Hour,
-		Summary:                summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Minute,
-		},
-	})
-	return workflow.ExecuteActivity(actx, ActivityNotify, n).Get(ctx, nil)
+func (c *supportCase) send(ctx workflow.Context, n vocab.Notification) error {
+	return vocab.SendNotification(ctx, n, c.notifyInTask)
 }

@@ -60,7 +60,7 @@ type caseTest struct {
 	env *testsuite.TestWorkflowEnvironment
 
 	mu           sync.Mutex
-	sent         []Notification
+	sent         []vocab.Notification
 	tries        []notifyTry
 	projected    []ProjectionInput
 	failCustomer bool
@@ -73,7 +73,7 @@ func newCaseTest(t *testing.T) *caseTest {
 	ct := &caseTest{t: t, env: s.NewTestWorkflowEnvironment()}
 	ct.env.SetStartTime(openedAt)
 	ct.env.RegisterWorkflow(SupportCase)
-	ct.env.RegisterActivityWithOptions(func(ctx context.Context, n Notification) error {
+	ct.env.RegisterActivityWithOptions(func(ctx context.Context, n vocab.Notification) error {
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
 		fail := ct.failCustomer && n.Audience == vocab.AudienceCustomer
