@@ -36,7 +36,7 @@ func TestProjectCaseActivityWritesThroughToPostgres(t *testing.T) {
 		SLA:       cases.SLAView{FirstResponseDue: &due, Breaches: []cases.Breach{}},
 		CreatedAt: now, UpdatedAt: now, LastSeq: 1,
 	}
-	events := []cases.Event{{Seq: 1, Actor: "integration", Kind: cases.EventOpened, At: now}}
+	events := []vocab.Event{{Seq: 1, Actor: "integration", Kind: cases.EventOpened, At: now}}
 	in := cases.ProjectionInput{Case: view, Events: events}
 
 	// Twice, as a retry would: the second run changes nothing.

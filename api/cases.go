@@ -245,7 +245,7 @@ func (s *server) queryCase(ctx context.Context, id string) (cases.CaseView, erro
 
 type timelineOutput struct {
 	Body struct {
-		Events []cases.Event `json:"events"`
+		Events []vocab.Event `json:"events"`
 	}
 }
 
@@ -268,7 +268,7 @@ func (s *server) getTimeline(ctx context.Context, in *CaseIDParam) (*timelineOut
 		return nil, s.caseError(ctx, in.ID, err)
 	}
 	if out.Body.Events == nil {
-		out.Body.Events = []cases.Event{}
+		out.Body.Events = []vocab.Event{}
 	}
 	return out, nil
 }

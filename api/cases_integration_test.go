@@ -296,12 +296,12 @@ func (s *caseStack) get(t *testing.T, id string) cases.CaseView {
 }
 
 // timeline reads a case's events as admin.
-func (s *caseStack) timeline(t *testing.T, id string) []cases.Event {
+func (s *caseStack) timeline(t *testing.T, id string) []vocab.Event {
 	t.Helper()
 	r := s.as(t, store.RoleAdmin, http.MethodGet, "/v1/cases/"+id+"/timeline", nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r)
 	var out struct {
-		Events []cases.Event `json:"events"`
+		Events []vocab.Event `json:"events"`
 	}
 	require.NoError(t, json.Unmarshal(r.Body, &out))
 	return out.Events
@@ -349,7 +349,7 @@ func ids(views []cases.CaseView) []string {
 	return out
 }
 
-func kinds(events []cases.Event) []string {
+func kinds(events []vocab.Event) []string {
 	out := make([]string, len(events))
 	for i, e := range events {
 		out[i] = e.Kind

@@ -226,7 +226,7 @@ func TestEvidenceUploadAndDownloadKeepTheBytesAndTheirChecksum(t *testing.T) {
 	assert.Equal(t, e.SHA256, sum, "the downloaded bytes are the uploaded ones")
 	assert.Equal(t, int64(len(file)), n)
 
-	var fetched []cases.Event
+	var fetched []vocab.Event
 	for _, ev := range s.timeline(t, c.ID) {
 		if ev.Kind == cases.EventEvidenceFetched {
 			fetched = append(fetched, ev)

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // ErrBadCursor reports a list cursor that does not decode; the API answers
@@ -126,7 +127,7 @@ func (s *Store) GetCase(ctx context.Context, id string) (cases.CaseView, error) 
 
 // Timeline answers a case's projected events in sequence order: an empty
 // slice when the case has none yet, ErrNotFound when the case does not exist.
-func (s *Store) Timeline(ctx context.Context, id string) ([]cases.Event, error) {
+func (s *Store) Timeline(ctx context.Context, id string) ([]vocab.Event, error) {
 	// The LEFT JOIN tells a case without events (one row of NULLs) from no
 	// case at all (no row) in one round trip.
 	rows, err := s.pool.Query(ctx, `
@@ -154,12 +155,12 @@ func (s *Store) Timeline(ctx context.Context, id string) ([]cases.Event, error) 
 	if len(found) == 0 {
 		return nil, ErrNotFound
 	}
-	events := make([]cases.Event, 0, len(found))
+	events := make([]vocab.Event, 0, len(found))
 	for _, r := range found {
 		if r.seq == nil {
 			continue // the case exists with no events
 		}
-		events = append(events, cases.Event{
+		events = append(events, vocab.Event{
 			Seq: *r.seq, Actor: *r.actor, Kind: *r.kind, At: r.at.UTC(), Payload: r.payload,
 		})
 	}

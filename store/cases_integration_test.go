@@ -58,11 +58,11 @@ func newCase(tag, name string) cases.CaseView {
 	}
 }
 
-func event(seq int, kind string, payload map[string]string) cases.Event {
-	return cases.Event{Seq: seq, Actor: "agent:ana", Kind: kind, At: *at(time.Now()), Payload: payload}
+func event(seq int, kind string, payload map[string]string) vocab.Event {
+	return vocab.Event{Seq: seq, Actor: "agent:ana", Kind: kind, At: *at(time.Now()), Payload: payload}
 }
 
-func project(t *testing.T, db *store.Store, c cases.CaseView, events ...cases.Event) {
+func project(t *testing.T, db *store.Store, c cases.CaseView, events ...vocab.Event) {
 	t.Helper()
 	require.NoError(t, db.ProjectCase(stacktest.Context(t), cases.ProjectionInput{Case: c, Events: events}))
 }
@@ -80,7 +80,7 @@ func TestProjectCaseTwiceStoresEachEventOnce(t *testing.T) {
 	ctx := stacktest.Context(t)
 	c := newCase(newTag(t), "twice")
 	c.LastSeq = 3
-	events := []cases.Event{
+	events := []vocab.Event{
 		event(1, cases.EventOpened, nil),
 		event(2, cases.EventAssigned, map[string]string{"assignee": "ana"}),
 		event(3, cases.EventAgentReply, map[string]string{"text": "On it."}),
@@ -148,7 +148,7 @@ func TestGetCaseAndTimelineRoundTripTheProjection(t *testing.T) {
 	c.CSAT = &cases.CSAT{Rating: 5, Comment: "quick", At: *at(time.Now())}
 	c.FirstResponseAt = at(time.Now())
 	c.LastSeq = 2
-	events := []cases.Event{
+	events := []vocab.Event{
 		event(1, cases.EventOpened, nil),
 		event(2, cases.EventAgentReply, map[string]string{"text": "Try again, ça marche ?"}),
 	}

@@ -67,7 +67,7 @@ func TestSecurityCaseRunsItsIncidentOnTheRealServer(t *testing.T) {
 // histories, relative to this package's testdata.
 const accountFlowHistories = "../../accountflows/testdata/"
 
-func count(events []cases.Event, kind string) int {
+func count(events []vocab.Event, kind string) int {
 	n := 0
 	for _, e := range events {
 		if e.Kind == kind {

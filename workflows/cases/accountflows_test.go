@@ -214,7 +214,7 @@ func TestSecurityReviewPastItsTargetEscalatesOnce(t *testing.T) {
 		v := ct.view()
 		assert.Equal(t, 1, count(v.Timeline, accountflows.EventSecurityReviewOverdue), "the review target escalates once, however long it waits")
 		assert.Equal(t, StatusEscalated, v.Status)
-		reviewEscalations := slices.DeleteFunc(slices.Clone(v.Timeline), func(e Event) bool {
+		reviewEscalations := slices.DeleteFunc(slices.Clone(v.Timeline), func(e vocab.Event) bool {
 			return e.Kind != EventEscalated || !strings.Contains(e.Payload["reason"], "security review")
 		})
 		require.Len(t, reviewEscalations, 1)

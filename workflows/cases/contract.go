@@ -262,15 +262,6 @@ type DownloadInput struct {
 	EvidenceID string `json:"evidence_id"`
 }
 
-// Event is one entry of a case's timeline.
-type Event struct {
-	Seq     int               `json:"seq"`
-	Actor   string            `json:"actor"`
-	Kind    string            `json:"kind"`
-	At      time.Time         `json:"at"`
-	Payload map[string]string `json:"payload,omitempty"`
-}
-
 // SLAView is the case's SLA state as callers see it.
 type SLAView struct {
 	FirstResponseDue *time.Time `json:"first_response_due"`
@@ -340,7 +331,7 @@ type CaseView struct {
 	// ProfileChange is the case's latest email, phone or merge change.
 	ProfileChange *AccountFlow `json:"profile_change,omitempty"`
 	// Timeline is filled by the case query; update results leave it out.
-	Timeline []Event `json:"timeline,omitempty"`
+	Timeline []vocab.Event `json:"timeline,omitempty"`
 }
 
 // ProjectionInput is what the workflow hands the read model after a change:
@@ -348,8 +339,8 @@ type CaseView struct {
 // recorded since the last projection, in order. Writing it twice changes
 // nothing: rows are keyed by case id and event sequence.
 type ProjectionInput struct {
-	Case   CaseView `json:"case"`
-	Events []Event  `json:"events"`
+	Case   CaseView      `json:"case"`
+	Events []vocab.Event `json:"events"`
 }
 
 // CaseStartOptions answers the options that start in's workflow: its id,

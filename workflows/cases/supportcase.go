@@ -59,7 +59,7 @@ type slaTarget struct {
 type supportCase struct {
 	in       CaseInput
 	view     CaseView
-	timeline []Event
+	timeline []vocab.Event
 	policy   sla.Policy
 	targets  []*slaTarget // first response, next response, resolution, in that order
 
@@ -121,7 +121,7 @@ func openState(in CaseInput, now time.Time) (*supportCase, error) {
 		{name: targetNextResponse},
 		{name: targetResolution, clock: sla.NewClock(policy.Targets.Resolution, now), active: true},
 	}
-	c.timeline = []Event{{Seq: 1, Actor: in.OpenedBy, Kind: EventOpened, At: now,
+	c.timeline = []vocab.Event{{Seq: 1, Actor: in.OpenedBy, Kind: EventOpened, At: now,
 		Payload: vocab.Payload("category", string(in.Category), "priority", string(in.Priority), "team", string(in.Team), "channel", in.Channel)}}
 	c.version++
 	return c, nil
@@ -278,9 +278,9 @@ func (c *supportCase) csatDeadline() time.Time {
 }
 
 // record appends an event to the timeline and bumps the case's version.
-func (c *supportCase) record(ctx workflow.Context, actor, kind string, payload map[string]string) Event {
+func (c *supportCase) record(ctx workflow.Context, actor, kind string, payload map[string]string) vocab.Event {
 	now := workflow.Now(ctx)
-	e := Event{Seq: len(c.timeline) + 1, Actor: actor, Kind: kind, At: now, Payload: payload}
+	e := vocab.Event{Seq: len(c.timeline) + 1, Actor: actor, Kind: kind, At: now, Payload: payload}
 	c.timeline = append(c.timeline, e)
 	c.view.LastSeq = e.Seq
 	c.view.UpdatedAt = now

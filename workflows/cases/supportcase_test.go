@@ -169,7 +169,7 @@ func (ct *caseTest) notified(event, audience string) int {
 	return n
 }
 
-func kinds(events []Event) []string {
+func kinds(events []vocab.Event) []string {
 	out := make([]string, len(events))
 	for i, e := range events {
 		out[i] = e.Kind
@@ -177,7 +177,7 @@ func kinds(events []Event) []string {
 	return out
 }
 
-func count(events []Event, kind string) int {
+func count(events []vocab.Event, kind string) int {
 	n := 0
 	for _, e := range events {
 		if e.Kind == kind {

@@ -1,6 +1,10 @@
 package vocab
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // CaseWorkflowID is the workflow id of case id. Every area that reports to
 // a case signals it there; workflows/cases answers it as its ID helper.
@@ -57,4 +61,13 @@ func Payload(kv ...string) map[string]string {
 		}
 	}
 	return p
+}
+
+// Event is one entry of a timeline: a case's or a delivery's.
+type Event struct {
+	Seq     int               `json:"seq"`
+	Actor   string            `json:"actor"`
+	Kind    string            `json:"kind"`
+	At      time.Time         `json:"at"`
+	Payload map[string]string `json:"payload,omitempty"`
 }
