@@ -144,23 +144,27 @@ func (a *Accounts) RecordIdentityCheck(ctx context.Context, rec accountflows.Che
 }
 
 // OpenCase opens a case from inside a workflow, once per request key
-// (accountflows.ActivityOpenCase). The account's owner is the customer.
-func (a *Accounts) OpenCase(ctx context.Context, req accountflows.OpenCaseRequest) (accountflows.OpenCaseResult, error) {
-	acct, err := a.dir.Get(ctx, req.AccountID)
-	if err != nil {
-		return accountflows.OpenCaseResult{}, directoryError("open case on account "+req.AccountID, err)
+// (vocab.ActivityOpenCase). The account's owner is the customer.
+func (a *Accounts) OpenCase(ctx context.Context, req vocab.OpenCaseRequest) (vocab.OpenCaseResult, error) {
+	customer := req.Customer
+	if customer == nil {
+		acct, err := a.dir.Get(ctx, req.AccountID)
+		if err != nil {
+			return vocab.OpenCaseResult{}, directoryError("open case on account "+req.AccountID, err)
+		}
+		customer = &vocab.Customer{ID: acct.ID, Email: acct.Email, Locale: "en"}
 	}
 	in, err := a.opener.Open(ctx, cases.OpenRequest{
 		Category: req.Category, Subject: req.Subject, Description: req.Description,
-		Customer:  vocab.Customer{ID: acct.ID, Email: acct.Email, Locale: "en"},
-		AccountID: acct.ID, Channel: req.Channel, OpenedBy: req.OpenedBy,
+		Customer: *customer, AccountID: req.AccountID, OrderID: req.OrderID, DeliveryID: req.DeliveryID,
+		Channel: req.Channel, OpenedBy: req.OpenedBy,
 	}, cases.OpenOptions{Key: req.Key, KeyScope: "workflow"})
 	var refused *temporal.ApplicationError
 	if errors.As(err, &refused) && refused.Type() == vocab.ErrInvalidArgument {
-		return accountflows.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), vocab.ErrInvalidArgument, err)
+		return vocab.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), vocab.ErrInvalidArgument, err)
 	}
 	if err != nil {
-		return accountflows.OpenCaseResult{}, err
+		return vocab.OpenCaseResult{}, err
 	}
-	return accountflows.OpenCaseResult{CaseID: in.ID}, nil
+	return vocab.OpenCaseResult{CaseID: in.ID}, nil
 }

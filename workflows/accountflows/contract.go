@@ -84,7 +84,6 @@ const (
 	ActivityChangeContact    = "ChangeContact"
 	ActivityMergeAccounts    = "MergeAccounts"
 	ActivityRecordCheck      = "RecordIdentityCheck"
-	ActivityOpenCase         = "OpenCase"
 	ActivitySendCode         = "SendCode"
 )
 
@@ -163,24 +162,6 @@ type CheckRecord struct {
 	Recorded time.Time         `json:"recorded"`
 	// Retain locks the record with S3 Object Lock, as the case's other evidence.
 	Retain bool `json:"retain,omitempty"`
-}
-
-// OpenCaseRequest asks for a new case from inside a workflow (a security
-// case after repeated failed logins or a cancelled contact change).
-type OpenCaseRequest struct {
-	// Key makes the open idempotent: the same key opens one case.
-	Key         string         `json:"key"`
-	Category    vocab.Category `json:"category"`
-	Subject     string         `json:"subject"`
-	Description string         `json:"description"`
-	AccountID   string         `json:"account_id"`
-	OpenedBy    string         `json:"opened_by"`
-	Channel     string         `json:"channel"`
-}
-
-// OpenCaseResult answers the opened case's id.
-type OpenCaseResult struct {
-	CaseID string `json:"case_id"`
 }
 
 // ErrAccountNotFound is the error type of a directory that has no such account.

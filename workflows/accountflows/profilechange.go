@@ -235,9 +235,9 @@ func (p *profileChange) changeContact(ctx workflow.Context) error {
 func (p *profileChange) cancel(ctx workflow.Context) {
 	c := *p.cancelled
 	p.timedOut = true
-	var opened OpenCaseResult
+	var opened vocab.OpenCaseResult
 	if p.in.Kind != ProfileChangeMerge {
-		err := workflow.ExecuteActivity(accountActivityOptions(ctx, "open a security case"), ActivityOpenCase, OpenCaseRequest{
+		err := workflow.ExecuteActivity(accountActivityOptions(ctx, "open a security case"), vocab.ActivityOpenCase, vocab.OpenCaseRequest{
 			Key: ProfileChangeWorkflowID(p.in.ID) + "/cancelled", Category: vocab.CategorySecurityAlert,
 			Subject:     fmt.Sprintf("Cancelled %s change on account %s", p.in.Kind, p.in.AccountID),
 			Description: fmt.Sprintf("The %s change %s of case %s was cancelled by %s: %s", p.in.Kind, p.in.ID, p.in.CaseID, c.Actor, c.Reason),

@@ -123,8 +123,8 @@ func openSecurityCase(ctx workflow.Context, in SignalsInput, recent []AccountSig
 	if kinds[SignalFailedLogin] == len(recent) {
 		subject = fmt.Sprintf("%d failed logins on account %s within %s", len(recent), in.AccountID, in.Window)
 	}
-	var out OpenCaseResult
-	err := workflow.ExecuteActivity(accountActivityOptions(ctx, "open a security case"), ActivityOpenCase, OpenCaseRequest{
+	var out vocab.OpenCaseResult
+	err := workflow.ExecuteActivity(accountActivityOptions(ctx, "open a security case"), vocab.ActivityOpenCase, vocab.OpenCaseRequest{
 		Key:      SignalsWorkflowID(in.AccountID) + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID + "/" + fmt.Sprint(in.Opened),
 		Category: vocab.CategorySecurityAlert, Subject: subject,
 		Description: "Signals reported by the marketplace:\n" + strings.Join(lines, "\n"),

@@ -32,13 +32,13 @@ func TestABurstOfSignalsOpensOneSecurityCase(t *testing.T) {
 	env := newTestEnv()
 	env.RegisterWorkflowWithOptions(AccountSignals, workflowOptions(WorkflowAccountSignals))
 	var mu sync.Mutex
-	var opened []OpenCaseRequest
-	env.RegisterActivityWithOptions(func(ctx context.Context, r OpenCaseRequest) (OpenCaseResult, error) {
+	var opened []vocab.OpenCaseRequest
+	env.RegisterActivityWithOptions(func(ctx context.Context, r vocab.OpenCaseRequest) (vocab.OpenCaseResult, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		opened = append(opened, r)
-		return OpenCaseResult{CaseID: "C-SEC"}, nil
-	}, activity.RegisterOptions{Name: ActivityOpenCase})
+		return vocab.OpenCaseResult{CaseID: "C-SEC"}, nil
+	}, activity.RegisterOptions{Name: vocab.ActivityOpenCase})
 	env.OnSignalExternalWorkflow(mock.Anything, vocab.CaseWorkflowID("C-SEC"), "", vocab.SignalCaseEvent, mock.Anything).Return(nil)
 	for i := range 8 {
 		env.RegisterDelayedCallback(func() {

@@ -214,4 +214,21 @@ func (c *supportCase) onCaseEvent(ctx workflow.Context, ev vocab.CaseEvent) {
 	if ev.EscalateTo != "" && c.view.Status != StatusResolved && c.view.Status != StatusClosed {
 		_, _ = c.escalate(ctx, EscalateInput{Actor: actor, Team: ev.EscalateTo, Reason: ev.Reason})
 	}
+	if ev.Kind == accountflows.EventRecoveryCompleted {
+		c.tellDelivery(ctx, vocab.LinkedCaseOutcome{CaseID: c.in.ID, Outcome: vocab.OutcomeRecovered, Actor: actor,
+			Detail: "account recovery " + ev.Payload["recovery_id"] + " completed"})
+	}
+}
+
+// tellDelivery reports o to the delivery the case is linked to, if any, in
+// the background; the case does not end before the delivery has heard it.
+func (c *supportCase) tellDelivery(ctx workflow.Context, o vocab.LinkedCaseOutcome) {
+	if c.in.DeliveryID == "" {
+		return
+	}
+	c.pending++
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		defer func() { c.pending--; c.version++ }()
+		vocab.ReportToDelivery(gctx, c.in.DeliveryID, o)
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -28,7 +29,7 @@ type fakeDirectory struct {
 	acct     accountflows.AccountState
 	calls    []string
 	resetKey map[string]bool
-	opened   []accountflows.OpenCaseRequest
+	opened   []vocab.OpenCaseRequest
 }
 
 func newFakeDirectory() *fakeDirectory {
@@ -91,11 +92,11 @@ func (d *fakeDirectory) register(env *testsuite.TestWorkflowEnvironment) {
 		d.record("code to " + r.To)
 		return accountflows.CodeSent{Digest: "digest:123456"}, nil
 	})
-	reg(accountflows.ActivityOpenCase, func(ctx context.Context, r accountflows.OpenCaseRequest) (accountflows.OpenCaseResult, error) {
+	reg(vocab.ActivityOpenCase, func(ctx context.Context, r vocab.OpenCaseRequest) (vocab.OpenCaseResult, error) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		d.opened = append(d.opened, r)
-		return accountflows.OpenCaseResult{CaseID: "C-SEC"}, nil
+		return vocab.OpenCaseResult{CaseID: "C-SEC"}, nil
 	})
 }
 
@@ -511,4 +512,62 @@ func TestMergeNeedsAnApprovalAndAppliesOnce(t *testing.T) {
 	})
 	ct.env.ExecuteWorkflow(SupportCase, profileCase())
 	require.NoError(t, ct.env.GetWorkflowError())
+}
+
+func TestALinkedCaseTellsItsDeliveryThatTheAccountWasRecoveredThenThatItIsResolved(t *testing.T) {
+	ct, _ := newAccountTest(t)
+	in := testInput(vocab.P2)
+	in.Category, in.DeliveryID = vocab.CategoryAccountDeliveryIssue, "D-1"
+	in.Accounts = sla.AccountPolicy{CodeAttempts: 3, CodeValidFor: 15 * time.Minute}
+	var mu sync.Mutex
+	var told []vocab.LinkedCaseOutcome
+	ct.env.OnSignalExternalWorkflow(mock.Anything, vocab.DeliveryWorkflowID("D-1"), "", vocab.SignalLinkedCase, mock.Anything).
+		Return(func(_, _, _ string, _ string, arg any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			told = append(told, arg.(vocab.LinkedCaseOutcome))
+			return nil
+		})
+	ct.at(time.Minute, func() {
+		ct.mustUpdate(UpdateStartRecovery, RecoveryRequest{Actor: "account_manager:al"})
+	})
+	ct.at(2*time.Minute, func() {
+		ct.verify(ct.view().Recovery.ID, "digest:123456", func(r accountflows.VerifyResult, err error) {
+			require.NoError(t, err)
+			assert.True(t, r.Verified)
+		})
+	})
+	ct.at(time.Hour, func() {
+		assert.Equal(t, "D-1", ct.view().DeliveryID)
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "account_manager:al", Resolution: "account given back"})
+		ct.mustUpdate(UpdateClose, ReasonInput{Actor: "account_manager:al", Reason: "done"})
+	})
+	ct.env.ExecuteWorkflow(SupportCase, in)
+	require.NoError(t, ct.env.GetWorkflowError())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, told, 2)
+	assert.Equal(t, vocab.OutcomeRecovered, told[0].Outcome)
+	assert.Equal(t, vocab.OutcomeResolved, told[1].Outcome)
+	assert.Equal(t, "account given back", told[1].Detail)
+	assert.Equal(t, "C-1", told[1].CaseID)
+}
+
+func TestACaseWithoutADeliveryTellsNoDelivery(t *testing.T) {
+	ct, _ := newAccountTest(t)
+	var mu sync.Mutex
+	told := 0
+	ct.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", vocab.SignalLinkedCase, mock.Anything).
+		Return(func(_, _, _ string, _ string, _ any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			told++
+			return nil
+		})
+	ct.closeAt(time.Hour)
+	ct.env.ExecuteWorkflow(SupportCase, testInput(vocab.P2))
+	require.NoError(t, ct.env.GetWorkflowError())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Zero(t, told, "a case opened without a delivery signals none")
 }

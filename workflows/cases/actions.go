@@ -269,6 +269,7 @@ func (c *supportCase) resolve(ctx workflow.Context, in ResolveInput) (CaseView, 
 	c.record(ctx, in.Actor, EventResolved, vocab.Payload("resolution", in.Resolution))
 	c.changed(ctx)
 	c.notify(ctx, EventResolved, vocab.AudienceCustomer, in.Resolution)
+	c.tellDelivery(ctx, vocab.LinkedCaseOutcome{CaseID: c.in.ID, Outcome: vocab.OutcomeResolved, Actor: in.Actor, Detail: in.Resolution})
 	return c.result(), nil
 }
 

@@ -150,6 +150,10 @@ type CaseInput struct {
 	// Accounts holds the windows of the account workflows the case starts;
 	// zero fields (cases opened before it existed) take the defaults.
 	Accounts sla.AccountPolicy `json:"accounts"`
+	// DeliveryID, when set, links the case to the account delivery it is
+	// about: the delivery hears the case's outcome (resolved, or an account
+	// recovery completed).
+	DeliveryID string `json:"delivery_id,omitempty"`
 	// Revision is the CaseRevision the case was opened under (zero before
 	// revisions existed): the behaviour changes it includes are on without
 	// a version marker.
@@ -308,6 +312,7 @@ type CaseView struct {
 	AccountID       string         `json:"account_id,omitempty"`
 	OrderID         string         `json:"order_id,omitempty"`
 	Channel         string         `json:"channel,omitempty"`
+	DeliveryID      string         `json:"delivery_id,omitempty"`
 	Team            vocab.Team     `json:"team"`
 	Assignee        string         `json:"assignee,omitempty"`
 	EscalationLevel int            `json:"escalation_level"`

@@ -36,6 +36,8 @@ type OpenRequest struct {
 	OrderID     string
 	Channel     string
 	OpenedBy    string
+	// DeliveryID links the case to the account delivery it is about.
+	DeliveryID string
 }
 
 // NewCaseInput resolves req against the policy book: the default priority
@@ -49,7 +51,7 @@ func NewCaseInput(book *sla.Book, req OpenRequest, now time.Time) (CaseInput, er
 	in := CaseInput{
 		ID: req.ID, Category: req.Category, Priority: req.Priority,
 		Subject: strings.TrimSpace(req.Subject), Description: strings.TrimSpace(req.Description),
-		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel,
+		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel, DeliveryID: req.DeliveryID,
 		Team: vocab.Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
 		Revision: CaseRevision,
 	}

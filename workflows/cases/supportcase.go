@@ -112,7 +112,7 @@ func openState(in CaseInput, now time.Time) (*supportCase, error) {
 	c.view = CaseView{
 		ID: in.ID, Category: in.Category, Priority: in.Priority, Subject: in.Subject,
 		Description: in.Description, Customer: in.Customer, AccountID: in.AccountID,
-		OrderID: in.OrderID, Channel: in.Channel, Team: in.Team, Status: StatusNew,
+		OrderID: in.OrderID, Channel: in.Channel, DeliveryID: in.DeliveryID, Team: in.Team, Status: StatusNew,
 		CreatedAt: now, UpdatedAt: now, LastSeq: 1,
 	}
 	c.latestCustomerMessage = strings.TrimSpace(in.Description)
