@@ -24,6 +24,7 @@ type Book struct {
 	threshold  float64
 	lifecycle  Lifecycle
 	accounts   AccountPolicy
+	deliveries DeliveryPolicy
 	calendars  map[string]bookCalendar
 	categories map[string]CategoryDefaults
 	rules      []rule
@@ -76,6 +77,9 @@ func (b *Book) Category(name string) (CategoryDefaults, error) {
 
 // Accounts answers the windows of the account workflows.
 func (b *Book) Accounts() AccountPolicy { return b.accounts }
+
+// Deliveries answers the windows of account deliveries.
+func (b *Book) Deliveries() DeliveryPolicy { return b.deliveries }
 
 // Lifecycle answers the wall-clock windows of a case.
 func (b *Book) Lifecycle() Lifecycle { return b.lifecycle }

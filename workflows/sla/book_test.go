@@ -2,6 +2,7 @@ package sla
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -236,4 +237,23 @@ func TestParseEmptyFile(t *testing.T) {
 	assert.ErrorContains(t, err, "empty.yaml: empty policy file")
 	_, err = Load("no/such/file.yaml")
 	assert.ErrorContains(t, err, "no/such/file.yaml")
+}
+
+func TestDeliveriesTakeTheFileOverTheDefaults(t *testing.T) {
+	shipped, err := os.ReadFile("../../deploy/sla/default.yaml")
+	require.NoError(t, err)
+	b, err := Parse(append(slices.Clone(shipped), `
+deliveries:
+  confirmation_window: 24h
+  product_warranties: {valorant: 120h}
+`...), "test.yaml")
+	require.NoError(t, err)
+	d := b.Deliveries()
+	assert.Equal(t, 24*time.Hour, d.ConfirmationWindow)
+	assert.Equal(t, DefaultDeliveryPolicy.Warranty, d.Warranty, "left out: the default")
+	assert.Equal(t, 120*time.Hour, d.WarrantyFor("valorant"))
+	assert.Equal(t, DefaultDeliveryPolicy.Warranty, d.WarrantyFor("steam"))
+
+	_, err = Parse(append(slices.Clone(shipped), "\ndeliveries:\n  warranty: soon\n"...), "test.yaml")
+	require.ErrorContains(t, err, "deliveries.warranty")
 }

@@ -118,3 +118,38 @@ type CategoryDefaults struct {
 	// Team owns the category's cases.
 	Team string `json:"team"`
 }
+
+// DeliveryPolicy holds the windows of account deliveries: how long the buyer
+// has to confirm, and how long the warranty runs, by product or platform.
+// All count wall-clock time (24x7).
+type DeliveryPolicy struct {
+	// ConfirmationWindow is how long a delivered account waits for the
+	// buyer's confirmation or problem report (a reminder at half); then it
+	// is confirmed by default.
+	ConfirmationWindow time.Duration `json:"confirmation_window"`
+	// Warranty is how long the delivery is protected after delivery, for a
+	// product without one of its own; its end retires the delivery.
+	Warranty time.Duration `json:"warranty"`
+	// WarrantyNotice is how long before the warranty's end the buyer is told.
+	WarrantyNotice time.Duration `json:"warranty_notice"`
+	// ProductWarranties are the warranties of products or platforms that
+	// differ from Warranty, by name.
+	ProductWarranties map[string]time.Duration `json:"product_warranties,omitempty"`
+}
+
+// DefaultDeliveryPolicy is used for what the policy file leaves out: the
+// 72 hours marketplaces give a buyer to inspect an account, and 14 days of
+// protection.
+var DefaultDeliveryPolicy = DeliveryPolicy{
+	ConfirmationWindow: 72 * time.Hour,
+	Warranty:           14 * 24 * time.Hour,
+	WarrantyNotice:     48 * time.Hour,
+}
+
+// WarrantyFor answers the warranty of product: its own, else Warranty.
+func (p DeliveryPolicy) WarrantyFor(product string) time.Duration {
+	if d, ok := p.ProductWarranties[product]; ok {
+		return d
+	}
+	return p.Warranty
+}

@@ -36,6 +36,11 @@ func Load(path string) (*Book, error) {
 //	  contact_cool_down: 24h          # a verified email or phone change waits this long
 //	  signal_threshold: 5             # account signals inside signal_window that open a security case
 //	  signal_window: 15m
+//	deliveries:                       # optional; each key defaults to DefaultDeliveryPolicy
+//	  confirmation_window: 72h        # a delivered account is confirmed by default after this (reminder at half)
+//	  warranty: 336h                  # protection after delivery; its end retires the delivery
+//	  warranty_notice: 48h            # the buyer is told this long before the warranty ends
+//	  product_warranties: {valorant: 120h}   # products or platforms with a warranty of their own
 //	calendars:                        # name -> business calendar
 //	  24x7: {time_zone: UTC, always_open: true}
 //	  eu-business:
@@ -85,6 +90,7 @@ type file struct {
 	WarningThreshold *float64                `yaml:"warning_threshold"`
 	Lifecycle        *fileLifecycle          `yaml:"lifecycle"`
 	Accounts         *fileAccounts           `yaml:"accounts"`
+	Deliveries       *fileDeliveries         `yaml:"deliveries"`
 	Calendars        map[string]fileCalendar `yaml:"calendars"`
 	Categories       map[string]fileCategory `yaml:"categories"`
 	Policies         []filePolicy            `yaml:"policies"`
@@ -107,6 +113,15 @@ type fileAccounts struct {
 	ContactCoolDown string `yaml:"contact_cool_down"`
 	SignalThreshold *int   `yaml:"signal_threshold"`
 	SignalWindow    string `yaml:"signal_window"`
+}
+
+// fileDeliveries is the optional deliveries section; what it leaves out is
+// DefaultDeliveryPolicy.
+type fileDeliveries struct {
+	ConfirmationWindow string            `yaml:"confirmation_window"`
+	Warranty           string            `yaml:"warranty"`
+	WarrantyNotice     string            `yaml:"warranty_notice"`
+	ProductWarranties  map[string]string `yaml:"product_warranties"`
 }
 
 type fileCalendar struct {

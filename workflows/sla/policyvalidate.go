@@ -76,6 +76,7 @@ func (v *validator) book(f *file) *Book {
 			b.accounts.SignalWindow = v.duration(key("accounts", "signal_window"), a.SignalWindow)
 		}
 	}
+	b.deliveries = v.deliveries(f.Deliveries)
 	for _, name := range sortedKeys(f.Calendars) {
 		b.calendars[name] = v.calendar(name, f.Calendars[name])
 	}
@@ -249,4 +250,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// deliveries reads the deliveries section over DefaultDeliveryPolicy.
+func (v *validator) deliveries(d *fileDeliveries) DeliveryPolicy {
+	p := DefaultDeliveryPolicy
+	if d == nil {
+		return p
+	}
+	if d.ConfirmationWindow != "" {
+		p.ConfirmationWindow = v.duration(key("deliveries", "confirmation_window"), d.ConfirmationWindow)
+	}
+	if d.Warranty != "" {
+		p.Warranty = v.duration(key("deliveries", "warranty"), d.Warranty)
+	}
+	if d.WarrantyNotice != "" {
+		p.WarrantyNotice = v.duration(key("deliveries", "warranty_notice"), d.WarrantyNotice)
+	}
+	if len(d.ProductWarranties) > 0 {
+		p.ProductWarranties = map[string]time.Duration{}
+		for _, name := range sortedKeys(d.ProductWarranties) {
+			p.ProductWarranties[name] = v.duration(key("deliveries", "product_warranties", name), d.ProductWarranties[name])
+		}
+	}
+	return p
 }
