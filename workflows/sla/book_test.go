@@ -240,20 +240,27 @@ func TestParseEmptyFile(t *testing.T) {
 }
 
 func TestDeliveriesTakeTheFileOverTheDefaults(t *testing.T) {
-	shipped, err := os.ReadFile("../../deploy/sla/default.yaml")
+	data, err := os.ReadFile("../../deploy/sla/default.yaml")
 	require.NoError(t, err)
-	b, err := Parse(append(slices.Clone(shipped), `
-deliveries:
-  confirmation_window: 24h
-  product_warranties: {valorant: 120h}
-`...), "test.yaml")
+	shipped := string(data)
+	require.Contains(t, shipped, "confirmation_window: 72h")
+	edited := strings.NewReplacer("confirmation_window: 72h", "confirmation_window: 24h",
+		"# product_warranties: {some-game: 120h}", "product_warranties: {valorant: 120h}").Replace(shipped)
+	b, err := Parse([]byte(edited), "test.yaml")
 	require.NoError(t, err)
 	d := b.Deliveries()
 	assert.Equal(t, 24*time.Hour, d.ConfirmationWindow)
-	assert.Equal(t, DefaultDeliveryPolicy.Warranty, d.Warranty, "left out: the default")
+	assert.Equal(t, 14*24*time.Hour, d.Warranty)
 	assert.Equal(t, 120*time.Hour, d.WarrantyFor("valorant"))
-	assert.Equal(t, DefaultDeliveryPolicy.Warranty, d.WarrantyFor("steam"))
+	assert.Equal(t, d.Warranty, d.WarrantyFor("steam"), "a product without its own takes the warranty")
 
-	_, err = Parse(append(slices.Clone(shipped), "\ndeliveries:\n  warranty: soon\n"...), "test.yaml")
+	_, err = Parse([]byte(strings.Replace(shipped, "warranty: 336h", "warranty: soon", 1)), "test.yaml")
 	require.ErrorContains(t, err, "deliveries.warranty")
+
+	// Left out entirely, the section is the defaults.
+	i := strings.Index(shipped, "\ndeliveries:")
+	j := strings.Index(shipped, "\ncalendars:")
+	b, err = Parse([]byte(shipped[:i]+shipped[j:]), "test.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, DefaultDeliveryPolicy, b.Deliveries())
 }
