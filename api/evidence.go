@@ -195,9 +195,9 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 			fieldProblem{Field: "file", Message: "is required"})
 	}
 	e.SHA256, e.Size, e.ContentType = obj.SHA256, obj.Size, obj.ContentType
-	var res cases.EvidenceResult
+	var res vocab.EvidenceResult
 	if err := s.update(ctx, in.ID, cases.UpdateAddEvidence, e.ID,
-		cases.EvidenceInput{Actor: who.actor(), Evidence: e}, &res); err != nil {
+		vocab.EvidenceInput{Actor: who.actor(), Evidence: e}, &res); err != nil {
 		return nil, err
 	}
 	if res.Duplicate {
@@ -290,7 +290,7 @@ func (s *server) downloadEvidence(ctx context.Context, in *downloadEvidenceInput
 	if err != nil {
 		return nil, s.caseError(ctx, "", err)
 	}
-	var res cases.EvidenceResult
+	var res vocab.EvidenceResult
 	err = s.runUpdate(ctx, cases.CaseWorkflowID(rec.CaseID), cases.UpdateRecordDownload, evidence.NewID(),
 		cases.DownloadInput{Actor: callerFrom(ctx).actor(), EvidenceID: rec.ID}, &res)
 	var ended *serviceerror.NotFound // the workflow has completed: nothing can be recorded

@@ -246,20 +246,6 @@ type ProfileChangeRequest struct {
 	IntoID string `json:"into_id,omitempty"`
 }
 
-// EvidenceInput records a file the API has stored.
-type EvidenceInput struct {
-	Actor    string         `json:"actor"`
-	Evidence vocab.Evidence `json:"evidence"`
-}
-
-// EvidenceResult answers an evidence update: the file as recorded and
-// whether the same bytes were already on the case (then nothing was added
-// and the earlier record is answered).
-type EvidenceResult struct {
-	Evidence  vocab.Evidence `json:"evidence"`
-	Duplicate bool           `json:"duplicate"`
-}
-
 // DownloadInput records a download of an evidence file.
 type DownloadInput struct {
 	Actor      string `json:"actor"`

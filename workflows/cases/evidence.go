@@ -13,7 +13,7 @@ import (
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-func (c *supportCase) validateAddEvidence(in EvidenceInput) error {
+func (c *supportCase) validateAddEvidence(in vocab.EvidenceInput) error {
 	e := in.Evidence
 	switch {
 	case !slices.Contains(vocab.EvidenceKinds, e.Kind):
@@ -30,15 +30,15 @@ func (c *supportCase) validateAddEvidence(in EvidenceInput) error {
 
 // addEvidence records a file on the timeline with its checksum, unless the
 // same bytes are already on the case.
-func (c *supportCase) addEvidence(ctx workflow.Context, in EvidenceInput) (EvidenceResult, error) {
+func (c *supportCase) addEvidence(ctx workflow.Context, in vocab.EvidenceInput) (vocab.EvidenceResult, error) {
 	if i := slices.IndexFunc(c.view.Evidence, func(e vocab.Evidence) bool { return e.SHA256 == in.Evidence.SHA256 }); i >= 0 {
-		return EvidenceResult{Evidence: c.view.Evidence[i], Duplicate: true}, nil
+		return vocab.EvidenceResult{Evidence: c.view.Evidence[i], Duplicate: true}, nil
 	}
 	e := in.Evidence
 	e.UploadedBy = in.Actor
 	e = c.attachEvidence(ctx, in.Actor, e)
 	c.changed(ctx)
-	return EvidenceResult{Evidence: e}, nil
+	return vocab.EvidenceResult{Evidence: e}, nil
 }
 
 // hasEvidence reports whether a file with these bytes is on the case.
@@ -66,7 +66,7 @@ func (c *supportCase) validateRecordDownload(in DownloadInput) error {
 }
 
 // recordDownload puts who fetched which file on the timeline.
-func (c *supportCase) recordDownload(ctx workflow.Context, in DownloadInput) (EvidenceResult, error) {
+func (c *supportCase) recordDownload(ctx workflow.Context, in DownloadInput) (vocab.EvidenceResult, error) {
 	var e vocab.Evidence
 	for _, x := range c.view.Evidence {
 		if x.ID == in.EvidenceID {
@@ -75,5 +75,5 @@ func (c *supportCase) recordDownload(ctx workflow.Context, in DownloadInput) (Ev
 	}
 	c.record(ctx, in.Actor, EventEvidenceFetched, vocab.Payload("evidence_id", e.ID, "sha256", e.SHA256))
 	c.changed(ctx)
-	return EvidenceResult{Evidence: e}, nil
+	return vocab.EvidenceResult{Evidence: e}, nil
 }

@@ -2,18 +2,11 @@ package cases
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"handoff/workflows/sla"
@@ -149,27 +142,15 @@ func (o Opener) Open(ctx context.Context, req OpenRequest, opt OpenOptions) (Cas
 	in.OpenedAt = now
 	opts := CaseStartOptions(in, o.TaskQueue)
 	opts.Memo = opt.Memo
-	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	_, err = o.Temporal.ExecuteWorkflow(ctx, opts, WorkflowType, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) { // already started: a closed case of the same id
+	if err := vocab.StartOnce(ctx, o.Temporal, opts, WorkflowType, in); err != nil {
 		return in, fmt.Errorf("open case %s: %w", in.ID, err)
 	}
 	return in, nil
 }
 
 // CaseIDForKey derives the id of the case an idempotency key opens within
-// its scope (the API key that sent it, or "workflow" for opens from
-// workflows): the same key in the same scope always names the same case.
-func CaseIDForKey(scope, key string) string {
-	h := sha256.Sum256([]byte(scope + "\x00" + key))
-	return "C-" + strings.ToUpper(hex.EncodeToString(h[:8]))
-}
+// its scope (vocab.IDForKey).
+func CaseIDForKey(scope, key string) string { return vocab.IDForKey("C-", scope, key) }
 
 // NewCaseID answers a random case id, for an open without a key.
-func NewCaseID() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	return "C-" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
-}
+func NewCaseID() string { return vocab.NewID("C-") }

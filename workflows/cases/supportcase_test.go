@@ -624,8 +624,8 @@ func TestEvidenceIsRecordedOnceByChecksumAndDownloadsAreOnTheTimeline(t *testing
 	sum := strings.Repeat("ab", 32)
 	file := vocab.Evidence{ID: "E-1", Kind: "delivery_screenshot", Key: "cases/C-1/E-1", SHA256: sum, Size: 42, ContentType: "image/png"}
 	ct.at(time.Minute, func() {
-		ct.update(UpdateAddEvidence, EvidenceInput{Actor: "integration:shop", Evidence: file}, func(v CaseView, err error) {})
-		ct.refused(UpdateAddEvidence, EvidenceInput{Actor: "x", Evidence: vocab.Evidence{ID: "E-2", Key: "k", Kind: "selfie", SHA256: sum}}, vocab.ErrInvalidArgument, "kind")
+		ct.update(UpdateAddEvidence, vocab.EvidenceInput{Actor: "integration:shop", Evidence: file}, func(v CaseView, err error) {})
+		ct.refused(UpdateAddEvidence, vocab.EvidenceInput{Actor: "x", Evidence: vocab.Evidence{ID: "E-2", Key: "k", Kind: "selfie", SHA256: sum}}, vocab.ErrInvalidArgument, "kind")
 		ct.refused(UpdateRecordDownload, DownloadInput{Actor: "agent:bo", EvidenceID: "E-9"}, vocab.ErrInvalidArgument, "no evidence")
 	})
 	ct.at(2*time.Minute, func() {
@@ -635,11 +635,11 @@ func TestEvidenceIsRecordedOnceByChecksumAndDownloadsAreOnTheTimeline(t *testing
 			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("refused: %v", err) },
 			OnComplete: func(r any, err error) {
 				require.NoError(t, err)
-				res := r.(EvidenceResult)
+				res := r.(vocab.EvidenceResult)
 				assert.True(t, res.Duplicate)
 				assert.Equal(t, "E-1", res.Evidence.ID, "the first upload of the bytes is answered")
 			},
-		}, EvidenceInput{Actor: "integration:shop", Evidence: again})
+		}, vocab.EvidenceInput{Actor: "integration:shop", Evidence: again})
 		ct.env.UpdateWorkflow(UpdateRecordDownload, "dl", &testsuite.TestUpdateCallback{
 			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("refused: %v", err) }, OnComplete: func(any, error) {},
 		}, DownloadInput{Actor: "agent:bo", EvidenceID: "E-1"})

@@ -25,3 +25,17 @@ type Evidence struct {
 	// Seq is the timeline event that recorded the file.
 	Seq int `json:"seq"`
 }
+
+// EvidenceInput records a file the API has stored.
+type EvidenceInput struct {
+	Actor    string   `json:"actor"`
+	Evidence Evidence `json:"evidence"`
+}
+
+// EvidenceResult answers an evidence update: the file as recorded and
+// whether the same bytes were already on the case (then nothing was added
+// and the earlier record is answered).
+type EvidenceResult struct {
+	Evidence  Evidence `json:"evidence"`
+	Duplicate bool     `json:"duplicate"`
+}

@@ -26,6 +26,8 @@ var (
 	OrderIDKey             = temporal.NewSearchAttributeKeyKeyword("OrderId")
 	CustomerIDKey          = temporal.NewSearchAttributeKeyKeyword("CustomerId")
 	DeliveryStatusKey      = temporal.NewSearchAttributeKeyKeyword("DeliveryStatus")
+	SellerIDKey            = temporal.NewSearchAttributeKeyKeyword("SellerId")
+	WarrantyEndsAtKey      = temporal.NewSearchAttributeKeyTime("WarrantyEndsAt")
 )
 
 // SearchAttribute names one custom search attribute and its indexed type,
@@ -50,6 +52,8 @@ var SearchAttributes = []SearchAttribute{
 	{OrderIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 	{CustomerIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 	{DeliveryStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{SellerIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	{WarrantyEndsAtKey.GetName(), enumspb.INDEXED_VALUE_TYPE_DATETIME},
 }
 
 // RegisterSearchAttributes adds to namespace every attribute of
