@@ -20,6 +20,7 @@ import (
 	"handoff/store"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/sla"
 )
 
@@ -37,7 +38,7 @@ type Deps struct {
 // function never renames a workflow type that running workflows carry.
 func Workflows() map[string]any {
 	all := map[string]any{}
-	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows} {
+	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows, deliveries.Workflows} {
 		maps.Copy(all, area)
 	}
 	return all

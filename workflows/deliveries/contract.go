@@ -161,8 +161,9 @@ type DeliveryInput struct {
 	ConfirmationWindow time.Duration `json:"confirmation_window"`
 	Warranty           time.Duration `json:"warranty"`
 	WarrantyNotice     time.Duration `json:"warranty_notice"`
-	// ContinueAfter bounds one run's history in events (0: the server's
-	// suggestion alone); tests set it low.
+	// ContinueAfter bounds the timeline events one run records before it
+	// continues as new (0: only when the server suggests it); tests set it
+	// low.
 	ContinueAfter int `json:"continue_after,omitempty"`
 	// Carried is the state of the run before a continue-as-new.
 	Carried *Carried `json:"carried,omitempty"`
@@ -173,8 +174,9 @@ type Carried struct {
 	View     DeliveryView  `json:"view"`
 	Timeline []vocab.Event `json:"timeline"`
 	// Flags of what the delivery has already done by itself.
-	ReminderSent bool `json:"reminder_sent,omitempty"`
-	NoticeSent   bool `json:"notice_sent,omitempty"`
+	ReminderSent bool   `json:"reminder_sent,omitempty"`
+	NoticeSent   bool   `json:"notice_sent,omitempty"`
+	WaitReason   string `json:"wait_reason,omitempty"`
 	// Signals and case outcomes taken from the channels but not yet acted on.
 	Signals   []AccountSignal           `json:"signals,omitempty"`
 	Outcomes  []vocab.LinkedCaseOutcome `json:"outcomes,omitempty"`

@@ -20,10 +20,14 @@ const (
 	ErrPermissionDenied = "PermissionDenied"
 )
 
-// InvalidTransition refuses action because the workflow is in state: the
+// InvalidTransition refuses action because the case is in state: the
 // message names it ("cannot reopen: the case is new").
-func InvalidTransition(action, state string) error {
-	return temporal.NewApplicationError(fmt.Sprintf("cannot %s: the case is %s", action, state), ErrInvalidTransition)
+func InvalidTransition(action, state string) error { return Refuse(action, "case", state) }
+
+// Refuse refuses action because what (a case, a delivery) is in state:
+// "cannot deliver: the delivery is retired".
+func Refuse(action, what, state string) error {
+	return temporal.NewApplicationError(fmt.Sprintf("cannot %s: the %s is %s", action, what, state), ErrInvalidTransition)
 }
 
 // InvalidArgument refuses a field; msg starts with the field's name.

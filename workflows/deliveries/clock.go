@@ -1,0 +1,128 @@
+package deliveries
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"handoff/workflows/vocab"
+)
+
+// The deadlines a delivery acts on by itself: the buyer's reminder and the
+// confirmation by default inside the confirmation window, the notice before
+// the warranty ends, and the warranty's end.
+
+// deadlineKind is what happens when a deadline passes.
+type deadlineKind int
+
+const (
+	deadlineReminder deadlineKind = iota + 1
+	deadlineConfirmByDefault
+	deadlineWarrantyNotice
+	deadlineWarrantyEnd
+)
+
+// deadline is the next moment the delivery must act by itself.
+type deadline struct {
+	at   time.Time
+	kind deadlineKind
+}
+
+func (dl deadline) summary() string {
+	at := stamp(dl.at)
+	switch dl.kind {
+	case deadlineReminder:
+		return "remind the buyer to confirm " + at
+	case deadlineConfirmByDefault:
+		return "confirm by default " + at
+	case deadlineWarrantyNotice:
+		return "tell the buyer the warranty ends soon " + at
+	default:
+		return "warranty ends " + at
+	}
+}
+
+// nextDeadline answers the earliest moment the delivery must act by itself.
+func (d *delivery) nextDeadline() (deadline, bool) {
+	v := d.view
+	if v.Status == StatusReady || v.Status == StatusRetired || v.WarrantyEndsAt == nil {
+		return deadline{}, false
+	}
+	var all []deadline
+	if d.windowOpen && v.ConfirmBy != nil {
+		if !d.reminderSent {
+			all = append(all, deadline{at: v.ConfirmBy.Add(-d.in.ConfirmationWindow / 2), kind: deadlineReminder})
+		}
+		all = append(all, deadline{at: *v.ConfirmBy, kind: deadlineConfirmByDefault})
+	}
+	if !d.noticeSent && d.in.WarrantyNotice > 0 && d.in.WarrantyNotice < d.in.Warranty {
+		all = append(all, deadline{at: v.WarrantyEndsAt.Add(-d.in.WarrantyNotice), kind: deadlineWarrantyNotice})
+	}
+	all = append(all, deadline{at: *v.WarrantyEndsAt, kind: deadlineWarrantyEnd})
+	next := all[0]
+	for _, dl := range all[1:] {
+		if dl.at.Before(next.at) {
+			next = dl
+		}
+	}
+	return next, true
+}
+
+// onDeadline does what dl asks for; run has checked it is due.
+func (d *delivery) onDeadline(ctx workflow.Context, dl deadline) {
+	switch dl.kind {
+	case deadlineReminder:
+		d.reminderSent = true
+		d.record(ctx, vocab.SystemActor, EventReminder, vocab.Payload("confirm_by", d.view.ConfirmBy.UTC().Format(timeLayout)))
+		d.communicate(ctx, directionToBuyer, EventReminder, "reminder to confirm or report a problem")
+		d.changed(ctx)
+		d.notify(ctx, EventReminder, "")
+	case deadlineConfirmByDefault:
+		d.confirmAs(ctx, vocab.SystemActor, EventConfirmedByDefault, "no answer inside the confirmation window")
+		d.communicate(ctx, directionToBuyer, EventConfirmedByDefault, "confirmed by default")
+		d.changed(ctx)
+		d.notify(ctx, EventConfirmedByDefault, "")
+	case deadlineWarrantyNotice:
+		d.noticeSent = true
+		d.record(ctx, vocab.SystemActor, EventWarrantyEnding, vocab.Payload("warranty_ends_at", d.view.WarrantyEndsAt.UTC().Format(timeLayout)))
+		d.communicate(ctx, directionToBuyer, EventWarrantyEnding, "the warranty ends "+stamp(*d.view.WarrantyEndsAt))
+		d.changed(ctx)
+		d.notify(ctx, EventWarrantyEnding, stamp(*d.view.WarrantyEndsAt))
+	case deadlineWarrantyEnd:
+		d.retireAs(ctx, vocab.SystemActor, "warranty ended")
+	}
+}
+
+// deadlineTimer is the one timer a delivery keeps, re-armed only when the
+// next deadline moves.
+type deadlineTimer struct {
+	deadline   deadline
+	armed      bool
+	cancel     workflow.CancelFunc
+	generation int
+	fired      bool
+}
+
+func (t *deadlineTimer) arm(ctx workflow.Context, next deadline, ok bool) {
+	if t.armed && ok && next == t.deadline {
+		return
+	}
+	if t.armed {
+		t.cancel()
+		t.armed = false
+	}
+	if !ok {
+		return
+	}
+	t.generation++
+	gen := t.generation
+	tctx, cancel := workflow.WithCancel(ctx)
+	t.cancel, t.deadline, t.armed = cancel, next, true
+	f := workflow.NewTimerWithOptions(tctx, next.at.Sub(workflow.Now(ctx)), workflow.TimerOptions{Summary: next.summary()})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := f.Get(gctx, nil); err == nil && gen == t.generation {
+			t.armed = false
+			t.fired = true
+		}
+	})
+}

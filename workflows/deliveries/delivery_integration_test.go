@@ -1,0 +1,139 @@
+//go:build integration
+
+package deliveries_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"handoff/evidence"
+	"handoff/stacktest"
+	"handoff/worker/registry"
+	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
+	"handoff/workflows/sla"
+	"handoff/workflows/vocab"
+)
+
+// TestADeliveryRunsFromReadyToRetiredOnTheRealStack delivers an account
+// with its screenshot in MinIO, reads the delivery email in Mailpit, reports
+// a problem that opens a linked case, resolves that case (the delivery is
+// delivered again) and lets the short warranty retire it.
+// HANDOFF_RECORD_HISTORY=<name> keeps its history for the replay test.
+func TestADeliveryRunsFromReadyToRetiredOnTheRealStack(t *testing.T) {
+	c := stacktest.Temporal(t)
+	ctx := stacktest.Context(t)
+	cfg := stacktest.Config(t)
+	queue := fmt.Sprintf("test-delivery-%d", time.Now().UnixNano())
+	cfg.Temporal.TaskQueue = queue
+	w := worker.New(c, queue, worker.Options{})
+	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
+		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	id := fmt.Sprintf("D-T%d", time.Now().UnixNano())
+	buyer := vocab.Customer{ID: "buy-" + id, Email: "buyer-" + id + "@example.com", Name: "Bea", Locale: "fr"}
+	policy := sla.DeliveryPolicy{ConfirmationWindow: 4 * time.Second, Warranty: 12 * time.Second, WarrantyNotice: 3 * time.Second}
+	in, err := deliveries.Starter{Temporal: c, Policy: policy, TaskQueue: queue}.Start(ctx, deliveries.StartRequest{
+		ID: id, AccountID: "acc-" + id, OrderID: "ord-" + id, Buyer: buyer, SellerID: "sel-1", Product: "valorant",
+		AllowedUse: "personal play", Region: "EU", StartedBy: "integration:test",
+		RecoveryPath: deliveries.RecoveryPath{Email: buyer.Email, ResetBy: "buyer", Instructions: "Changez le mot de passe."},
+	}, deliveries.StartOptions{})
+	require.NoError(t, err)
+	wid := deliveries.DeliveryWorkflowID(in.ID)
+
+	// The screenshot goes to MinIO under the delivery's key, then on the delivery.
+	files := evidence.NewStore(stacktest.S3(t), cfg.S3.Bucket, cfg.Evidence)
+	eid := evidence.NewID()
+	obj, err := files.PutBytes(ctx, evidence.DeliveryKey(id, eid), map[string]string{"delivery": id}, "image/png",
+		append([]byte("\x89PNG\r\n\x1a\n"), []byte(id)...), false)
+	require.NoError(t, err)
+	update[vocab.EvidenceResult](t, c, wid, deliveries.UpdateAddEvidence, vocab.EvidenceInput{Actor: "integration:test",
+		Evidence: vocab.Evidence{ID: eid, Kind: "delivery_screenshot", Key: obj.Key, SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType}})
+	v := update[deliveries.DeliveryView](t, c, wid, deliveries.UpdateDeliver, deliveries.ActorInput{Actor: "integration:test"})
+	assert.Equal(t, deliveries.StatusDelivered, v.Status)
+	assert.Empty(t, v.Handoff.Missing, "every handoff answer is known once delivered")
+
+	require.Eventually(t, func() bool {
+		msgs, err := stacktest.MailpitSearch(ctx, fmt.Sprintf(`to:%s subject:"[%s]"`, buyer.Email, id))
+		return err == nil && len(msgs) >= 1
+	}, 15*time.Second, 200*time.Millisecond, "the delivery email never reached the buyer")
+
+	v = update[deliveries.DeliveryView](t, c, wid, deliveries.UpdateReportProblem, deliveries.ProblemInput{Actor: "integration:test", Description: "Le compte est bloqué"})
+	assert.Equal(t, deliveries.StatusUnderReview, v.Status)
+	var caseID string
+	require.Eventually(t, func() bool {
+		v = query(t, c, wid)
+		if len(v.LinkedCases) == 1 {
+			caseID = v.LinkedCases[0].CaseID
+		}
+		return caseID != ""
+	}, 15*time.Second, 200*time.Millisecond, "no linked case opened")
+	res, err := c.QueryWorkflow(ctx, cases.CaseWorkflowID(caseID), "", cases.QueryCase)
+	require.NoError(t, err)
+	var linked cases.CaseView
+	require.NoError(t, res.Get(&linked))
+	assert.Equal(t, id, linked.DeliveryID)
+	assert.Equal(t, buyer.ID, linked.Customer.ID)
+	assert.Contains(t, linked.Description, "Order: ord-"+id)
+	update[cases.CaseView](t, c, cases.CaseWorkflowID(caseID), cases.UpdateResolve, cases.ResolveInput{Actor: "agent:bo", Resolution: "nouveau mot de passe"})
+	require.Eventually(t, func() bool { return query(t, c, wid).Status == deliveries.StatusDelivered },
+		15*time.Second, 200*time.Millisecond, "the case's resolution never came back")
+	t.Cleanup(func() { _ = c.TerminateWorkflow(ctx, cases.CaseWorkflowID(caseID), "", "test over") })
+
+	var final deliveries.DeliveryView
+	require.NoError(t, c.GetWorkflow(ctx, wid, "").Get(ctx, &final))
+	assert.Equal(t, deliveries.StatusRetired, final.Status)
+	assert.Equal(t, "warranty ended", final.RetireReason)
+	row, err := stacktest.Store(t).GetDelivery(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, deliveries.StatusRetired, row.Status, "the read model has the end")
+
+	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
+		iter := c.GetWorkflowHistory(ctx, wid, "", false, 0)
+		hist := &historypb.History{}
+		for iter.HasNext() {
+			e, err := iter.Next()
+			require.NoError(t, err)
+			hist.Events = append(hist.Events, e)
+		}
+		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+		require.NoError(t, err)
+		var check any
+		require.NoError(t, json.Unmarshal(data, &check))
+		require.NoError(t, os.WriteFile(filepath.Join("testdata", "accountdelivery-"+name+".json"), data, 0o644))
+	}
+}
+
+func update[T any](t *testing.T, c client.Client, workflowID, name string, arg any) T {
+	t.Helper()
+	h, err := c.UpdateWorkflow(stacktest.Context(t), client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err, name)
+	var out T
+	require.NoError(t, h.Get(stacktest.Context(t), &out), name)
+	return out
+}
+
+func query(t *testing.T, c client.Client, workflowID string) deliveries.DeliveryView {
+	t.Helper()
+	res, err := c.QueryWorkflow(stacktest.Context(t), workflowID, "", deliveries.QueryDelivery)
+	require.NoError(t, err)
+	var v deliveries.DeliveryView
+	require.NoError(t, res.Get(&v))
+	return v
+}
