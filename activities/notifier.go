@@ -26,9 +26,9 @@ import (
 // marketplace body is in marketplace.go; routes.go and templates.go read
 // the routes file and the message templates.
 
-// Notifier tells people what happens to their case: by email over SMTP and
-// by signed webhooks, on the channels the routes file names for each event
-// and audience, in the audience's language.
+// Notifier tells people what happens to their case or their account
+// delivery: by email over SMTP and by signed webhooks, on the channels the
+// routes file names for each event and audience, in the audience's language.
 //
 // Exactly once as people see it: every delivery (one notification on one
 // channel) has a deterministic id, <notification id>/<channel>, that is the
@@ -131,12 +131,12 @@ const (
 	ErrTypeNotificationNotDelivered = "NotificationNotDelivered"
 )
 
-// Notify tells a notification's audience what happened to a case, on every
-// channel the routes give its event and audience (activity
-// vocab.ActivityNotify). Channels already sent by an earlier attempt are
-// skipped. It fails for a retry while a channel may still be delivered, and
-// without retry once every failing channel failed for good; the other
-// channels are sent either way.
+// Notify tells a notification's audience what happened to a case or an
+// account delivery (note.Delivery set), on every channel the routes give
+// its event and audience (activity vocab.ActivityNotify). Channels already
+// sent by an earlier attempt are skipped. It fails for a retry while a
+// channel may still be delivered, and without retry once every failing
+// channel failed for good; the other channels are sent either way.
 func (n *Notifier) Notify(ctx context.Context, note vocab.Notification) error {
 	logger := activity.GetLogger(ctx)
 	channels := n.routes.channels(note.Event, note.Audience)
@@ -252,12 +252,16 @@ func (n *Notifier) render(note vocab.Notification) (message, error) {
 		locale = note.Case.Customer.Locale
 	}
 	data := messageData{
-		NotificationID:   note.ID,
-		Audience:         note.Audience,
-		Case:             note.Case,
-		Detail:           note.Detail,
-		SurveyURL:        surveyLink(n.surveyURL, note.Case.ID),
-		FirstResponseDue: note.Case.FirstResponseDue,
+		NotificationID: note.ID,
+		Audience:       note.Audience,
+		Case:           note.Case,
+		Delivery:       note.Delivery,
+		Detail:         note.Detail,
+	}
+	// A delivery is no case: it has no survey and no first response due.
+	if note.Delivery == nil {
+		data.SurveyURL = surveyLink(n.surveyURL, note.Case.ID)
+		data.FirstResponseDue = note.Case.FirstResponseDue
 	}
 	return n.templates.render(note.Event, locale, data)
 }

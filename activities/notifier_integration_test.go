@@ -19,6 +19,7 @@ import (
 	"handoff/stacktest"
 	"handoff/store"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
 )
 
@@ -295,4 +296,91 @@ func TestNotifyToTheTeamMailsTheTeamAddress(t *testing.T) {
 	mails := mailsTo(t, n, "team-"+string(note.Case.Team)+"@"+stacktest.Config(t).SMTP.StaffDomain)
 	require.Len(t, mails, 1)
 	assert.Equal(t, "["+note.Case.ID+"] SLA breached (p2): Cannot log in", mails[0].Subject, "staff are written to in the staff locale")
+}
+
+// uniqueDelivery answers the notification a delivery sends its buyer about
+// event, for a buyer address no other test uses.
+func uniqueDelivery(event, locale, detail string) vocab.Notification {
+	n := deliveryNote(event, locale, detail)
+	id := fmt.Sprintf("D-%d", time.Now().UnixNano())
+	n.ID = "delivery/" + id + "/4/customer"
+	n.Case.ID, n.Case.Subject = id, "Account delivery "+id+" (Valorant)"
+	n.Case.Customer.ID, n.Case.Customer.Email = "buyer-"+id, "buyer-"+id+"@example.com"
+	d := *n.Delivery
+	d.ID = id
+	n.Delivery = &d
+	return n
+}
+
+func TestNotifyDeliveryProblemMailsTheBuyerAndTellsTheMarketplaceTheSeller(t *testing.T) {
+	ctx := stacktest.Context(t)
+	market := newReceiver(t)
+	n, db := stackNotifier(t, market.URL)
+	note := uniqueDelivery(deliveries.EventProblemReported, "fr", "Le mot de passe a été changé par quelqu'un d'autre.")
+	require.NoError(t, notify(t, n, note))
+
+	mails := mailsTo(t, n, note.Case.Customer.Email)
+	require.Len(t, mails, 1)
+	var msg mailpitMessage
+	require.NoError(t, mailpitGet(ctx, "/api/v1/message/"+mails[0].ID, &msg))
+	assert.Equal(t, "delivery."+note.Delivery.ID+".4.customer.email@handoff.localhost", msg.MessageID)
+	assert.Equal(t, "["+note.Delivery.ID+"] Nous avons bien reçu votre signalement : Valorant", msg.Subject)
+	text := strings.ReplaceAll(msg.Text, "\r\n", "\n")
+	assert.Contains(t, text, "votre compte Valorant acc-42 (commande ord-9001)")
+	assert.Contains(t, text, "Le mot de passe a été changé par quelqu'un d'autre.")
+	assert.Contains(t, text, "Votre référence de livraison est "+note.Delivery.ID+".")
+	assert.NotContains(t, text, "survey")
+	assert.Contains(t, msg.HTML, `<html lang="fr">`)
+
+	hooks := market.received()
+	require.Len(t, hooks, 1)
+	require.NoError(t, verifyStandardWebhook(stacktest.Config(t).Notify.WebhookSecret, hooks[0].Header, hooks[0].Body, time.Now()))
+	var body struct {
+		Type string `json:"type"`
+		Data struct {
+			Case     *vocab.NotificationCase `json:"case"`
+			Delivery struct {
+				ID       string         `json:"id"`
+				SellerID string         `json:"seller_id"`
+				OrderID  string         `json:"order_id"`
+				Buyer    vocab.Customer `json:"buyer"`
+			} `json:"delivery"`
+			Detail    string `json:"detail"`
+			SurveyURL string `json:"survey_url"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(hooks[0].Body, &body))
+	assert.Equal(t, "delivery.delivery_problem_received", body.Type)
+	assert.Nil(t, body.Data.Case)
+	assert.Equal(t, note.Delivery.ID, body.Data.Delivery.ID)
+	assert.Equal(t, "seller-3", body.Data.Delivery.SellerID)
+	assert.Equal(t, "ord-9001", body.Data.Delivery.OrderID)
+	assert.Equal(t, note.Case.Customer.ID, body.Data.Delivery.Buyer.ID)
+	assert.Equal(t, note.Detail, body.Data.Detail)
+	assert.Empty(t, body.Data.SurveyURL)
+
+	recs, err := db.Deliveries(ctx, note.ID)
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	for _, r := range recs {
+		assert.Equal(t, "sent", r.Status, r.Channel)
+	}
+}
+
+func TestNotifyEachDeliveryEventMailsTheBuyerOnly(t *testing.T) {
+	market := newReceiver(t)
+	n, _ := stackNotifier(t, market.URL)
+	for _, event := range deliveries.NotifiedEvents {
+		if event == deliveries.EventProblemReported {
+			continue
+		}
+		t.Run(event, func(t *testing.T) {
+			note := uniqueDelivery(event, "en", "")
+			require.NoError(t, notify(t, n, note))
+			mails := mailsTo(t, n, note.Case.Customer.Email)
+			require.Len(t, mails, 1)
+			assert.True(t, strings.HasPrefix(mails[0].Subject, "["+note.Delivery.ID+"] "), mails[0].Subject)
+		})
+	}
+	assert.Empty(t, market.received(), "only a problem report goes to the marketplace")
 }

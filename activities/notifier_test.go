@@ -1,12 +1,20 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"mime"
+	"net"
 	"net/http"
+	netmail "net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +27,7 @@ import (
 	"handoff/config"
 	"handoff/store"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
 )
 
@@ -111,8 +120,9 @@ func (l *memoryLog) row(id, channel string) store.DeliveryRecord {
 	return store.DeliveryRecord{}
 }
 
-// webhookOnlyRoutes routes opened to the marketplace and escalated to the
-// team channel, so unit tests need no SMTP server.
+// webhookOnlyRoutes routes opened and a delivery's problem report to the
+// marketplace and escalated to the team channel, so unit tests need no
+// SMTP server.
 const webhookOnlyRoutes = `
 events:
   opened: {customer: [marketplace_webhook]}
@@ -132,6 +142,13 @@ events:
   recovery_expired: {}
   contact_change_requested: {}
   contact_changed: {}
+  account_delivered: {}
+  delivery_reminder: {}
+  delivery_confirmed_by_default: {}
+  delivery_problem_received: {customer: [marketplace_webhook]}
+  delivery_recovered: {}
+  warranty_ending: {}
+  delivery_retired: {}
 `
 
 // webhookNotifier answers a Notifier posting to marketplace and to the
@@ -429,4 +446,194 @@ func TestNotifyVariablesFailNamingTheVariable(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"security": "https://hooks.example/a", "trust_safety": "https://hooks.example/b"}, cfg.Notify.TeamWebhookURLs)
+}
+
+// fakeSMTP is an SMTP server that takes every mail and keeps it.
+type fakeSMTP struct {
+	Addr  string
+	mu    sync.Mutex
+	mails []fakeMail
+	// conns are the sessions open, closed when the test ends (the
+	// notifier keeps its sessions open between sends).
+	conns  map[net.Conn]bool
+	closed bool
+}
+
+// fakeMail is one mail fakeSMTP took.
+type fakeMail struct {
+	To  []string
+	Msg *netmail.Message
+}
+
+// newFakeSMTP answers a fakeSMTP listening on a free local port until the
+// test ends.
+func newFakeSMTP(t *testing.T) *fakeSMTP {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &fakeSMTP{Addr: l.Addr().String(), conns: map[net.Conn]bool{}}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		_ = l.Close()
+		s.mu.Lock()
+		s.closed = true
+		for c := range s.conns {
+			_ = c.Close()
+		}
+		s.mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				_ = conn.Close()
+				return
+			}
+			s.conns[conn] = true
+			s.mu.Unlock()
+			wg.Go(func() {
+				s.serve(conn)
+				s.mu.Lock()
+				delete(s.conns, conn)
+				s.mu.Unlock()
+			})
+		}
+	})
+	return s
+}
+
+// serve speaks just enough SMTP for go-mail: no TLS, no auth.
+func (s *fakeSMTP) serve(conn net.Conn) {
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	tp := textproto.NewConn(conn)
+	_ = tp.PrintfLine("220 fake ESMTP")
+	var to []string
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return
+		}
+		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+		switch verb {
+		case "EHLO", "HELO":
+			_ = tp.PrintfLine("250-fake\r\n250 8BITMIME")
+		case "MAIL", "RSET", "NOOP":
+			if verb == "RSET" {
+				to = nil
+			}
+			_ = tp.PrintfLine("250 ok")
+		case "RCPT":
+			_, addr, _ := strings.Cut(line, ":")
+			to = append(to, strings.Trim(strings.TrimSpace(addr), "<>"))
+			_ = tp.PrintfLine("250 ok")
+		case "DATA":
+			_ = tp.PrintfLine("354 go ahead")
+			data, err := tp.ReadDotBytes()
+			if err != nil {
+				return
+			}
+			msg, err := netmail.ReadMessage(bytes.NewReader(data))
+			if err != nil {
+				_ = tp.PrintfLine("554 unreadable: %v", err)
+				continue
+			}
+			s.mu.Lock()
+			s.mails = append(s.mails, fakeMail{To: to, Msg: msg})
+			s.mu.Unlock()
+			to = nil
+			_ = tp.PrintfLine("250 queued")
+		case "QUIT":
+			_ = tp.PrintfLine("221 bye")
+			return
+		default:
+			_ = tp.PrintfLine("502 not implemented")
+		}
+	}
+}
+
+func (s *fakeSMTP) received() []fakeMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.mails)
+}
+
+// TestDeliveryProblemGoesToTheBuyerAndToTheMarketplaceForTheSeller runs a
+// delivery's problem report through the shipped routes: the buyer gets the
+// email, and the marketplace gets the delivery's facts, the seller's id
+// among them, with no case and no survey.
+func TestDeliveryProblemGoesToTheBuyerAndToTheMarketplaceForTheSeller(t *testing.T) {
+	smtp := newFakeSMTP(t)
+	market := newReceiver(t)
+	cfg := testConfig(t)
+	cfg.SMTP.Addr, cfg.SMTP.Username, cfg.SMTP.StartTLS = smtp.Addr, "", false
+	cfg.Notify.MarketplaceWebhookURL = market.URL
+	log := newMemoryLog()
+	n, err := newNotifier(cfg, log)
+	require.NoError(t, err)
+	require.Equal(t, []string{ChannelEmail, ChannelMarketplaceWebhook}, n.routes.channels(deliveries.EventProblemReported, vocab.AudienceCustomer))
+
+	problem := deliveryNote(deliveries.EventProblemReported, "fr", "Le mot de passe ne fonctionne plus.")
+	require.NoError(t, notify(t, n, problem))
+	require.NoError(t, notify(t, n, problem), "a retry sends nothing again")
+
+	mails := smtp.received()
+	require.Len(t, mails, 1)
+	assert.Equal(t, []string{"ada@example.com"}, mails[0].To)
+	assert.Equal(t, "<delivery.D-7.4.customer.email@handoff.localhost>", mails[0].Msg.Header.Get("Message-Id"))
+	subject, err := new(mime.WordDecoder).DecodeHeader(mails[0].Msg.Header.Get("Subject"))
+	require.NoError(t, err)
+	assert.Equal(t, "[D-7] Nous avons bien reçu votre signalement : Valorant", subject)
+	assert.Equal(t, "sent", log.row(problem.ID, ChannelEmail).Status)
+
+	hooks := market.received()
+	require.Len(t, hooks, 1)
+	require.NoError(t, verifyStandardWebhook(cfg.Notify.WebhookSecret, hooks[0].Header, hooks[0].Body, time.Now()))
+	assert.Equal(t, problem.ID+"/marketplace_webhook", hooks[0].Header.Get("webhook-id"))
+	var raw struct {
+		Type string                     `json:"type"`
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(hooks[0].Body, &raw))
+	assert.Equal(t, "delivery.delivery_problem_received", raw.Type)
+	assert.ElementsMatch(t, []string{"notification_id", "event", "audience", "delivery", "detail", "message"}, slices.Collect(maps.Keys(raw.Data)),
+		"a delivery's event carries the delivery, no case and no survey")
+	var delivery struct {
+		vocab.NotificationDelivery
+		Buyer vocab.Customer `json:"buyer"`
+	}
+	require.NoError(t, json.Unmarshal(raw.Data["delivery"], &delivery))
+	assert.Equal(t, *problem.Delivery, delivery.NotificationDelivery)
+	assert.Equal(t, "seller-3", delivery.SellerID, "the marketplace can tell the seller")
+	assert.Equal(t, "buyer-1", delivery.Buyer.ID)
+	var message marketplaceMessage
+	require.NoError(t, json.Unmarshal(raw.Data["message"], &message))
+	assert.Equal(t, subject, message.Subject)
+	assert.Equal(t, "sent", log.row(problem.ID, ChannelMarketplaceWebhook).Status)
+}
+
+// A case's marketplace body keeps its shape: the case, and no delivery.
+func TestCaseMarketplaceEventCarriesTheCaseAndNoDelivery(t *testing.T) {
+	n, err := newNotifier(testConfig(t), newMemoryLog())
+	require.NoError(t, err)
+	resolved := note(vocab.AudienceCustomer)
+	resolved.Event, resolved.Detail = cases.EventResolved, "Code re-sent"
+	body, err := json.Marshal(n.marketplaceEvent(resolved, message{Locale: "fr", Subject: "s"}, time.Now()))
+	require.NoError(t, err)
+	var raw struct {
+		Type string                     `json:"type"`
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(body, &raw))
+	assert.Equal(t, "case.resolved", raw.Type)
+	assert.ElementsMatch(t, []string{"notification_id", "event", "audience", "case", "detail", "survey_url", "message"}, slices.Collect(maps.Keys(raw.Data)))
+	var c vocab.NotificationCase
+	require.NoError(t, json.Unmarshal(raw.Data["case"], &c))
+	assert.Equal(t, resolved.Case, c)
 }

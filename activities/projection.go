@@ -9,10 +9,11 @@ import (
 
 	"handoff/store"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 )
 
-// Projection writes the read model of cases to Postgres, for the API's
-// lists, queues and search. Only the workflow calls it; the workflow stays
+// Projection writes the read model of cases and deliveries to Postgres,
+// for the API's lists, queues and search. Only the workflow calls it; the workflow stays
 // the source of truth.
 type Projection struct {
 	store *store.Store
@@ -37,6 +38,21 @@ func (p *Projection) ProjectCase(ctx context.Context, in cases.ProjectionInput) 
 	}
 	if err := p.store.ProjectCase(ctx, in); err != nil {
 		return fmt.Errorf("project case %s: %w", in.Case.ID, err)
+	}
+	return nil
+}
+
+// ProjectDelivery writes the delivery row and its new timeline events
+// (deliveries.ActivityProjectDelivery). Like ProjectCase: writing the same
+// input twice changes nothing, an older input after a newer one leaves the
+// newer row, and a delivery without an id is refused for good.
+func (p *Projection) ProjectDelivery(ctx context.Context, in deliveries.ProjectionInput) error {
+	if strings.TrimSpace(in.Delivery.ID) == "" {
+		return temporal.NewNonRetryableApplicationError(
+			"projection of a delivery without an id", ErrTypeInvalidProjection, nil)
+	}
+	if err := p.store.ProjectDelivery(ctx, in); err != nil {
+		return fmt.Errorf("project delivery %s: %w", in.Delivery.ID, err)
 	}
 	return nil
 }

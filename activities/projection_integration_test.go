@@ -16,6 +16,7 @@ import (
 	"handoff/stacktest"
 	"handoff/store"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
 )
 
@@ -62,6 +63,60 @@ func TestProjectCaseActivityRefusesACaseWithoutIDWithoutRetry(t *testing.T) {
 	env.RegisterActivity(activities.NewProjection(stacktest.Store(t)))
 
 	_, err := env.ExecuteActivity(cases.ActivityProjectCase, cases.ProjectionInput{})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	assert.True(t, appErr.NonRetryable())
+	assert.Equal(t, activities.ErrTypeInvalidProjection, appErr.Type())
+}
+
+func TestProjectDeliveryActivityWritesThroughToPostgres(t *testing.T) {
+	db := stacktest.Store(t)
+	ctx := stacktest.Context(t)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(activities.NewProjection(db))
+
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	ends := now.Add(30 * 24 * time.Hour)
+	id := fmt.Sprintf("D-projection-%d", time.Now().UnixNano())
+	view := deliveries.DeliveryView{
+		ID: id, Status: deliveries.StatusDelivered,
+		Handoff: deliveries.HandoffRecord{AccountID: "acc-" + id, OrderID: "ord-" + id, DeliveredAt: &now,
+			RecoveryPath: deliveries.RecoveryPath{ResetBy: "buyer"}, AllowedUse: "personal", Missing: []string{}},
+		Buyer:    vocab.Customer{ID: "buy-" + id, Email: "b@example.com", Name: "B", Locale: "en"},
+		SellerID: "sel-" + id, Product: "game", Region: "eu", WarrantyEndsAt: &ends,
+		Evidence: []vocab.Evidence{}, LinkedCases: []deliveries.LinkedCase{},
+		CreatedAt: now, UpdatedAt: now, LastSeq: 2,
+	}
+	events := []vocab.Event{
+		{Seq: 1, Actor: "integration:shop", Kind: deliveries.EventStarted, At: now},
+		{Seq: 2, Actor: "integration:shop", Kind: deliveries.EventDelivered, At: now},
+	}
+	in := deliveries.ProjectionInput{Delivery: view, Events: events}
+
+	// Twice, as a retry would: the second run changes nothing.
+	for range 2 {
+		_, err := env.ExecuteActivity(deliveries.ActivityProjectDelivery, in)
+		require.NoError(t, err)
+	}
+
+	got, err := db.GetDelivery(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, view, got)
+	timeline, err := db.DeliveryTimeline(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, events, timeline)
+	views, _, err := db.ListDeliveries(ctx, store.DeliveryFilter{OrderID: "ord-" + id})
+	require.NoError(t, err)
+	assert.Equal(t, []deliveries.DeliveryView{view}, views)
+}
+
+func TestProjectDeliveryActivityRefusesADeliveryWithoutIDWithoutRetry(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(activities.NewProjection(stacktest.Store(t)))
+
+	_, err := env.ExecuteActivity(deliveries.ActivityProjectDelivery, deliveries.ProjectionInput{})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	assert.True(t, appErr.NonRetryable())

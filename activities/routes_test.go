@@ -2,6 +2,7 @@ package activities
 
 import (
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
 	"os"
 	"strings"
@@ -26,6 +27,16 @@ func TestShippedRoutesServeTheLocalStack(t *testing.T) {
 		assert.Equal(t, []string{ChannelEmail, ChannelTeamWebhook}, r.channels(event, "team"), event)
 	}
 	assert.Equal(t, []string{ChannelEmail}, r.channels(cases.EventSLAWarning, "assignee"))
+	for _, event := range deliveries.NotifiedEvents {
+		want := []string{ChannelEmail}
+		if event == deliveries.EventProblemReported {
+			want = append(want, ChannelMarketplaceWebhook) // for the marketplace to tell the seller
+		}
+		assert.Equal(t, want, r.channels(event, vocab.AudienceCustomer), event)
+		for _, staff := range []string{vocab.AudienceAssignee, vocab.AudienceTeam} {
+			assert.Empty(t, r.channels(event, staff), "a delivery tells its buyer: %s", event)
+		}
+	}
 	assert.Empty(t, r.channels(cases.EventOpened, "team"), "what the file does not route goes nowhere")
 	assert.Empty(t, r.channels("unheard_of", "customer"))
 }

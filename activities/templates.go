@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
 	htmltemplate "html/template"
 	"io/fs"
@@ -36,7 +37,8 @@ const (
 )
 
 // NotifiedEvents lists every event a notification can be about: the
-// timeline kinds that are told to someone, then the account events. The
+// timeline kinds of a case that are told to someone, then the account
+// events, then the account delivery's (deliveries.NotifiedEvents). The
 // routes file must list each of them and each has templates.
 var NotifiedEvents = []string{
 	cases.EventOpened, cases.EventAgentReply, cases.EventWaitingCustomer,
@@ -45,6 +47,9 @@ var NotifiedEvents = []string{
 	cases.EventNotifyFailed, EventSecurityLock, EventRecoverySteps,
 	accountflows.EventAccountLocked, accountflows.EventAccountUnlocked, accountflows.EventRecoveryExpired,
 	EventContactChangeRequested, EventContactChanged,
+	deliveries.EventDelivered, deliveries.EventReminder, deliveries.EventConfirmedByDefault,
+	deliveries.EventProblemReported, deliveries.EventRecovered, deliveries.EventWarrantyEnding,
+	deliveries.EventRetired,
 }
 
 // The events of the messages SendCode sends. A code goes to the one
@@ -73,7 +78,9 @@ const fallbackLocale = "en"
 // templates/<locale>/<event>.html.tmpl (html/template; it defines
 // "content", shown inside the locale's _layout.html.tmpl). Files starting
 // with "_" are a locale's partials: _footer.txt.tmpl defines "footer" for
-// the text parts. ("all:" because embed leaves out names starting with "_".)
+// the text parts. Both partials tell a delivery's message (Delivery set)
+// from a case's: its footer gives the delivery reference, not a case
+// number. ("all:" because embed leaves out names starting with "_".)
 //
 //go:embed all:templates
 var templateFiles embed.FS
@@ -87,14 +94,19 @@ type messageData struct {
 	Audience string
 	// Locale is the language the message is written in (after fallback).
 	Locale string
-	Case   vocab.NotificationCase
+	// Case is the case told about; for an account delivery's message it
+	// holds the delivery's id and the buyer as the customer.
+	Case vocab.NotificationCase
+	// Delivery is the account delivery told about, nil in a case's message
+	// and never nil in one of deliveries.NotifiedEvents (render sees to it).
+	Delivery *vocab.NotificationDelivery
 	// Detail is the event's text (a reply, a resolution, a reason); text
 	// templates show it as is, HTML templates escape it.
 	Detail string
-	// SurveyURL links to the case's CSAT survey.
+	// SurveyURL links to the case's CSAT survey; empty in a delivery's message.
 	SurveyURL string
 	// FirstResponseDue is when the first answer is due, nil when the
-	// notification does not say.
+	// notification does not say (and in a delivery's message).
 	FirstResponseDue *time.Time
 	// Code is the one-time code and ValidMinutes how long it lasts, set
 	// only in the messages SendCode sends (CodeEvents).
@@ -268,13 +280,19 @@ func (b *templateBook) lookup(event, locale string) (eventTemplates, string, boo
 }
 
 // render writes the message of event for locale (falling back to the
-// fallback locale), filling data.Locale and data.Subject.
+// fallback locale), filling data.Locale and data.Subject, and for an
+// account delivery's event data.Delivery when it is nil.
 func (b *templateBook) render(event, locale string, data messageData) (message, error) {
 	et, used, ok := b.lookup(event, locale)
 	if !ok {
 		return message{}, fmt.Errorf("no template for event %q", event)
 	}
 	data.Event, data.Locale = event, used
+	if data.Delivery == nil && slices.Contains(deliveries.NotifiedEvents, event) {
+		// A delivery's event told without its facts still reads as a
+		// delivery's, and its templates never meet a nil Delivery.
+		data.Delivery = &vocab.NotificationDelivery{ID: data.Case.ID, Status: data.Case.Status}
+	}
 	var subject, text, html bytes.Buffer
 	if err := et.text.ExecuteTemplate(&subject, "subject", data); err != nil {
 		return message{}, fmt.Errorf("subject: %w", err)
@@ -323,7 +341,32 @@ func sampleData(event, locale string) []messageData {
 		NotificationID: "case/C-SAMPLE/3/" + vocab.AudienceTeam, Event: event, Audience: vocab.AudienceTeam, Locale: locale,
 		Case: vocab.NotificationCase{ID: "C-SAMPLE", Subject: "Sample subject"},
 	}
-	return []messageData{full, bare}
+	if !slices.Contains(deliveries.NotifiedEvents, event) {
+		return []messageData{full, bare}
+	}
+	// A delivery's message as the workflow fills it, then with its optional
+	// facts empty; bare stands for one that came without its delivery.
+	ends := due.AddDate(0, 0, 30)
+	customer := vocab.Customer{ID: "buyer-1", Email: "ada@example.com", Name: "Ada", Locale: locale}
+	delivery := messageData{
+		NotificationID: "delivery/D-SAMPLE/4/" + vocab.AudienceCustomer, Event: event, Audience: vocab.AudienceCustomer, Locale: locale,
+		Case: vocab.NotificationCase{
+			ID: "D-SAMPLE", Subject: "Account delivery D-SAMPLE (Sample game)",
+			Status: string(deliveries.StatusDelivered), Customer: customer,
+		},
+		Delivery: &vocab.NotificationDelivery{
+			ID: "D-SAMPLE", AccountID: "acc-1", OrderID: "ord-1", SellerID: "seller-1", Product: "Sample game",
+			Status: string(deliveries.StatusDelivered), RecoveryInstructions: "Change the password.",
+			ConfirmBy: &due, WarrantyEndsAt: &ends,
+		},
+		Detail: "Sample detail",
+	}
+	sparse := delivery
+	sparse.Case.Customer = vocab.Customer{Email: "ada@example.com"}
+	sparse.Delivery, sparse.Detail = &vocab.NotificationDelivery{ID: "D-SAMPLE"}, ""
+	staff := delivery
+	staff.Audience = vocab.AudienceTeam
+	return []messageData{delivery, sparse, staff, full, bare}
 }
 
 // templateFuncs are the helpers templates may call, speaking locale.

@@ -3,7 +3,9 @@ package activities
 import (
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
+	"html"
 	"io/fs"
 	"path"
 	"regexp"
@@ -39,29 +41,63 @@ func templateData(audience, detail string) messageData {
 
 // Each event's subject says what happened in the reader's language.
 var subjects = map[string]map[string]string{
-	cases.EventOpened:                 {"en": "We received your request", "fr": "Nous avons bien reçu votre demande"},
-	cases.EventAgentReply:             {"en": "New reply to your request", "fr": "Nouvelle réponse à votre demande"},
-	cases.EventWaitingCustomer:        {"en": "We need your answer", "fr": "Nous avons besoin de votre réponse"},
-	cases.EventCustomerReminder:       {"en": "Reminder: we are still waiting", "fr": "Rappel : nous attendons toujours"},
-	cases.EventEscalated:              {"en": "Escalated to security (team lead)", "fr": "Escaladé vers security (chef d'équipe)"},
-	cases.EventResolved:               {"en": "Your request is resolved", "fr": "Votre demande est résolue"},
-	cases.EventClosed:                 {"en": "Your request is closed", "fr": "Votre demande est close"},
-	cases.EventSLAWarning:             {"en": "SLA warning (p1)", "fr": "Alerte SLA (p1)"},
-	cases.EventSLABreach:              {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
-	cases.EventNotifyFailed:           {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
-	EventSecurityLock:                 {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
-	EventRecoverySteps:                {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
-	accountflows.EventAccountLocked:   {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},
-	accountflows.EventAccountUnlocked: {"en": "Your account is unlocked", "fr": "Votre compte est déverrouillé"},
-	accountflows.EventRecoveryExpired: {"en": "Your recovery code expired", "fr": "Votre code de récupération a expiré"},
-	EventContactChangeRequested:       {"en": "A change of your contact details was requested", "fr": "Une modification de vos coordonnées a été demandée"},
-	EventContactChanged:               {"en": "Your contact details were changed", "fr": "Vos coordonnées ont été modifiées"},
+	cases.EventOpened:                  {"en": "We received your request", "fr": "Nous avons bien reçu votre demande"},
+	cases.EventAgentReply:              {"en": "New reply to your request", "fr": "Nouvelle réponse à votre demande"},
+	cases.EventWaitingCustomer:         {"en": "We need your answer", "fr": "Nous avons besoin de votre réponse"},
+	cases.EventCustomerReminder:        {"en": "Reminder: we are still waiting", "fr": "Rappel : nous attendons toujours"},
+	cases.EventEscalated:               {"en": "Escalated to security (team lead)", "fr": "Escaladé vers security (chef d'équipe)"},
+	cases.EventResolved:                {"en": "Your request is resolved", "fr": "Votre demande est résolue"},
+	cases.EventClosed:                  {"en": "Your request is closed", "fr": "Votre demande est close"},
+	cases.EventSLAWarning:              {"en": "SLA warning (p1)", "fr": "Alerte SLA (p1)"},
+	cases.EventSLABreach:               {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
+	cases.EventNotifyFailed:            {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
+	EventSecurityLock:                  {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
+	EventRecoverySteps:                 {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
+	accountflows.EventAccountLocked:    {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},
+	accountflows.EventAccountUnlocked:  {"en": "Your account is unlocked", "fr": "Votre compte est déverrouillé"},
+	accountflows.EventRecoveryExpired:  {"en": "Your recovery code expired", "fr": "Votre code de récupération a expiré"},
+	EventContactChangeRequested:        {"en": "A change of your contact details was requested", "fr": "Une modification de vos coordonnées a été demandée"},
+	EventContactChanged:                {"en": "Your contact details were changed", "fr": "Vos coordonnées ont été modifiées"},
+	deliveries.EventDelivered:          {"en": "Your account is delivered", "fr": "Votre compte a été livré"},
+	deliveries.EventReminder:           {"en": "Reminder: please confirm your delivery", "fr": "Rappel : merci de confirmer votre livraison"},
+	deliveries.EventConfirmedByDefault: {"en": "Your delivery is confirmed", "fr": "Votre livraison est confirmée"},
+	deliveries.EventProblemReported:    {"en": "We received your problem report", "fr": "Nous avons bien reçu votre signalement"},
+	deliveries.EventRecovered:          {"en": "Your account was recovered", "fr": "Votre compte a été récupéré"},
+	deliveries.EventWarrantyEnding:     {"en": "Your warranty ends soon", "fr": "Votre garantie prend bientôt fin"},
+	deliveries.EventRetired:            {"en": "Your delivery is closed", "fr": "Votre livraison est clôturée"},
 }
 
 // workflowNotifiedEvents answers every event the workflows tell someone
 // about, as the workflow areas export them.
 func workflowNotifiedEvents() []string {
-	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents)
+	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents, deliveries.NotifiedEvents)
+}
+
+// deliveryNote answers the notification the delivery workflow sends the
+// buyer about event, as it fills it.
+func deliveryNote(event, locale, detail string) vocab.Notification {
+	confirmBy := time.Date(2026, 3, 9, 11, 0, 0, 0, time.UTC)
+	warrantyEnds := time.Date(2026, 4, 2, 11, 0, 0, 0, time.UTC)
+	buyer := vocab.Customer{ID: "buyer-1", Email: "ada@example.com", Name: "Ada", Locale: locale}
+	return vocab.Notification{
+		ID: "delivery/D-7/4/" + vocab.AudienceCustomer, Event: event, Audience: vocab.AudienceCustomer,
+		Case: vocab.NotificationCase{
+			ID: "D-7", Subject: "Account delivery D-7 (Valorant)", Status: string(deliveries.StatusDelivered), Customer: buyer,
+		},
+		Delivery: &vocab.NotificationDelivery{
+			ID: "D-7", AccountID: "acc-42", OrderID: "ord-9001", SellerID: "seller-3", Product: "Valorant",
+			Status:               string(deliveries.StatusDelivered),
+			RecoveryInstructions: "Change the password, then add your own phone number.",
+			ConfirmBy:            &confirmBy, WarrantyEndsAt: &warrantyEnds,
+		},
+		Detail: detail,
+	}
+}
+
+// deliveryTemplateData answers what the templates see of deliveryNote.
+func deliveryTemplateData(event, locale, detail string) messageData {
+	n := deliveryNote(event, locale, detail)
+	return messageData{NotificationID: n.ID, Audience: n.Audience, Case: n.Case, Delivery: n.Delivery, Detail: n.Detail}
 }
 
 // codePurposeEvents answers the event of the message SendCode sends for
@@ -82,7 +118,7 @@ func TestNotifiedEventsAreTheWorkflowsOwn(t *testing.T) {
 	// The routes loader wants exactly NotifiedEvents listed, and the
 	// template loader wants templates for them and CodeEvents.
 	assert.ElementsMatch(t, workflowNotifiedEvents(), NotifiedEvents,
-		"activities.NotifiedEvents must be cases.NotifiedEvents and accountflows.NotifiedEvents")
+		"activities.NotifiedEvents must be cases.NotifiedEvents, accountflows.NotifiedEvents and deliveries.NotifiedEvents")
 	assert.ElementsMatch(t, codePurposeEvents(t), CodeEvents,
 		"activities.CodeEvents must be the messages of accountflows.CodePurposes")
 	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(templatedEvents()))), len(templatedEvents()),
@@ -157,19 +193,24 @@ func TestEveryEventRendersInEnglishAndFrench(t *testing.T) {
 					event == accountflows.EventAccountLocked {
 					audience = vocab.AudienceTeam
 				}
-				msg, err := book.render(event, locale, templateData(audience, "Detail line"))
+				data, id := templateData(audience, "Detail line"), "C-7"
+				if slices.Contains(deliveries.NotifiedEvents, event) {
+					data, id = deliveryTemplateData(event, locale, "Detail line"), "D-7"
+				}
+				msg, err := book.render(event, locale, data)
 				require.NoError(t, err)
 				assert.Equal(t, locale, msg.Locale)
-				assert.True(t, strings.HasPrefix(msg.Subject, "[C-7] "), msg.Subject)
+				assert.True(t, strings.HasPrefix(msg.Subject, "["+id+"] "), msg.Subject)
 				assert.Contains(t, msg.Subject, subjects[event][locale])
 				assert.NotContains(t, msg.Subject, "\n")
 				assert.Contains(t, msg.HTML, `<html lang="`+locale+`">`)
 				assert.Contains(t, msg.HTML, "<title>"+htmlEscaped(msg.Subject)+"</title>")
-				assert.Contains(t, msg.Text, "C-7")
+				assert.Contains(t, msg.Text, id)
 				other := map[string]string{"en": "fr", "fr": "en"}[locale]
 				assert.NotContains(t, msg.Text, subjects[event][other], "the %s text is not in %s", locale, other)
-				// Opening has no detail; closing reasons are system prose, not for customers.
-				if event != cases.EventOpened && event != cases.EventClosed {
+				// Opening has no detail; closing reasons are system prose, not for
+				// customers; a warranty's end date is told from the delivery.
+				if event != cases.EventOpened && event != cases.EventClosed && event != deliveries.EventWarrantyEnding {
 					assert.Contains(t, msg.Text, "Detail line")
 					assert.Contains(t, msg.HTML, "Detail line")
 				}
@@ -191,6 +232,158 @@ func TestFrenchTextIsFrench(t *testing.T) {
 	assert.Contains(t, msg.Text, "Un agent a répondu à votre demande « Locked out » :")
 	assert.Contains(t, msg.Text, "Votre numéro de dossier est C-7.")
 	assert.Contains(t, msg.HTML, "Bonjour Ada,")
+}
+
+// What each delivery message tells the buyer besides its subject: the
+// event's detail, then what the message says in each locale.
+var deliverySays = map[string]struct {
+	detail string
+	says   map[string][]string
+}{
+	deliveries.EventDelivered: {"Sign in from the app first.", map[string][]string{
+		"en": {"A note with your delivery:\nSign in from the app first.", "Product: Valorant", "Account: acc-42", "Order:   ord-9001", "Change the password, then add your own phone number.",
+			"confirm the delivery from your order on the marketplace by Monday 9 March 2026 at 11:00 UTC",
+			"the delivery is confirmed automatically", "until Thursday 2 April 2026 at 11:00 UTC"},
+		"fr": {"Un mot accompagnant votre livraison :\nSign in from the app first.", "Produit : Valorant", "Compte : acc-42", "Commande : ord-9001", "Change the password, then add your own phone number.",
+			"confirmez la livraison depuis votre commande sur la marketplace, au plus tard le lundi 9 mars 2026 à 11:00 UTC",
+			"la livraison sera confirmée automatiquement", "jusqu'au jeudi 2 avril 2026 à 11:00 UTC"},
+	}},
+	deliveries.EventReminder: {"", map[string][]string{
+		"en": {"We delivered your Valorant account acc-42 (order ord-9001) and have not heard from you yet.",
+			"by Monday 9 March 2026 at 11:00 UTC", "Change the password, then add your own phone number."},
+		"fr": {"Nous vous avons livré votre compte Valorant acc-42 (commande ord-9001)",
+			"au plus tard le lundi 9 mars 2026 à 11:00 UTC", "Change the password, then add your own phone number."},
+	}},
+	deliveries.EventConfirmedByDefault: {"", map[string][]string{
+		"en": {"by Monday 9 March 2026 at 11:00 UTC, so the delivery is now confirmed by default.", "until Thursday 2 April 2026 at 11:00 UTC"},
+		"fr": {"avant le lundi 9 mars 2026 à 11:00 UTC : la livraison est donc confirmée par défaut.", "jusqu'au jeudi 2 avril 2026 à 11:00 UTC"},
+	}},
+	deliveries.EventProblemReported: {"The password no longer works. Case C-12.", map[string][]string{
+		"en": {"We received your report of a problem with your Valorant account acc-42 (order ord-9001).",
+			"The password no longer works. Case C-12.", "We opened a support case"},
+		"fr": {"Nous avons bien reçu votre signalement d'un problème avec votre compte Valorant acc-42 (commande ord-9001).",
+			"The password no longer works. Case C-12.", "Nous avons ouvert un dossier de support"},
+	}},
+	deliveries.EventRecovered: {"", map[string][]string{
+		"en": {"the recovery of your Valorant account acc-42 (order ord-9001) is complete", "Change the password, then add your own phone number."},
+		"fr": {"la récupération de votre compte Valorant acc-42 (commande ord-9001) est terminée", "Change the password, then add your own phone number."},
+	}},
+	deliveries.EventWarrantyEnding: {"2026-04-02 11:00 UTC", map[string][]string{
+		"en": {"The warranty on your Valorant account acc-42 (order ord-9001) ends on Thursday 2 April 2026 at 11:00 UTC."},
+		"fr": {"La garantie de votre compte Valorant acc-42 (commande ord-9001) prend fin le jeudi 2 avril 2026 à 11:00 UTC."},
+	}},
+	deliveries.EventRetired: {"Order refunded.", map[string][]string{
+		"en": {"The delivery of your Valorant account acc-42 (order ord-9001) is closed", "Reason:\nOrder refunded."},
+		"fr": {"La livraison de votre compte Valorant acc-42 (commande ord-9001) est clôturée", "Motif :\nOrder refunded."},
+	}},
+}
+
+// TestDeliveryMessagesTellTheBuyerInTheirLanguage renders each delivery
+// event as the notifier does (with a survey link configured): the subject
+// names the delivery, the body what was delivered and what to do, in the
+// buyer's language, with the delivery's footer and nothing of a case's.
+func TestDeliveryMessagesTellTheBuyerInTheirLanguage(t *testing.T) {
+	n, err := newNotifier(testConfig(t), newMemoryLog())
+	require.NoError(t, err)
+	require.NotEmpty(t, n.surveyURL)
+	require.Len(t, deliverySays, len(deliveries.NotifiedEvents), "every delivery event needs its expectations here")
+	footer := map[string]string{"en": "Your delivery reference is D-7.", "fr": "Votre référence de livraison est D-7."}
+	caseFooter := map[string]string{"en": "case number", "fr": "numéro de dossier"}
+	greeting := map[string]string{"en": "Hello Ada,", "fr": "Bonjour Ada,"}
+	for _, event := range deliveries.NotifiedEvents {
+		for _, locale := range []string{"en", "fr"} {
+			t.Run(event+"/"+locale, func(t *testing.T) {
+				note := deliveryNote(event, locale, deliverySays[event].detail)
+				msg, err := n.render(note)
+				require.NoError(t, err)
+				assert.Equal(t, locale, msg.Locale)
+				assert.True(t, strings.HasPrefix(msg.Subject, "[D-7] "), msg.Subject)
+				assert.Contains(t, msg.Subject, subjects[event][locale])
+				assert.Contains(t, msg.Subject, "Valorant")
+				for _, part := range []string{msg.Text, msg.HTML} {
+					assert.Contains(t, part, "Valorant")
+					assert.Contains(t, part, "ord-9001")
+					assert.Contains(t, part, greeting[locale])
+					assert.NotContains(t, strings.ToLower(part), "survey", "a delivery has no survey")
+					assert.NotContains(t, part, surveyLink(n.surveyURL, "D-7"))
+					assert.NotContains(t, part, caseFooter[locale])
+				}
+				assert.Contains(t, msg.Text, footer[locale])
+				assert.Contains(t, msg.HTML, `<html lang="`+locale+`">`)
+				shown := words(visibleText(msg.HTML))
+				for _, want := range deliverySays[event].says[locale] {
+					assert.Contains(t, msg.Text, want)
+					assert.Contains(t, shown, words(want), "the HTML part says it too")
+				}
+				if locale == "fr" {
+					assert.Regexp(t, `livraison|compte`, msg.Text)
+					for _, english := range []string{"Hello", "The support team", "delivery", "warranty"} {
+						assert.NotContains(t, msg.Text, english, "the French text is French")
+					}
+				} else {
+					for _, french := range []string{"Bonjour", "L'équipe", "livraison", "garantie"} {
+						assert.NotContains(t, msg.Text, french, "the English text is English")
+					}
+				}
+				if event == deliveries.EventWarrantyEnding {
+					assert.NotContains(t, msg.Text, note.Detail, "the end date is told once, in the buyer's language")
+				}
+				assert.NotContains(t, msg.Text, "\n\n\n")
+			})
+		}
+	}
+}
+
+func TestWarrantyEndingTellsTheDateFromTheDetailWhenTheDeliveryLacksIt(t *testing.T) {
+	book := shippedTemplates(t)
+	data := deliveryTemplateData(deliveries.EventWarrantyEnding, "fr", "2026-04-02 11:00 UTC")
+	data.Delivery.WarrantyEndsAt = nil
+	msg, err := book.render(deliveries.EventWarrantyEnding, "fr", data)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "prend fin le 2026-04-02 11:00 UTC.")
+	data.Detail = ""
+	msg, err = book.render(deliveries.EventWarrantyEnding, "en", data)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "(order ord-9001) ends soon.")
+}
+
+var htmlTag = regexp.MustCompile(`<[^>]*>`)
+
+// visibleText answers what a reader sees of an HTML part, with typographic
+// apostrophes written plain.
+func visibleText(s string) string {
+	return strings.ReplaceAll(html.UnescapeString(htmlTag.ReplaceAllString(s, "")), "’", "'")
+}
+
+// words answers s with every run of spaces and line breaks as one space.
+func words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func TestDeliveryEventWithoutItsFactsStillReadsAsADelivery(t *testing.T) {
+	book := shippedTemplates(t)
+	data := deliveryTemplateData(deliveries.EventRetired, "en", "")
+	data.Delivery = nil
+	msg, err := book.render(deliveries.EventRetired, "en", data)
+	require.NoError(t, err)
+	assert.Equal(t, "[D-7] Your delivery is closed", msg.Subject)
+	assert.Contains(t, msg.Text, "Your delivery reference is D-7.")
+
+	staff := deliveryTemplateData(deliveries.EventProblemReported, "en", "")
+	staff.Audience = vocab.AudienceTeam
+	msg, err = book.render(deliveries.EventProblemReported, "en", staff)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, "Delivery D-7 · Valorant · account acc-42 · order ord-9001 · seller seller-3 · delivered")
+}
+
+func TestCaseMessagesKeepTheirSurveyAndFooter(t *testing.T) {
+	n, err := newNotifier(testConfig(t), newMemoryLog())
+	require.NoError(t, err)
+	resolved := note(vocab.AudienceCustomer)
+	resolved.Event, resolved.Detail = cases.EventResolved, "Code re-sent"
+	msg, err := n.render(resolved)
+	require.NoError(t, err)
+	assert.Contains(t, msg.Text, surveyLink(n.surveyURL, "C-7"))
+	assert.Contains(t, msg.Text, "Votre numéro de dossier est C-7.")
+	assert.NotContains(t, msg.Text, "livraison")
 }
 
 func TestStaffMessagesNameTheCaseState(t *testing.T) {
