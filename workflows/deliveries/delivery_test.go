@@ -422,3 +422,35 @@ func count(xs []string, x string) int {
 func converterFromPayloads(can *workflow.ContinueAsNewError, out any) error {
 	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
 }
+
+// What a run could not act on before it continued as new is acted on first
+// by the next: a case outcome and an account signal carried in the input.
+func TestTheNextRunActsOnTheReportsItWasHandedFirst(t *testing.T) {
+	in := testInput()
+	delivered := startedAt.Add(time.Minute)
+	ends := delivered.Add(in.Warranty)
+	in.Carried = &Carried{
+		View: DeliveryView{ID: "D-1", Status: StatusUnderReview, Buyer: in.Buyer, SellerID: in.SellerID, Product: in.Product,
+			Handoff: HandoffRecord{AccountID: in.AccountID, OrderID: in.OrderID, DeliveredAt: &delivered,
+				RecoveryPath: in.RecoveryPath, AllowedUse: in.AllowedUse},
+			WarrantyEndsAt: &ends, Evidence: []vocab.Evidence{screenshot.Evidence},
+			LinkedCases: []LinkedCase{{CaseID: "C-A", Reason: LinkProblemReport, Open: true}}, LastSeq: 5},
+		Timeline: []vocab.Event{{Seq: 1, Kind: EventStarted}, {Seq: 2, Kind: EventEvidenceAdded}, {Seq: 3, Kind: EventDelivered},
+			{Seq: 4, Kind: EventProblemReported}, {Seq: 5, Kind: EventCaseLinked}},
+		Outcomes:  []vocab.LinkedCaseOutcome{{CaseID: "C-A", Outcome: vocab.OutcomeRecovered, Actor: "account_manager:al"}},
+		Signals:   []AccountSignal{{Kind: "new_device", ReportedBy: "integration:shop"}},
+		Projected: 5,
+	}
+	dt := newDeliveryTest(t)
+	dt.env.SetStartTime(startedAt.Add(2 * time.Hour))
+	final := dt.run(in)
+	k := kinds(final.Timeline)
+	assert.Equal(t, []string{EventRecovered, EventAccountSignal, EventCaseLinked}, k[5:8],
+		"the outcome, then the signal (the recovered account goes under review again with a security case)")
+	assert.Equal(t, StatusRetired, final.Status)
+	dt.mu.Lock()
+	defer dt.mu.Unlock()
+	require.Len(t, dt.opened, 1)
+	assert.Equal(t, "delivery/D-1/case/2", dt.opened[0].Key, "the second linked case of the delivery")
+	assert.Equal(t, 6, dt.projected[0].Events[0].Seq, "the read model is not written again from the start")
+}
