@@ -85,11 +85,13 @@ func call(h http.Handler, method, path, key string) *httptest.ResponseRecorder {
 }
 
 // TestEveryRefusedRoleGets403 sends each operation with each role it does
-// not allow; the refusal comes before any body validation or case lookup.
+// not allow, every "no" of the table; the refusal comes before any body
+// validation or case lookup.
 func TestEveryRefusedRoleGets403(t *testing.T) {
 	s := &server{registry: prometheus.NewRegistry(), lookupKey: fakeKeys, logger: quiet}
 	h := s.routes()
 	checked := 0
+	sent := map[string]bool{}
 	for path, item := range s.openapi.Paths {
 		concrete := strings.ReplaceAll(path, "{id}", "C-1")
 		ops := map[string]string{}
@@ -100,6 +102,7 @@ func TestEveryRefusedRoleGets403(t *testing.T) {
 			ops[http.MethodPost] = item.Post.OperationID
 		}
 		for method, id := range ops {
+			sent[id] = true
 			for _, role := range store.Roles {
 				if slices.Contains(access[id], role) {
 					continue
@@ -113,6 +116,12 @@ func TestEveryRefusedRoleGets403(t *testing.T) {
 		}
 	}
 	assert.Positive(t, checked)
+	refusals := 0
+	for id, roles := range access {
+		assert.True(t, sent[id], "%s is in the access table but no route has it", id)
+		refusals += len(store.Roles) - len(roles)
+	}
+	assert.Equal(t, refusals, checked, "every refused cell of the table was sent")
 }
 
 func TestMissingOrUnknownKeyGets401(t *testing.T) {

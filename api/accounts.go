@@ -13,6 +13,7 @@ import (
 	"handoff/store"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 )
 
 // Account security, recovery and signals: locks and security decisions
@@ -187,6 +188,8 @@ type signalBody struct {
 	Kind      string `json:"kind"`
 	// Watch is the workflow that counts the account's signals.
 	Watch string `json:"watch"`
+	// Deliveries are the running deliveries of the account that were told.
+	Deliveries []string `json:"deliveries" doc:"The running deliveries of the account that were told (each goes under review)."`
 }
 
 type signalOutput struct {
@@ -196,6 +199,9 @@ type signalOutput struct {
 
 // reportSignal hands a signal to the account's watch, starting it when the
 // account has none: past the threshold, the watch opens a security case.
+// Every running delivery of the account is told first (it goes under
+// review), so a failure there is answered before the watch has counted
+// the signal.
 func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutput, error) {
 	sig := accountflows.AccountSignal{Kind: in.Body.Kind, Detail: in.Body.Detail, ReportedBy: callerFrom(ctx).actor()}
 	if in.Body.OccurredAt != nil {
@@ -208,25 +214,38 @@ func (s *server) reportSignal(ctx context.Context, in *signalInput) (*signalOutp
 	id := accountflows.SignalsWorkflowID(in.ID)
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, accountflows.SignalAccountSignal, sig,
+	// The delivery is told when it happened, now when that is unknown or
+	// in the future, as the watch counts it.
+	at := time.Now().UTC()
+	if !sig.At.IsZero() && sig.At.Before(at) {
+		at = sig.At
+	}
+	told, err := s.signalDeliveries(ctx, in.ID, deliveries.AccountSignal{Kind: sig.Kind, Detail: sig.Detail, ReportedBy: sig.ReportedBy, At: at})
+	if err != nil {
+		return nil, s.deliveryError(ctx, "", err)
+	}
+	_, err = s.temporal.SignalWithStartWorkflow(ctx, id, accountflows.SignalAccountSignal, sig,
 		accountflows.SignalsStartOptions(in.ID, s.taskQueue), accountflows.WorkflowAccountSignals, accountflows.SignalsInput{AccountID: in.ID, Threshold: pol.SignalThreshold, Window: pol.SignalWindow})
 	if err != nil {
 		return nil, s.flowError(ctx, accountflows.SignalsWorkflowID(in.ID), "account "+in.ID, err)
 	}
-	return &signalOutput{Status: http.StatusAccepted, Body: signalBody{AccountID: in.ID, Kind: sig.Kind, Watch: id}}, nil
+	return &signalOutput{Status: http.StatusAccepted, Body: signalBody{AccountID: in.ID, Kind: sig.Kind, Watch: id, Deliveries: told}}, nil
 }
 
 type accountBody struct {
 	Account accountflows.AccountState `json:"account"`
 	// Cases are the account's cases, soonest SLA deadline first.
 	Cases []cases.CaseView `json:"cases"`
+	// Deliveries are the account's deliveries as the read model has them,
+	// the warranty that ends soonest first.
+	Deliveries []deliveries.DeliveryView `json:"deliveries"`
 }
 
 type accountOutput struct {
 	Body accountBody
 }
 
-// getAccount answers an account's status with the cases on it.
+// getAccount answers an account's status with the cases and deliveries on it.
 func (s *server) getAccount(ctx context.Context, in *AccountIDParam) (*accountOutput, error) {
 	a, err := s.accounts.Get(ctx, in.ID)
 	switch {
@@ -241,7 +260,11 @@ func (s *server) getAccount(ctx context.Context, in *AccountIDParam) (*accountOu
 	if err != nil {
 		return nil, s.caseError(ctx, "", err)
 	}
-	out := &accountOutput{Body: accountBody{Cases: page.Cases, Account: a.State()}}
+	handed, err := s.store.DeliveriesOfAccount(ctx, in.ID)
+	if err != nil {
+		return nil, s.caseError(ctx, "", err)
+	}
+	out := &accountOutput{Body: accountBody{Cases: page.Cases, Deliveries: handed, Account: a.State()}}
 	if out.Body.Cases == nil {
 		out.Body.Cases = []cases.CaseView{}
 	}

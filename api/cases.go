@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -104,8 +102,7 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 		return nil, err
 	}
 	who := callerFrom(ctx)
-	body, _ := json.Marshal(in.Body)
-	fingerprint := sha256.Sum256(body)
+	fingerprint := fingerprintOf(in.Body)
 	opener := cases.Opener{Temporal: s.temporal, Book: s.book, TaskQueue: s.taskQueue}
 	caseIn, err := opener.Open(ctx, cases.OpenRequest{
 		Category: vocab.Category(in.Body.Category), Priority: vocab.Priority(in.Body.Priority),
@@ -116,14 +113,14 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 	}, cases.OpenOptions{
 		// The key becomes the workflow id, scoped to the API key that sent it.
 		Key: in.IdempotencyKey, KeyScope: strconv.FormatInt(who.KeyID, 10),
-		Memo: map[string]any{requestIDMemo: hex.EncodeToString(fingerprint[:])},
+		Memo: map[string]any{requestIDMemo: fingerprint},
 	})
 	if err != nil {
 		return nil, s.caseError(ctx, caseIn.ID, err)
 	}
 	id := caseIn.ID
 	if in.IdempotencyKey != "" {
-		if err := s.sameRequest(ctx, cases.CaseWorkflowID(id), hex.EncodeToString(fingerprint[:])); err != nil {
+		if err := s.sameRequest(ctx, cases.CaseWorkflowID(id), fingerprint); err != nil {
 			return nil, err
 		}
 	}
@@ -140,6 +137,14 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 	}
 	// A replay answers exactly as the first request did.
 	return &caseOutput{Status: http.StatusCreated, Location: "/v1/cases/" + id, Body: view}, nil
+}
+
+// fingerprintOf answers the SHA-256 of a request body's JSON, in hex: what
+// an Idempotency-Key's first request is remembered by.
+func fingerprintOf(body any) string {
+	data, _ := json.Marshal(body)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // sameRequest refuses (409) an Idempotency-Key that opened its case with
@@ -173,22 +178,33 @@ func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseOutput, err
 }
 
 // readCase answers a case from its workflow while it runs (so a write is
-// seen at once) and from the read model once it has ended.
+// seen at once) and from the read model once it has ended, without its
+// timeline.
 func (s *server) readCase(ctx context.Context, id string) (cases.CaseView, error) {
-	v, err := s.queryCase(ctx, id)
+	v, err := readView(ctx, s, cases.CaseWorkflowID(id), cases.QueryCase, "case", id, s.store.GetCase, s.caseError)
+	v.Timeline = nil
+	return v, err
+}
+
+// readView answers the view of kind id (a case, a delivery) from query on
+// its running workflow, else from its read model (stored), 404 when
+// neither has it; fail maps any other error to the kind's problem.
+func readView[V any](ctx context.Context, s *server, workflowID, query, kind, id string,
+	stored func(context.Context, string) (V, error), fail func(context.Context, string, error) error) (V, error) {
+	var v V
+	err := s.queryRunning(ctx, workflowID, query, &v)
 	if err == nil {
-		v.Timeline = nil
 		return v, nil
 	}
 	if !errors.Is(err, errNotRunning) {
-		return cases.CaseView{}, s.caseError(ctx, id, err)
+		return v, fail(ctx, id, err)
 	}
-	v, err = s.store.GetCase(ctx, id)
+	v, err = stored(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return cases.CaseView{}, newProblem(http.StatusNotFound, "no case "+id)
+		return v, newProblem(http.StatusNotFound, "no "+kind+" "+id)
 	}
 	if err != nil {
-		return cases.CaseView{}, s.caseError(ctx, id, err)
+		return v, fail(ctx, id, err)
 	}
 	return v, nil
 }
@@ -220,27 +236,9 @@ const (
 
 // queryCase asks the running workflow for the case with its timeline.
 func (s *server) queryCase(ctx context.Context, id string) (cases.CaseView, error) {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	resp, err := s.temporal.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{
-		WorkflowID:           cases.CaseWorkflowID(id),
-		QueryType:            cases.QueryCase,
-		QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_OPEN,
-	})
-	var notFound *serviceerror.NotFound
-	switch {
-	case errors.As(err, &notFound):
-		return cases.CaseView{}, errNotRunning
-	case err != nil:
-		return cases.CaseView{}, err
-	case resp.QueryRejected != nil:
-		return cases.CaseView{}, errNotRunning
-	}
 	var v cases.CaseView
-	if err := resp.QueryResult.Get(&v); err != nil {
-		return cases.CaseView{}, fmt.Errorf("decode case %s: %w", id, err)
-	}
-	return v, nil
+	err := s.queryRunning(ctx, cases.CaseWorkflowID(id), cases.QueryCase, &v)
+	return v, err
 }
 
 type timelineOutput struct {
@@ -381,8 +379,28 @@ func (s *server) runUpdate(ctx context.Context, workflowID, name, key string, ar
 	return h.Get(ctx, out)
 }
 
-// caseError maps what Temporal, the workflow and Postgres answered to a problem.
+// caseError maps what Temporal, the workflow and Postgres answered about
+// case id to a problem.
 func (s *server) caseError(ctx context.Context, id string, err error) error {
+	return s.workflowError(ctx, err, workflowRef{kind: "case", id: id, ended: "the case is closed",
+		recorded: func(ctx context.Context) error { _, err := s.store.GetCase(ctx, id); return err }})
+}
+
+// workflowRef names what a workflow's answer is about, for workflowError:
+// its kind ("case", "delivery") and id (empty when none is concerned), the
+// detail of a conflict with one that has ended, and how its read model is
+// asked whether it ever existed.
+type workflowRef struct {
+	kind, id, ended string
+	recorded        func(ctx context.Context) error
+}
+
+// workflowError maps what Temporal, a workflow and Postgres answered to a
+// problem: the vocabulary's refusals to 4xx (an invalid argument's
+// "field: message; field: message" to a field list), a workflow that is
+// gone to 409 when its read model has it and 404 when not, anything else
+// to 503.
+func (s *server) workflowError(ctx context.Context, err error, ref workflowRef) error {
 	var p *problem
 	if errors.As(err, &p) {
 		return p
@@ -408,16 +426,16 @@ func (s *server) caseError(ctx context.Context, id string, err error) error {
 		}
 	}
 	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) && id != "" {
-		if _, err := s.store.GetCase(ctx, id); err == nil {
-			return newProblem(http.StatusConflict, "the case is closed")
+	if errors.As(err, &notFound) && ref.id != "" {
+		if ref.recorded(ctx) == nil {
+			return newProblem(http.StatusConflict, ref.ended)
 		}
-		return newProblem(http.StatusNotFound, "no case "+id)
+		return newProblem(http.StatusNotFound, "no "+ref.kind+" "+ref.id)
 	}
 	if errors.Is(err, context.Canceled) {
 		return newProblem(499, "the request was cancelled")
 	}
-	s.logger.ErrorContext(ctx, "dependency failed", "case", id, "error", err)
+	s.logger.ErrorContext(ctx, "dependency failed", ref.kind, ref.id, "error", err)
 	return newProblem(http.StatusServiceUnavailable, "a dependency is unavailable; retry with the same Idempotency-Key")
 }
 

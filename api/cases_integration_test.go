@@ -831,6 +831,18 @@ func validBodies(tag string) map[string]any {
 		"verify-profile-change":  map[string]string{"code": "123456"},
 		"cancel-profile-change":  map[string]string{"reason": "not me"},
 		"approve-profile-change": nil,
+		// Deliveries: the case id is no delivery (404); an empty start is
+		// refused (422); a JSON upload is refused (415).
+		"start-delivery":           map[string]string{},
+		"list-deliveries":          nil,
+		"get-delivery":             nil,
+		"deliver-account":          map[string]string{},
+		"confirm-delivery":         map[string]string{},
+		"report-delivery-problem":  map[string]string{"description": "the account does not work"},
+		"wait-on-buyer":            map[string]string{"reason": "change the password first"},
+		"extend-warranty":          map[string]string{"by": "24h", "reason": "goodwill"},
+		"retire-delivery":          map[string]string{"reason": "refunded"},
+		"upload-delivery-evidence": nil,
 	}
 }
 

@@ -64,17 +64,17 @@ func uploadProblem(err error, maxBytes int64) error {
 	return err
 }
 
-// uploadEvidenceInput takes the request body as a stream: no Body field,
-// so huma neither reads nor limits it, and the resolver hands it over.
-type uploadEvidenceInput struct {
-	CaseIDParam
+// UploadStream takes the request body of an upload as a stream: no Body
+// field, so huma neither reads nor limits it, and the resolver hands it
+// over. (Embedded in each upload's input, so it is exported.)
+type UploadStream struct {
 	body          io.Reader
 	contentType   string
 	contentLength int64
 }
 
 // Resolve keeps the request's body stream and the headers that describe it.
-func (in *uploadEvidenceInput) Resolve(ctx huma.Context) []error {
+func (in *UploadStream) Resolve(ctx huma.Context) []error {
 	in.body = ctx.BodyReader()
 	in.contentType = ctx.Header("Content-Type")
 	in.contentLength = -1
@@ -82,6 +82,25 @@ func (in *uploadEvidenceInput) Resolve(ctx huma.Context) []error {
 		in.contentLength = n
 	}
 	return nil
+}
+
+// boundary answers the multipart boundary of the upload, refusing a body
+// that is not multipart/form-data (415) or whose declared length alone is
+// over maxBytes (413), before anything is looked up or read.
+func (in *UploadStream) boundary(maxBytes int64) (string, error) {
+	mediaType, params, err := mime.ParseMediaType(in.contentType)
+	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
+		return "", newProblem(http.StatusUnsupportedMediaType, "send the file as multipart/form-data")
+	}
+	if in.contentLength > maxBytes+multipartSlack {
+		return "", fileTooLarge(maxBytes)
+	}
+	return params["boundary"], nil
+}
+
+type uploadEvidenceInput struct {
+	CaseIDParam
+	UploadStream
 }
 
 // uploadRequestBody documents the multipart form the upload reads.
@@ -121,12 +140,9 @@ type evidenceOutput struct {
 // workflow decides whether the bytes are new (by checksum): a duplicate's
 // object is deleted again, a new file of a retained category is locked.
 func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*evidenceOutput, error) {
-	mediaType, params, err := mime.ParseMediaType(in.contentType)
-	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
-		return nil, newProblem(http.StatusUnsupportedMediaType, "send the file as multipart/form-data")
-	}
-	if in.contentLength > s.evidence.MaxBytes()+multipartSlack {
-		return nil, fileTooLarge(s.evidence.MaxBytes())
+	boundary, err := in.boundary(s.evidence.MaxBytes())
+	if err != nil {
+		return nil, err
 	}
 	view, err := s.projectedCase(ctx, in.ID)
 	if err != nil {
@@ -135,10 +151,39 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 	if view.Status == cases.StatusClosed {
 		return nil, newProblem(http.StatusConflict, "cannot add evidence: the case is closed")
 	}
+	return s.storeEvidence(ctx, in.body, boundary, in.contentLength, evidenceOwner{
+		meta: "case-id", id: in.ID, key: evidence.Key, update: cases.UpdateAddEvidence,
+		workflowID: cases.CaseWorkflowID(in.ID), retained: slices.Contains(vocab.RetainedCategories, view.Category),
+		located: true, fail: s.caseError,
+	})
+}
+
+// evidenceOwner is what an uploaded file is attached to: a case or a
+// delivery, and how its workflow records the file.
+type evidenceOwner struct {
+	// meta names the owner in the object's metadata (case-id, delivery-id);
+	// id is the owner's id.
+	meta, id string
+	// key answers the object key of one of the owner's files.
+	key func(ownerID, evidenceID string) string
+	// workflowID and update are the workflow and its add-evidence update.
+	workflowID, update string
+	// retained files are locked by Object Lock once recorded.
+	retained bool
+	// located answers the file's /v1/evidence/{id} as Location.
+	located bool
+	// fail maps an error to the owner's problem (caseError, deliveryError).
+	fail func(ctx context.Context, id string, err error) error
+}
+
+// storeEvidence reads an upload's multipart form (kind and note, then the
+// file) from body, streams the file to S3 under the owner's key and
+// records it on the owner's workflow. Until the workflow has recorded it,
+// a refusal deletes the object again; a duplicate is deleted too.
+func (s *server) storeEvidence(ctx context.Context, body io.Reader, boundary string, contentLength int64, o evidenceOwner) (*evidenceOutput, error) {
 	who := callerFrom(ctx)
-	e := vocab.Evidence{ID: evidence.NewID(), Kind: "other",
-		Retained: slices.Contains(vocab.RetainedCategories, view.Category)}
-	e.Key = evidence.Key(in.ID, e.ID)
+	e := vocab.Evidence{ID: evidence.NewID(), Kind: "other", Retained: o.retained}
+	e.Key = o.key(o.id, e.ID)
 	var obj *evidence.Object
 	done := false
 	defer func() {
@@ -146,7 +191,7 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 			s.evidence.Remove(ctx, obj.Key, obj.VersionID)
 		}
 	}()
-	mr := multipart.NewReader(in.body, params["boundary"])
+	mr := multipart.NewReader(body, boundary)
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -179,10 +224,10 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 				return nil, newProblem(http.StatusUnprocessableEntity, "send one file per request",
 					fieldProblem{Field: "file", Message: "is sent twice"})
 			}
-			meta := map[string]string{"case-id": in.ID, "evidence-id": e.ID, "kind": e.Kind, "uploaded-by": who.actor()}
-			stored, err := s.evidence.Put(ctx, e.Key, meta, part, in.contentLength)
+			meta := map[string]string{o.meta: o.id, "evidence-id": e.ID, "kind": e.Kind, "uploaded-by": who.actor()}
+			stored, err := s.evidence.Put(ctx, e.Key, meta, part, contentLength)
 			if err != nil {
-				return nil, s.caseError(ctx, in.ID, uploadProblem(err, s.evidence.MaxBytes()))
+				return nil, o.fail(ctx, o.id, uploadProblem(err, s.evidence.MaxBytes()))
 			}
 			obj = &stored
 		default:
@@ -196,22 +241,25 @@ func (s *server) uploadEvidence(ctx context.Context, in *uploadEvidenceInput) (*
 	}
 	e.SHA256, e.Size, e.ContentType = obj.SHA256, obj.Size, obj.ContentType
 	var res vocab.EvidenceResult
-	if err := s.update(ctx, in.ID, cases.UpdateAddEvidence, e.ID,
+	if err := s.runUpdate(ctx, o.workflowID, o.update, e.ID,
 		vocab.EvidenceInput{Actor: who.actor(), Evidence: e}, &res); err != nil {
-		return nil, err
+		return nil, o.fail(ctx, o.id, err)
+	}
+	out := &evidenceOutput{Status: http.StatusCreated, Body: evidenceBody{Evidence: res.Evidence, Duplicate: res.Duplicate}}
+	if o.located {
+		out.Location = "/v1/evidence/" + res.Evidence.ID
 	}
 	if res.Duplicate {
-		return &evidenceOutput{Status: http.StatusOK, Location: "/v1/evidence/" + res.Evidence.ID,
-			Body: evidenceBody{Evidence: res.Evidence, Duplicate: true}}, nil
+		out.Status = http.StatusOK
+		return out, nil
 	}
 	done = true // recorded: the object stays, whatever happens next
 	if e.Retained {
 		if err := s.evidence.Retain(ctx, obj.Key, obj.VersionID); err != nil {
-			return nil, s.caseError(ctx, in.ID, err)
+			return nil, o.fail(ctx, o.id, err)
 		}
 	}
-	return &evidenceOutput{Status: http.StatusCreated, Location: "/v1/evidence/" + res.Evidence.ID,
-		Body: evidenceBody{Evidence: res.Evidence}}, nil
+	return out, nil
 }
 
 // formValue reads a small form field, refusing one over max bytes.
@@ -230,14 +278,6 @@ func formValue(part *multipart.Part, max int) (string, *problem) {
 func unknownKind(kind string) *problem {
 	return newProblem(http.StatusUnprocessableEntity, "unknown evidence kind "+strconv.Quote(kind),
 		fieldProblem{Field: "kind", Message: "want one of " + strings.Join(vocab.EvidenceKinds, ", ")})
-}
-
-// update runs a workflow update on a case, answering a refusal as a problem.
-func (s *server) update(ctx context.Context, id, name, key string, arg, out any) error {
-	if err := s.runUpdate(ctx, cases.CaseWorkflowID(id), name, key, arg, out); err != nil {
-		return s.caseError(ctx, id, err)
-	}
-	return nil
 }
 
 type evidenceListOutput struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"handoff/accounts"
 	"log/slog"
 	"net/http"
@@ -120,11 +121,7 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("reopen", http.MethodPost, "/v1/cases/{id}/reopen", "Reopen a resolved case", 200), s.reopen)
 	huma.Register(api, op("close", http.MethodPost, "/v1/cases/{id}/close", "Close a resolved case", 200), s.close)
 	huma.Register(api, op("csat", http.MethodPost, "/v1/cases/{id}/csat", "Answer the satisfaction survey", 200), s.csat)
-	upload := op("upload-evidence", http.MethodPost, "/v1/cases/{id}/evidence", "Attach an evidence file (multipart)", 201)
-	huma.Register(api, upload, s.uploadEvidence)
-	// Documented after registering: a body schema known at registration
-	// would make huma read (and cap) the body the handler streams.
-	api.OpenAPI().Paths[upload.Path].Post.RequestBody = uploadRequestBody()
+	registerUpload(api, op("upload-evidence", http.MethodPost, "/v1/cases/{id}/evidence", "Attach an evidence file (multipart)", 201), s.uploadEvidence)
 	huma.Register(api, op("list-evidence", http.MethodGet, "/v1/cases/{id}/evidence", "List a case's evidence files", 200), s.listEvidence)
 	huma.Register(api, op("download-evidence", http.MethodGet, "/v1/evidence/{id}", "Get a short-lived download URL of an evidence file", 200), s.downloadEvidence)
 	huma.Register(api, op("lock-account", http.MethodPost, "/v1/cases/{id}/lock", "Lock the case's account under a security incident", 200), s.lockAccount)
@@ -140,9 +137,27 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("approve-profile-change", http.MethodPost, "/v1/profile-changes/{id}/approve", "Approve a merge", 200), s.approveProfileChange)
 	huma.Register(api, op("report-signal", http.MethodPost, "/v1/accounts/{id}/signals", "Report a suspicious signal on an account", 202), s.reportSignal)
 	huma.Register(api, op("get-account", http.MethodGet, "/v1/accounts/{id}", "Read an account's status and cases", 200), s.getAccount)
+	huma.Register(api, op("start-delivery", http.MethodPost, "/v1/deliveries", "Start an account delivery with its handoff record", 201), s.startDelivery)
+	huma.Register(api, op("list-deliveries", http.MethodGet, "/v1/deliveries", "List deliveries, the warranty that ends soonest first", 200), s.listDeliveries)
+	huma.Register(api, op("get-delivery", http.MethodGet, "/v1/deliveries/{id}", "Read a delivery and its handoff record", 200), s.getDelivery)
+	huma.Register(api, op("deliver-account", http.MethodPost, "/v1/deliveries/{id}/deliver", "Hand the account over (needs delivery evidence)", 200), s.deliverAccount)
+	huma.Register(api, op("confirm-delivery", http.MethodPost, "/v1/deliveries/{id}/confirm", "Confirm the delivery for the buyer", 200), s.confirmDelivery)
+	huma.Register(api, op("report-delivery-problem", http.MethodPost, "/v1/deliveries/{id}/report-problem", "Report a problem with the delivered account (opens a case)", 200), s.reportDeliveryProblem)
+	huma.Register(api, op("wait-on-buyer", http.MethodPost, "/v1/deliveries/{id}/wait-on-buyer", "Wait on the buyer to act", 200), s.waitOnBuyer)
+	huma.Register(api, op("extend-warranty", http.MethodPost, "/v1/deliveries/{id}/extend-warranty", "Extend the delivery's warranty", 200), s.extendWarranty)
+	huma.Register(api, op("retire-delivery", http.MethodPost, "/v1/deliveries/{id}/retire", "Retire the delivery", 200), s.retireDelivery)
+	registerUpload(api, op("upload-delivery-evidence", http.MethodPost, "/v1/deliveries/{id}/evidence", "Attach an evidence file to the delivery (multipart)", 201), s.uploadDeliveryEvidence)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
+}
+
+// registerUpload registers a streamed multipart upload and documents its
+// form after registering: a body schema known at registration would make
+// huma read (and cap) the body the handler streams.
+func registerUpload[I any](api huma.API, op huma.Operation, handler func(context.Context, *I) (*evidenceOutput, error)) {
+	huma.Register(api, op, handler)
+	api.OpenAPI().Paths[op.Path].Post.RequestBody = uploadRequestBody()
 }
 
 func tag(path string) string {
@@ -152,6 +167,9 @@ func tag(path string) string {
 	if strings.HasPrefix(path, "/v1/recoveries") || strings.HasPrefix(path, "/v1/profile-changes") || strings.HasPrefix(path, "/v1/accounts") ||
 		strings.HasSuffix(path, "/lock") || strings.HasSuffix(path, "/unlock") || strings.HasSuffix(path, "/security-decision") {
 		return "accounts"
+	}
+	if strings.HasPrefix(path, "/v1/deliveries") {
+		return "deliveries"
 	}
 	if strings.HasPrefix(path, "/v1/evidence") || strings.HasSuffix(path, "/evidence") {
 		return "evidence"

@@ -1,4 +1,4 @@
-// Package evidence stores the files attached to cases in S3: the object
+// Package evidence stores the files attached to cases and deliveries in S3: the object
 // key layout, the checksum tag, the put, Object Lock retention and
 // presigned download links. The API's uploads and the identity-check
 // records of account recoveries both go through it.
@@ -23,6 +23,13 @@ func ChecksumTagging(sum string) string { return ChecksumTag + "=" + sum }
 // file name, so a caller cannot pick or collide with another case's keys.
 func Key(caseID, evidenceID string) string {
 	return "cases/" + caseID + "/" + evidenceID
+}
+
+// DeliveryKey names the object of one evidence file of an account
+// delivery: deliveries/<delivery id>/<evidence id>, beside the cases' keys
+// and, like them, never derived from the client's file name.
+func DeliveryKey(deliveryID, evidenceID string) string {
+	return "deliveries/" + deliveryID + "/" + evidenceID
 }
 
 // NewID answers a new random evidence id: "E-" and 16 base32 characters
