@@ -18,9 +18,13 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"handoff/accounts"
+	"handoff/codes"
+	"handoff/config"
 	"handoff/evidence"
 	"handoff/stacktest"
 	"handoff/worker/registry"
+	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
 	"handoff/workflows/sla"
@@ -33,17 +37,8 @@ import (
 // delivered again) and lets the short warranty retire it.
 // HANDOFF_RECORD_HISTORY=<name> keeps its history for the replay test.
 func TestADeliveryRunsFromReadyToRetiredOnTheRealStack(t *testing.T) {
-	c := stacktest.Temporal(t)
+	c, queue, cfg := startWorker(t)
 	ctx := stacktest.Context(t)
-	cfg := stacktest.Config(t)
-	queue := fmt.Sprintf("test-delivery-%d", time.Now().UnixNano())
-	cfg.Temporal.TaskQueue = queue
-	w := worker.New(c, queue, worker.Options{})
-	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
-		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
-
 	id := fmt.Sprintf("D-T%d", time.Now().UnixNano())
 	buyer := vocab.Customer{ID: "buy-" + id, Email: "buyer-" + id + "@example.com", Name: "Bea", Locale: "fr"}
 	policy := sla.DeliveryPolicy{ConfirmationWindow: 4 * time.Second, Warranty: 12 * time.Second, WarrantyNotice: 3 * time.Second}
@@ -103,19 +98,98 @@ func TestADeliveryRunsFromReadyToRetiredOnTheRealStack(t *testing.T) {
 	assert.Equal(t, deliveries.StatusRetired, row.Status, "the read model has the end")
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
-		iter := c.GetWorkflowHistory(ctx, wid, "", false, 0)
-		hist := &historypb.History{}
-		for iter.HasNext() {
-			e, err := iter.Next()
-			require.NoError(t, err)
-			hist.Events = append(hist.Events, e)
-		}
-		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-		require.NoError(t, err)
-		var check any
-		require.NoError(t, json.Unmarshal(data, &check))
-		require.NoError(t, os.WriteFile(filepath.Join("testdata", "accountdelivery-"+name+".json"), data, 0o644))
+		recordHistory(t, c, wid, "accountdelivery-"+name+".json")
 	}
+}
+
+// TestAProblemRecoveredOnTheRealStackMakesTheDeliveryRecovered takes the
+// other way out of a review: the linked case recovers the account (a real
+// AccountRecovery, its code derived as the worker derives it), so the
+// delivery is recovered; then its warranty retires it.
+func TestAProblemRecoveredOnTheRealStackMakesTheDeliveryRecovered(t *testing.T) {
+	c, queue, cfg := startWorker(t)
+	ctx := stacktest.Context(t)
+	id := fmt.Sprintf("D-R%d", time.Now().UnixNano())
+	buyer := vocab.Customer{ID: "buy-" + id, Email: "buyer-" + id + "@example.com", Name: "Bea", Locale: "en"}
+	_, err := accounts.NewPostgres(stacktest.Store(t).Pool()).Create(ctx, accounts.Account{
+		ID: "acc-" + id, Status: accounts.StatusActive, Email: buyer.Email, ActiveSessions: 1, CredentialVersion: 1})
+	require.NoError(t, err)
+	policy := sla.DeliveryPolicy{ConfirmationWindow: time.Minute, Warranty: 15 * time.Second, WarrantyNotice: 2 * time.Second}
+	in, err := deliveries.Starter{Temporal: c, Policy: policy, TaskQueue: queue}.Start(ctx, deliveries.StartRequest{
+		ID: id, AccountID: "acc-" + id, OrderID: "ord-" + id, Buyer: buyer, SellerID: "sel-1", Product: "steam",
+		AllowedUse: "personal play", Region: "EU", StartedBy: "integration:test",
+		RecoveryPath: deliveries.RecoveryPath{Email: buyer.Email, ResetBy: "marketplace"},
+	}, deliveries.StartOptions{})
+	require.NoError(t, err)
+	wid := deliveries.DeliveryWorkflowID(in.ID)
+	update[vocab.EvidenceResult](t, c, wid, deliveries.UpdateAddEvidence, vocab.EvidenceInput{Actor: "integration:test",
+		Evidence: vocab.Evidence{ID: "E-" + id, Kind: "login_note", Key: evidence.DeliveryKey(id, "E-"+id),
+			SHA256: "00000000000000000000000000000000000000000000000000000000000000ab", Size: 10, ContentType: "text/plain; charset=utf-8"}})
+	update[deliveries.DeliveryView](t, c, wid, deliveries.UpdateDeliver, deliveries.ActorInput{Actor: "integration:test"})
+	update[deliveries.DeliveryView](t, c, wid, deliveries.UpdateReportProblem, deliveries.ProblemInput{Actor: "integration:test", Description: "the seller took it back"})
+	var caseID string
+	require.Eventually(t, func() bool {
+		if v := query(t, c, wid); len(v.LinkedCases) == 1 {
+			caseID = v.LinkedCases[0].CaseID
+		}
+		return caseID != ""
+	}, 15*time.Second, 200*time.Millisecond, "no linked case opened")
+	t.Cleanup(func() { _ = c.TerminateWorkflow(ctx, cases.CaseWorkflowID(caseID), "", "test over") })
+
+	v := update[cases.CaseView](t, c, cases.CaseWorkflowID(caseID), cases.UpdateStartRecovery, cases.RecoveryRequest{Actor: "account_manager:al"})
+	recovery := v.Recovery.WorkflowID
+	secret := []byte(cfg.Notify.CodeSecret)
+	codeID := accountflows.CodeID(recovery)
+	require.Eventually(t, func() bool {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: recovery, UpdateName: accountflows.UpdateVerifyCode,
+			Args:         []any{accountflows.VerifyInput{Actor: "integration:test", Digest: codes.Digest(secret, codeID, codes.Code(secret, codeID))}},
+			WaitForStage: client.WorkflowUpdateStageCompleted})
+		var r accountflows.VerifyResult
+		return err == nil && h.Get(ctx, &r) == nil && r.Verified
+	}, 15*time.Second, 200*time.Millisecond, "the recovery never took its code")
+	require.Eventually(t, func() bool { return query(t, c, wid).Status == deliveries.StatusRecovered },
+		20*time.Second, 200*time.Millisecond, "the completed recovery never came back to the delivery")
+	h := query(t, c, wid).Handoff
+	assert.Empty(t, h.Missing, "all six answers while recovered")
+
+	var final deliveries.DeliveryView
+	require.NoError(t, c.GetWorkflow(ctx, wid, "").Get(ctx, &final))
+	assert.Equal(t, deliveries.StatusRetired, final.Status)
+	assert.Equal(t, "warranty ended", final.RetireReason)
+	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
+		recordHistory(t, c, wid, "accountdelivery-recovered-"+name+".json")
+	}
+}
+
+// startWorker runs every workflow and activity on a task queue of its own.
+func startWorker(t *testing.T) (client.Client, string, config.Config) {
+	t.Helper()
+	c := stacktest.Temporal(t)
+	cfg := stacktest.Config(t)
+	queue := fmt.Sprintf("test-delivery-%d", time.Now().UnixNano())
+	cfg.Temporal.TaskQueue = queue
+	w := worker.New(c, queue, worker.Options{})
+	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
+		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return c, queue, cfg
+}
+
+// recordHistory writes workflowID's history under testdata for the replay test.
+func recordHistory(t *testing.T, c client.Client, workflowID, name string) {
+	iter := c.GetWorkflowHistory(stacktest.Context(t), workflowID, "", false, 0)
+	hist := &historypb.History{}
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, e)
+	}
+	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+	require.NoError(t, err)
+	var check any
+	require.NoError(t, json.Unmarshal(data, &check))
+	require.NoError(t, os.WriteFile(filepath.Join("testdata", name), data, 0o644))
 }
 
 func update[T any](t *testing.T, c client.Client, workflowID, name string, arg any) T {
