@@ -318,11 +318,8 @@ func (v SLAView) NearestDue() *time.Time {
 // deadlineTimer is the one timer the case keeps: re-armed only when the
 // next deadline moves, so an action that leaves it in place costs no timer.
 type deadlineTimer struct {
-	deadline   deadline
-	armed      bool
-	cancel     workflow.CancelFunc
-	generation int
-	fired      bool
+	vocab.Timer
+	deadline deadline
 	// lazy keeps an armed timer that is due no later than the next
 	// deadline instead of cancelling it and starting another: it wakes the
 	// case early, the case finds nothing due and arms the next one then.
@@ -337,28 +334,17 @@ type deadlineTimer struct {
 const changeLazySLA = "lazy-sla"
 
 func (t *deadlineTimer) arm(ctx workflow.Context, next deadline, ok bool, summary string) {
-	if t.armed && ok && next.at.Equal(t.deadline.at) && next.kind == t.deadline.kind && next.target == t.deadline.target {
+	armed := t.Armed()
+	if armed && ok && next.at.Equal(t.deadline.at) && next.kind == t.deadline.kind && next.target == t.deadline.target {
 		return
 	}
-	if t.lazy && t.armed && ok && !next.at.Before(t.deadline.at) {
+	if t.lazy && armed && ok && !next.at.Before(t.deadline.at) {
 		return
-	}
-	if t.armed {
-		t.cancel()
-		t.armed = false
 	}
 	if !ok {
+		t.Stop()
 		return
 	}
-	t.generation++
-	gen := t.generation
-	tctx, cancel := workflow.WithCancel(ctx)
-	t.cancel, t.deadline, t.armed = cancel, next, true
-	f := workflow.NewTimerWithOptions(tctx, next.at.Sub(workflow.Now(ctx)), workflow.TimerOptions{Summary: summary})
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if err := f.Get(gctx, nil); err == nil && gen == t.generation {
-			t.armed = false
-			t.fired = true
-		}
-	})
+	t.deadline = next
+	t.Start(ctx, next.at.Sub(workflow.Now(ctx)), summary)
 }

@@ -2,36 +2,18 @@ package cases
 
 import (
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
 
 	"go.temporal.io/sdk/workflow"
 
 	"handoff/workflows/vocab"
 )
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-func (c *supportCase) validateAddEvidence(in vocab.EvidenceInput) error {
-	e := in.Evidence
-	switch {
-	case !slices.Contains(vocab.EvidenceKinds, e.Kind):
-		return vocab.InvalidArgument(fmt.Sprintf("kind: unknown kind %q", e.Kind))
-	case !sha256Hex.MatchString(e.SHA256):
-		return vocab.InvalidArgument("sha256: want 64 lowercase hex digits")
-	case e.ID == "" || e.Key == "":
-		return vocab.InvalidArgument("id: the evidence needs an id and a key")
-	case e.Size < 0:
-		return vocab.InvalidArgument("size: must not be negative")
-	}
-	return nil
-}
+func (c *supportCase) validateAddEvidence(in vocab.EvidenceInput) error { return in.Evidence.Check() }
 
 // addEvidence records a file on the timeline with its checksum, unless the
 // same bytes are already on the case.
 func (c *supportCase) addEvidence(ctx workflow.Context, in vocab.EvidenceInput) (vocab.EvidenceResult, error) {
-	if i := slices.IndexFunc(c.view.Evidence, func(e vocab.Evidence) bool { return e.SHA256 == in.Evidence.SHA256 }); i >= 0 {
+	if i := vocab.FindEvidence(c.view.Evidence, in.Evidence.SHA256); i >= 0 {
 		return vocab.EvidenceResult{Evidence: c.view.Evidence[i], Duplicate: true}, nil
 	}
 	e := in.Evidence
@@ -43,14 +25,12 @@ func (c *supportCase) addEvidence(ctx workflow.Context, in vocab.EvidenceInput) 
 
 // hasEvidence reports whether a file with these bytes is on the case.
 func (c *supportCase) hasEvidence(sha256 string) bool {
-	return slices.ContainsFunc(c.view.Evidence, func(e vocab.Evidence) bool { return e.SHA256 == sha256 })
+	return vocab.FindEvidence(c.view.Evidence, sha256) >= 0
 }
 
 // attachEvidence records e on the timeline and the case's files.
 func (c *supportCase) attachEvidence(ctx workflow.Context, actor string, e vocab.Evidence) vocab.Evidence {
-	ev := c.record(ctx, actor, EventEvidenceAdded, vocab.Payload(
-		"evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
-		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained)))
+	ev := c.record(ctx, actor, EventEvidenceAdded, e.Payload())
 	e.Seq = ev.Seq
 	c.view.Evidence = append(c.view.Evidence, e)
 	return e

@@ -127,13 +127,7 @@ type OpenOptions struct {
 // already taken by a running case answers that case; one taken by a closed
 // case answers it too, and starts nothing: a key never opens two cases.
 func (o Opener) Open(ctx context.Context, req OpenRequest, opt OpenOptions) (CaseInput, error) {
-	switch {
-	case req.ID != "":
-	case opt.Key != "":
-		req.ID = CaseIDForKey(opt.KeyScope, opt.Key)
-	default:
-		req.ID = NewCaseID()
-	}
+	req.ID = vocab.ChooseID("C-", req.ID, opt.KeyScope, opt.Key)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	in, err := NewCaseInput(o.Book, req, now)
 	if err != nil {

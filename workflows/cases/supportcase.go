@@ -244,11 +244,11 @@ func (c *supportCase) run(ctx workflow.Context) (CaseView, error) {
 		}
 		c.timer.arm(ctx, next, ok, next.summary(c.view.Priority))
 		seen := c.version
-		if err := workflow.Await(ctx, func() bool { return c.version != seen || c.timer.fired }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return c.version != seen || c.timer.Fired }); err != nil {
 			return c.view, err
 		}
-		if c.timer.fired {
-			c.timer.fired = false
+		if c.timer.Fired {
+			c.timer.Fired = false
 			if !c.timer.lazy {
 				c.onDeadline(ctx, c.timer.deadline)
 			}

@@ -2,9 +2,7 @@ package deliveries
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -25,8 +23,6 @@ var deliveryEvidence = []string{"delivery_screenshot", "login_note"}
 // maxExtension bounds one warranty extension (the longest marketplaces sell: 6 months).
 const maxExtension = 183 * 24 * time.Hour
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // allow refuses action unless the delivery is in one of statuses.
 func (d *delivery) allow(action string, statuses ...Status) error {
 	if slices.Contains(statuses, d.view.Status) {
@@ -39,31 +35,18 @@ func (d *delivery) validateAddEvidence(in vocab.EvidenceInput) error {
 	if err := d.allow("add evidence", StatusReady, StatusDelivered, StatusWaitingCustomer, StatusUnderReview, StatusRecovered); err != nil {
 		return err
 	}
-	e := in.Evidence
-	switch {
-	case !slices.Contains(vocab.EvidenceKinds, e.Kind):
-		return vocab.InvalidArgument(fmt.Sprintf("kind: unknown kind %q", e.Kind))
-	case !sha256Hex.MatchString(e.SHA256):
-		return vocab.InvalidArgument("sha256: want 64 lowercase hex digits")
-	case e.ID == "" || e.Key == "":
-		return vocab.InvalidArgument("id: the evidence needs an id and a key")
-	case e.Size < 0:
-		return vocab.InvalidArgument("size: must not be negative")
-	}
-	return nil
+	return in.Evidence.Check()
 }
 
 // addEvidence records a file on the timeline with its checksum, unless the
 // same bytes are already on the delivery.
 func (d *delivery) addEvidence(ctx workflow.Context, in vocab.EvidenceInput) (vocab.EvidenceResult, error) {
-	if i := slices.IndexFunc(d.view.Evidence, func(e vocab.Evidence) bool { return e.SHA256 == in.Evidence.SHA256 }); i >= 0 {
+	if i := vocab.FindEvidence(d.view.Evidence, in.Evidence.SHA256); i >= 0 {
 		return vocab.EvidenceResult{Evidence: d.view.Evidence[i], Duplicate: true}, nil
 	}
 	e := in.Evidence
 	e.UploadedBy = in.Actor
-	ev := d.record(ctx, in.Actor, EventEvidenceAdded, vocab.Payload(
-		"evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
-		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained)))
+	ev := d.record(ctx, in.Actor, EventEvidenceAdded, e.Payload())
 	e.Seq = ev.Seq
 	d.view.Evidence = append(d.view.Evidence, e)
 	d.changed(ctx)

@@ -96,33 +96,18 @@ func (d *delivery) onDeadline(ctx workflow.Context, dl deadline) {
 // deadlineTimer is the one timer a delivery keeps, re-armed only when the
 // next deadline moves.
 type deadlineTimer struct {
-	deadline   deadline
-	armed      bool
-	cancel     workflow.CancelFunc
-	generation int
-	fired      bool
+	vocab.Timer
+	deadline deadline
 }
 
 func (t *deadlineTimer) arm(ctx workflow.Context, next deadline, ok bool) {
-	if t.armed && ok && next == t.deadline {
+	if t.Armed() && ok && next == t.deadline {
 		return
-	}
-	if t.armed {
-		t.cancel()
-		t.armed = false
 	}
 	if !ok {
+		t.Stop()
 		return
 	}
-	t.generation++
-	gen := t.generation
-	tctx, cancel := workflow.WithCancel(ctx)
-	t.cancel, t.deadline, t.armed = cancel, next, true
-	f := workflow.NewTimerWithOptions(tctx, next.at.Sub(workflow.Now(ctx)), workflow.TimerOptions{Summary: next.summary()})
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		if err := f.Get(gctx, nil); err == nil && gen == t.generation {
-			t.armed = false
-			t.fired = true
-		}
-	})
+	t.deadline = next
+	t.Start(ctx, next.at.Sub(workflow.Now(ctx)), next.summary())
 }

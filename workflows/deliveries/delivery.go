@@ -153,10 +153,10 @@ func (d *delivery) run(ctx workflow.Context) (DeliveryView, error) {
 		}
 		d.timer.arm(ctx, next, ok)
 		seen := d.version
-		if err := workflow.Await(ctx, func() bool { return d.version != seen || d.timer.fired }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return d.version != seen || d.timer.Fired }); err != nil {
 			return d.view, err
 		}
-		d.timer.fired = false
+		d.timer.Fired = false
 	}
 	d.timer.arm(ctx, deadline{}, false)
 	if err := workflow.Await(ctx, func() bool { return d.idle(ctx) }); err != nil {

@@ -118,13 +118,7 @@ type StartOptions struct {
 // input it started with. A refused request is a vocab.ErrInvalidArgument
 // application error and starts nothing.
 func (s Starter) Start(ctx context.Context, req StartRequest, opt StartOptions) (DeliveryInput, error) {
-	switch {
-	case req.ID != "":
-	case opt.Key != "":
-		req.ID = vocab.IDForKey("D-", opt.KeyScope, opt.Key)
-	default:
-		req.ID = vocab.NewID("D-")
-	}
+	req.ID = vocab.ChooseID("D-", req.ID, opt.KeyScope, opt.Key)
 	in, err := NewInput(s.Policy, req, time.Now().UTC().Truncate(time.Millisecond))
 	if err != nil {
 		return DeliveryInput{}, err

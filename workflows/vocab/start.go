@@ -23,6 +23,19 @@ func IDForKey(prefix, scope, key string) string {
 	return prefix + strings.ToUpper(hex.EncodeToString(h[:8]))
 }
 
+// ChooseID answers the id of what a caller opens: id when it named one,
+// else IDForKey(prefix, scope, key) when it sent a key, else a new random id.
+func ChooseID(prefix, id, scope, key string) string {
+	switch {
+	case id != "":
+		return id
+	case key != "":
+		return IDForKey(prefix, scope, key)
+	default:
+		return NewID(prefix)
+	}
+}
+
 // NewID answers a random id with prefix, for an open without a key.
 func NewID(prefix string) string {
 	b := make([]byte, 10)
