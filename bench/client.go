@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/vocab"
 )
 
@@ -117,7 +118,109 @@ func (e *Env) standardLifecycle(ctx context.Context) (string, []time.Duration, e
 
 // awaitClosed waits until a case's workflow has completed.
 func (e *Env) awaitClosed(ctx context.Context, id string, within time.Duration) error {
+	return e.awaitWorkflow(ctx, cases.CaseWorkflowID(id), within)
+}
+
+// awaitWorkflow waits until the workflow workflowID has completed.
+func (e *Env) awaitWorkflow(ctx context.Context, workflowID string, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	return e.Temporal.GetWorkflow(ctx, cases.CaseWorkflowID(id), "").Get(ctx, nil)
+	return e.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil)
+}
+
+var deliverySeq atomic.Int64
+
+// deliveryBody is a valid new delivery, as the README's example starts
+// one: every handoff field the Starter checks, and no warranty of its own
+// (the bench policy's applies, and none of its deadlines falls inside the
+// lifecycle).
+func deliveryBody() map[string]any {
+	n := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatInt(deliverySeq.Add(1), 36)
+	buyer := "bench-buyer-" + n
+	return map[string]any{
+		"account_id": "bench-acct-" + n, "order_id": "bench-order-" + n, "seller_id": "bench-seller",
+		"product": "bench-game", "allowed_use": "personal play, no resale", "region": "EU",
+		"buyer": map[string]string{"id": buyer, "email": buyer + "@example.com", "name": "Bench", "locale": "en"},
+		"recovery_path": map[string]string{"email": buyer + "@example.com", "reset_by": "buyer",
+			"instructions": "Change the password, then add MFA."},
+	}
+}
+
+// deliveryScreenshotSize is the size of the screenshot a standard delivery
+// uploads: small, since a delivery's files are retained (Object Lock) and
+// the bench cannot delete them.
+const deliveryScreenshotSize = 4 << 10
+
+// deliverySteps are the actions of the standard delivery after its start
+// and its screenshot: deliver, the buyer's confirmation, retire.
+var deliverySteps = []step{
+	{"deliver", map[string]string{"note": "credentials sent"}},
+	{"confirm", map[string]string{"note": "the account works"}},
+	{"retire", map[string]string{"reason": "bench"}},
+}
+
+// deliveryLifecycle drives one delivery through the standard delivery
+// lifecycle (start, upload a screenshot, deliver, confirm, retire; the
+// retirement ends its workflow) and answers its workflow id and how many
+// API calls it made.
+func (e *Env) deliveryLifecycle(ctx context.Context) (string, int, error) {
+	var v deliveries.DeliveryView
+	if err := e.call(ctx, http.MethodPost, "/v1/deliveries", deliveryBody(), &v); err != nil {
+		return "", 0, err
+	}
+	wid := deliveries.DeliveryWorkflowID(v.ID)
+	seed := uint64(time.Now().UnixNano()) ^ uint64(deliverySeq.Add(1))<<48
+	if _, err := e.upload(ctx, "/v1/deliveries/"+v.ID+"/evidence", "shot.png", deliveryScreenshotSize, seed); err != nil {
+		return wid, 1, err
+	}
+	for i, s := range deliverySteps {
+		if err := e.call(ctx, http.MethodPost, "/v1/deliveries/"+v.ID+"/"+s.action, s.body, nil); err != nil {
+			return wid, 2 + i, err
+		}
+	}
+	return wid, 2 + len(deliverySteps), nil
+}
+
+// upload posts a generated PNG of size bytes, named filename, as a
+// delivery_screenshot to path (a case's or a delivery's evidence) as the
+// bench's admin, and answers how long it took, from sending the request to
+// reading the 201.
+func (e *Env) upload(ctx context.Context, path, filename string, size int64, seed uint64) (time.Duration, error) {
+	body, length, contentType, err := evidenceForm(filename, seed, size)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.API+path, body)
+	if err != nil {
+		return 0, fmt.Errorf("upload request: %w", err)
+	}
+	req.ContentLength = length
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+e.Key)
+	start := time.Now()
+	resp, err := e.HTTP.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("upload %s to %s: %w", sizeLabel(size), path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	took := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("upload %s to %s: %w", sizeLabel(size), path, err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return 0, fmt.Errorf("upload %s to %s: %s: %.500s", sizeLabel(size), path, resp.Status, data)
+	}
+	var out struct {
+		Evidence  vocab.Evidence `json:"evidence"`
+		Duplicate bool           `json:"duplicate"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return 0, fmt.Errorf("upload %s to %s: decode: %w", sizeLabel(size), path, err)
+	}
+	if out.Evidence.Size != size || out.Duplicate {
+		return 0, fmt.Errorf("upload %s to %s: stored %d bytes, duplicate %t", sizeLabel(size), path,
+			out.Evidence.Size, out.Duplicate)
+	}
+	return took, nil
 }

@@ -94,10 +94,10 @@ func isLocalActivity(ev *historypb.HistoryEvent) bool {
 	return ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity"
 }
 
-// Cost measures what a case costs, machine-independently.
+// Cost measures what a case and an account delivery cost, machine-independently.
 var Cost = Part{
 	Name: "cost",
-	What: "history events, bytes, tasks, activities, timers, upserts and billable actions per case; Temporal calls, SQL statements and S3 requests per API call",
+	What: "history events, bytes, tasks, activities, timers, upserts and billable actions per case and per delivery; Temporal calls, SQL statements and S3 requests per API call",
 	Run:  runCost,
 }
 
@@ -106,18 +106,9 @@ func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error
 	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
 	defer func() { res.Usage = stop() }()
 
-	type lifecycle struct {
-		name string
-		run  func(context.Context) (string, int, error)
-	}
-	for _, lc := range []lifecycle{
-		{"standard", func(ctx context.Context) (string, int, error) {
-			id, took, err := env.standardLifecycle(ctx)
-			return id, len(took), err
-		}},
-		{"breach", env.breachLifecycle},
-	} {
+	for _, lc := range costLifecycles(env) {
 		var sum HistoryCost
+		var histories []HistoryCost
 		var calls int
 		var queries float64
 		beforeAPI, err1 := scrape(ctx, env.APIMetrics)
@@ -128,19 +119,20 @@ func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error
 		}
 		n := max(opts.Cases, 1)
 		for range n {
-			id, c, err := lc.run(ctx)
+			wid, c, err := lc.run(ctx)
 			if err != nil {
 				return res, fmt.Errorf("%s lifecycle: %w", lc.name, err)
 			}
 			calls += c
-			if err := env.awaitClosed(ctx, id, 2*time.Minute); err != nil {
-				return res, fmt.Errorf("%s lifecycle of %s never ended: %w", lc.name, id, err)
+			if err := env.awaitWorkflow(ctx, wid, 2*time.Minute); err != nil {
+				return res, fmt.Errorf("%s lifecycle of %s never ended: %w", lc.name, wid, err)
 			}
-			h, err := env.historyCost(ctx, cases.CaseWorkflowID(id))
+			h, err := env.historyCost(ctx, wid)
 			if err != nil {
 				return res, err
 			}
 			sum = addCost(sum, h)
+			histories = append(histories, h)
 		}
 		// The server counts actions as they happen; give it a moment to export.
 		time.Sleep(time.Second)
@@ -152,43 +144,76 @@ func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error
 		}
 		queries = deltaWith(beforeAPI, afterAPI, metricTemporalCalls, `operation="QueryWorkflow"`)
 		per := func(v int) float64 { return float64(v) / float64(n) }
-		rules := per(sum.Actions()) + queries/float64(n)
-		p := lc.name + ": "
-		if lc.name == "standard" {
-			res.AddTarget(p+"history events per case", per(sum.Events), "events", 150, true)
+		rules := rulesActions(histories, queries)
+		p, unit := lc.name+": ", " per "+lc.unit
+		if lc.targets {
+			res.AddTarget(p+"history events"+unit, per(sum.Events), "events", 150, true)
 		} else {
-			res.Add(p+"history events per case", per(sum.Events), "events")
+			res.Add(p+"history events"+unit, per(sum.Events), "events")
 		}
-		res.Add(p+"history bytes per case", per(sum.Bytes), "bytes")
-		res.Add(p+"workflow tasks per case", per(sum.WorkflowTasks), "tasks")
-		res.Add(p+"activities per case", per(sum.Activities), "activities")
-		res.Add(p+"tasks running local activities per case", per(sum.LocalActivityTasks), "tasks")
-		res.Add(p+"timers per case", per(sum.Timers), "timers")
-		res.Add(p+"search-attribute upserts per case", per(sum.Upserts), "upserts")
-		res.Add(p+"updates per case", per(sum.Updates), "updates")
+		res.Add(p+"history bytes"+unit, per(sum.Bytes), "bytes")
+		res.Add(p+"workflow tasks"+unit, per(sum.WorkflowTasks), "tasks")
+		res.Add(p+"activities"+unit, per(sum.Activities), "activities")
+		res.Add(p+"tasks running local activities"+unit, per(sum.LocalActivityTasks), "tasks")
+		res.Add(p+"timers"+unit, per(sum.Timers), "timers")
+		res.Add(p+"search-attribute upserts"+unit, per(sum.Upserts), "upserts")
+		res.Add(p+"updates"+unit, per(sum.Updates), "updates")
 		if env.TemporalMetrics != "" {
 			server := delta(beforeServer, afterServer, metricActions) / float64(n)
-			if lc.name == "standard" {
-				res.AddTarget(p+"billable actions per case (server)", server, "actions", 20, true)
+			if lc.targets {
+				res.AddTarget(p+"billable actions"+unit+" (server)", server, "actions", 20, true)
 			} else {
-				res.Add(p+"billable actions per case (server)", server, "actions")
+				res.Add(p+"billable actions"+unit+" (server)", server, "actions")
 			}
-			res.Note(fmt.Sprintf("$%.6f per case at $%.0f per million", server*dollarsPerMillionActions/1e6, dollarsPerMillionActions))
+			res.Note(fmt.Sprintf("$%.6f%s at $%.0f per million", server*dollarsPerMillionActions/1e6, unit, dollarsPerMillionActions))
 			for _, t := range actionTypes(beforeServer, afterServer) {
 				res.Add(p+"  of which "+t.name, t.delta/float64(n), "actions")
 			}
 		}
-		res.Add(p+"billable actions per case (rules)", rules, "actions")
-		res.Note(fmt.Sprintf("$%.6f per case; counted from the history, plus %.1f queries", rules*dollarsPerMillionActions/1e6, queries/float64(n)))
+		res.Add(p+"billable actions"+unit+" (rules)", rules, "actions")
+		res.Note(fmt.Sprintf("$%.6f%s; counted from the history, plus %.1f queries", rules*dollarsPerMillionActions/1e6, unit, queries/float64(n)))
 		if calls > 0 {
 			res.Add(p+"Temporal calls per API call", delta(beforeAPI, afterAPI, metricTemporalCalls)/float64(calls), "calls")
 			res.Add(p+"SQL statements per API call", delta(beforeAPI, afterAPI, metricSQL)/float64(calls), "statements")
 			res.Add(p+"S3 requests per API call", delta(beforeAPI, afterAPI, metricS3)/float64(calls), "requests")
 		}
-		res.Add(p+"worker SQL statements per case", delta(beforeWorker, afterWorker, metricSQL)/float64(n), "statements")
-		res.Add(p+"worker Temporal calls per case", delta(beforeWorker, afterWorker, metricTemporalCalls)/float64(n), "calls")
+		res.Add(p+"worker SQL statements"+unit, delta(beforeWorker, afterWorker, metricSQL)/float64(n), "statements")
+		res.Add(p+"worker Temporal calls"+unit, delta(beforeWorker, afterWorker, metricTemporalCalls)/float64(n), "calls")
 	}
 	return res, nil
+}
+
+// costLifecycle is one lifecycle the cost part measures, the same way for
+// each: its figures are named "<name>: ... per <unit>".
+type costLifecycle struct {
+	name, unit string
+	// targets says the issue's targets (history events, billable actions)
+	// are this lifecycle's.
+	targets bool
+	// run drives one lifecycle through the API and answers the workflow
+	// that carried it (awaited until it ends, then read) and how many API
+	// calls it made.
+	run func(context.Context) (workflowID string, calls int, err error)
+}
+
+// costLifecycles are the lifecycles of the cost part, in the order they
+// run, each -cases times: the standard case (the issue's targets are its),
+// the breach case and the standard delivery.
+func costLifecycles(env *Env) []costLifecycle {
+	caseRun := func(run func(context.Context) (string, int, error)) func(context.Context) (string, int, error) {
+		return func(ctx context.Context) (string, int, error) {
+			id, calls, err := run(ctx)
+			return cases.CaseWorkflowID(id), calls, err
+		}
+	}
+	return []costLifecycle{
+		{"standard", "case", true, caseRun(func(ctx context.Context) (string, int, error) {
+			id, took, err := env.standardLifecycle(ctx)
+			return id, len(took), err
+		})},
+		{"breach", "case", false, caseRun(env.breachLifecycle)},
+		{"delivery", "delivery", false, env.deliveryLifecycle},
+	}
 }
 
 // breachLifecycle opens a p1 case, lets it warn and breach, escalates it to
@@ -222,6 +247,21 @@ func (e *Env) breachLifecycle(ctx context.Context) (string, int, error) {
 		return v.ID, 0, err
 	}
 	return v.ID, 3, nil // open, escalate, resolve
+}
+
+// rulesActions answers the billable actions per lifecycle by the rules:
+// each history's own count, plus the queries, over the lifecycles. Each
+// history counts its own start, which the sum of the histories (addCost)
+// would count once for all.
+func rulesActions(histories []HistoryCost, queries float64) float64 {
+	if len(histories) == 0 {
+		return notMeasured()
+	}
+	total := queries
+	for _, h := range histories {
+		total += float64(h.Actions())
+	}
+	return total / float64(len(histories))
 }
 
 func addCost(a, b HistoryCost) HistoryCost {

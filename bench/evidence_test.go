@@ -72,7 +72,7 @@ func TestPNGStreamsOfOtherSeedsDiffer(t *testing.T) {
 
 func TestEvidenceFormDeclaresItsLengthAndCarriesTheFile(t *testing.T) {
 	const size = pngBlock + 12345
-	body, length, contentType, err := evidenceForm(9, size)
+	body, length, contentType, err := evidenceForm("tracking.png", 9, size)
 	require.NoError(t, err)
 	raw, err := io.ReadAll(body)
 	require.NoError(t, err)
