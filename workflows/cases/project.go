@@ -14,10 +14,10 @@ const changeReadModel = "project-read-model"
 
 // project writes each change to the read model (vocab.ProjectReadModel).
 func (c *supportCase) project(ctx workflow.Context) {
-	vocab.ProjectReadModel(ctx, ActivityProjectCase, "project case to Postgres",
-		func() int { return c.view.LastSeq }, &c.projectedSeq,
-		func(from, upto int) any {
-			return ProjectionInput{Case: c.result(), Events: slices.Clone(c.timeline[from:upto])}
+	vocab.ProjectReadModel(ctx, "project case to Postgres", func() int { return c.view.LastSeq }, &c.projectedSeq,
+		func(lctx workflow.Context, from, upto int) workflow.Future {
+			in := ProjectionInput{Case: c.result(), Events: slices.Clone(c.timeline[from:upto])}
+			return workflow.ExecuteLocalActivity(lctx, ActivityProjectCase, in)
 		})
 }
 

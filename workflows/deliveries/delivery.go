@@ -56,6 +56,20 @@ type delivery struct {
 	attrs        attributes
 }
 
+// InitialView answers the view a delivery started with in has once its
+// first workflow task has run, without asking the workflow: the API answers
+// a start with it in the one round trip of the start (a query is a billable
+// action). It needs in.StartedAt.
+func InitialView(in DeliveryInput) (DeliveryView, bool) {
+	if in.StartedAt.IsZero() || in.Carried != nil {
+		return DeliveryView{}, false
+	}
+	d := startState(in, in.StartedAt)
+	d.view.NextAction = d.nextAction()
+	d.view.Handoff.Missing = d.missing()
+	return d.result(), true
+}
+
 func newDelivery(ctx workflow.Context, in DeliveryInput) *delivery {
 	d := &delivery{in: in}
 	if c := in.Carried; c != nil {
@@ -72,6 +86,12 @@ func newDelivery(ctx workflow.Context, in DeliveryInput) *delivery {
 	if now.IsZero() {
 		now = workflow.Now(ctx)
 	}
+	return startState(in, now)
+}
+
+// startState is a new delivery as it is before its first workflow task ends.
+func startState(in DeliveryInput, now time.Time) *delivery {
+	d := &delivery{in: in}
 	d.view = DeliveryView{
 		ID: in.ID, Status: StatusReady, Buyer: in.Buyer, SellerID: in.SellerID, Product: in.Product, Region: in.Region,
 		Handoff:  HandoffRecord{AccountID: in.AccountID, OrderID: in.OrderID, RecoveryPath: in.RecoveryPath, AllowedUse: in.AllowedUse},

@@ -454,3 +454,21 @@ func TestTheNextRunActsOnTheReportsItWasHandedFirst(t *testing.T) {
 	assert.Equal(t, "delivery/D-1/case/2", dt.opened[0].Key, "the second linked case of the delivery")
 	assert.Equal(t, 6, dt.projected[0].Events[0].Seq, "the read model is not written again from the start")
 }
+
+func TestInitialViewIsTheDeliveryAfterItsFirstTask(t *testing.T) {
+	in := testInput()
+	want, ok := InitialView(in)
+	require.True(t, ok)
+	dt := newDeliveryTest(t)
+	var got DeliveryView
+	dt.at(time.Second, func() {
+		got = dt.view()
+		got.Timeline = nil
+		dt.mustUpdate(UpdateRetire, ReasonInput{Actor: "trust_safety:tess", Reason: "done"})
+	})
+	dt.run(in)
+	assert.Equal(t, want, got)
+	in.StartedAt = time.Time{}
+	_, ok = InitialView(in)
+	assert.False(t, ok, "without the start time the API reads the workflow")
+}

@@ -8,12 +8,14 @@ import (
 )
 
 // ProjectReadModel writes a workflow's changes to its read model, in order,
-// as the local activity named activity in the workflow task of each change:
-// a burst of changes is written as one batch, and the row is current as
-// soon as the task ends. newest answers the newest timeline event,
-// *projected the newest written, input what to write for the events from
-// (exclusive) to upto (inclusive). It runs until the workflow ends.
-func ProjectReadModel(ctx workflow.Context, activity, summary string, newest func() int, projected *int, input func(from, upto int) any) {
+// as a local activity in the workflow task of each change: a burst of
+// changes is written as one batch, and the row is current as soon as the
+// task ends. newest answers the newest timeline event, *projected the
+// newest written; write runs the area's projection activity on lctx (the
+// local activity options) for the events from (exclusive) to upto
+// (inclusive). It runs until the workflow ends.
+func ProjectReadModel(ctx workflow.Context, summary string, newest func() int, projected *int,
+	write func(lctx workflow.Context, from, upto int) workflow.Future) {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -28,10 +30,10 @@ func ProjectReadModel(ctx workflow.Context, activity, summary string, newest fun
 			return
 		}
 		upto := newest()
-		if err := workflow.ExecuteLocalActivity(lctx, activity, input(*projected, upto)).Get(ctx, nil); err != nil {
+		if err := write(lctx, *projected, upto).Get(ctx, nil); err != nil {
 			// Only a non-retryable refusal gets here; skipping it keeps the
 			// workflow moving, and the next change writes the whole row again.
-			workflow.GetLogger(ctx).Error("read model not written", "activity", activity, "upto", upto, "error", err)
+			workflow.GetLogger(ctx).Error("read model not written", "summary", summary, "upto", upto, "error", err)
 		}
 		*projected = upto
 	}
