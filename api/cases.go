@@ -321,15 +321,8 @@ func (s *server) listCases(ctx context.Context, in *listCasesInput) (*listCasesO
 		f.DueBefore = &in.DueBefore
 	}
 	page, err := s.store.ListCaseJSON(ctx, f)
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return nil, newProblem(http.StatusUnprocessableEntity, "the cursor is not one this API gave",
-			fieldProblem{Field: "cursor", Message: "not a cursor from next_cursor"})
-	case errors.Is(err, store.ErrBadLimit):
-		return nil, newProblem(http.StatusUnprocessableEntity, "limit is out of range",
-			fieldProblem{Field: "limit", Message: "want 1 to 200"})
-	case err != nil:
-		return nil, s.caseError(ctx, "", err)
+	if err != nil {
+		return nil, s.listError(ctx, err)
 	}
 	out := &listCasesOutput{}
 	out.Body.Cases = make([]caseJSON, len(page.Cases))
@@ -338,6 +331,22 @@ func (s *server) listCases(ctx context.Context, in *listCasesInput) (*listCasesO
 	}
 	out.Body.NextCursor = page.NextCursor
 	return out, nil
+}
+
+// listError maps what a list of the read model (cases, deliveries)
+// answered to a problem: a cursor or a limit the store refused to a 422 on
+// that field, anything else as caseError does.
+func (s *server) listError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, store.ErrBadCursor):
+		return newProblem(http.StatusUnprocessableEntity, "the cursor is not one this API gave",
+			fieldProblem{Field: "cursor", Message: "not a cursor from next_cursor"})
+	case errors.Is(err, store.ErrBadLimit):
+		return newProblem(http.StatusUnprocessableEntity, "limit is out of range",
+			fieldProblem{Field: "limit", Message: "want 1 to 200"})
+	default:
+		return s.caseError(ctx, "", err)
+	}
 }
 
 // act runs an update on a case: the Idempotency-Key, scoped to the caller's

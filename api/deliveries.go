@@ -159,6 +159,13 @@ func (s *server) startDelivery(ctx context.Context, in *startDeliveryInput) (*de
 			return nil, err
 		}
 	}
+	if in.IdempotencyKey == "" {
+		// A new delivery: its first state is known from its input, so the
+		// start is one round trip and no query (a billable action).
+		if view, ok := deliveries.InitialView(started); ok {
+			return &deliveryOutput{Status: http.StatusCreated, Location: "/v1/deliveries/" + started.ID, Body: view}, nil
+		}
+	}
 	view, err := s.readDelivery(ctx, started.ID)
 	if err != nil {
 		return nil, err

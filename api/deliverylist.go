@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -48,15 +46,8 @@ func (s *server) listDeliveries(ctx context.Context, in *listDeliveriesInput) (*
 		f.WarrantyEndsBefore = &in.WarrantyEndsBefore
 	}
 	views, next, err := s.store.ListDeliveries(ctx, f)
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return nil, newProblem(http.StatusUnprocessableEntity, "the cursor is not one this API gave",
-			fieldProblem{Field: "cursor", Message: "not a cursor from next_cursor"})
-	case errors.Is(err, store.ErrBadLimit):
-		return nil, newProblem(http.StatusUnprocessableEntity, "limit is out of range",
-			fieldProblem{Field: "limit", Message: "want 1 to 200"})
-	case err != nil:
-		return nil, s.caseError(ctx, "", err)
+	if err != nil {
+		return nil, s.listError(ctx, err)
 	}
 	out := &listDeliveriesOutput{}
 	out.Body.Deliveries = views

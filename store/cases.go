@@ -1,17 +1,12 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,13 +35,10 @@ const (
 // older, retried projection never overwrites a newer one).
 func (s *Store) ProjectCase(ctx context.Context, in cases.ProjectionInput) error {
 	c := in.Case
-	if strings.TrimSpace(c.ID) == "" {
-		return errors.New("project case: the case has no id")
-	}
 	c.Timeline = nil
-	view, err := json.Marshal(c)
+	view, err := caseModel.viewJSON(c.ID, c)
 	if err != nil {
-		return fmt.Errorf("encode case view: %w", err)
+		return err
 	}
 	var due *time.Time
 	if !c.SLA.Paused {
@@ -69,13 +61,7 @@ func (s *Store) ProjectCase(ctx context.Context, in cases.ProjectionInput) error
 		if batch.Len() == 0 && len(in.Events) == 0 {
 			return nil
 		}
-		for _, e := range in.Events {
-			var payload any // SQL NULL for an event without payload
-			if len(e.Payload) > 0 {
-				payload = e.Payload
-			}
-			batch.Queue(insertEventSQL, c.ID, e.Seq, e.Actor, e.Kind, e.At, payload)
-		}
+		caseModel.queueEvents(batch, c.ID, in.Events)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("insert events and evidence: %w", err)
 		}
@@ -107,64 +93,18 @@ ON CONFLICT (id) DO UPDATE SET
     view = EXCLUDED.view
 WHERE cases.last_seq <= EXCLUDED.last_seq`
 
-const insertEventSQL = `
-INSERT INTO case_events (case_id, seq, actor, kind, at, payload)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (case_id, seq) DO NOTHING`
+// caseModel is the read model of cases: a case's events reference it.
+var caseModel = newReadModel("case", "cases", "case_events", "case_id")
 
 // GetCase answers the projected case, without its timeline, or ErrNotFound.
 func (s *Store) GetCase(ctx context.Context, id string) (cases.CaseView, error) {
-	var v cases.CaseView
-	err := s.pool.QueryRow(ctx, `SELECT view FROM cases WHERE id = $1`, id).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return cases.CaseView{}, ErrNotFound
-	}
-	if err != nil {
-		return cases.CaseView{}, fmt.Errorf("get case %s: %w", id, err)
-	}
-	return v, nil
+	return getView[cases.CaseView](ctx, s, caseModel, id)
 }
 
 // Timeline answers a case's projected events in sequence order: an empty
 // slice when the case has none yet, ErrNotFound when the case does not exist.
 func (s *Store) Timeline(ctx context.Context, id string) ([]vocab.Event, error) {
-	// The LEFT JOIN tells a case without events (one row of NULLs) from no
-	// case at all (no row) in one round trip.
-	rows, err := s.pool.Query(ctx, `
-		SELECT e.seq, e.actor, e.kind, e.at, e.payload
-		FROM cases c LEFT JOIN case_events e ON e.case_id = c.id
-		WHERE c.id = $1
-		ORDER BY e.seq`, id)
-	if err != nil {
-		return nil, fmt.Errorf("timeline of case %s: %w", id, err)
-	}
-	type eventRow struct {
-		seq         *int
-		actor, kind *string
-		at          *time.Time
-		payload     map[string]string
-	}
-	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eventRow, error) {
-		var r eventRow
-		err := row.Scan(&r.seq, &r.actor, &r.kind, &r.at, &r.payload)
-		return r, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("timeline of case %s: %w", id, err)
-	}
-	if len(found) == 0 {
-		return nil, ErrNotFound
-	}
-	events := make([]vocab.Event, 0, len(found))
-	for _, r := range found {
-		if r.seq == nil {
-			continue // the case exists with no events
-		}
-		events = append(events, vocab.Event{
-			Seq: *r.seq, Actor: *r.actor, Kind: *r.kind, At: r.at.UTC(), Payload: r.payload,
-		})
-	}
-	return events, nil
+	return timeline(ctx, s, caseModel, id)
 }
 
 // CaseFilter selects cases for ListCases. Empty and nil fields do not filter.
@@ -223,35 +163,13 @@ func (s *Store) ListCaseJSON(ctx context.Context, f CaseFilter) (CaseJSONPage, e
 	if err != nil {
 		return CaseJSONPage{}, err
 	}
-	rows, err := s.pool.Query(ctx, q.sql, q.args...)
-	if err != nil {
-		return CaseJSONPage{}, fmt.Errorf("list cases: %w", err)
-	}
-	type listRow struct {
-		due  *time.Time
-		id   string
-		view []byte
-	}
-	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (listRow, error) {
-		var r listRow
-		err := row.Scan(&r.due, &r.id, &r.view)
-		return r, err
+	views, next, err := listPage[[]byte](ctx, s, caseList, q, limit, func(due *time.Time, id string) string {
+		return encodeCursor(caseCursor{Due: due, ID: id})
 	})
 	if err != nil {
-		return CaseJSONPage{}, fmt.Errorf("list cases: %w", err)
+		return CaseJSONPage{}, err
 	}
-	page := CaseJSONPage{Cases: make([][]byte, 0, min(len(found), limit))}
-	for i, r := range found {
-		if i == limit {
-			// The extra row only says that there is a next page; the
-			// cursor is the last row shown, as stored (microseconds).
-			last := found[limit-1]
-			page.NextCursor = encodeCursor(caseCursor{Due: last.due, ID: last.id})
-			break
-		}
-		page.Cases = append(page.Cases, r.view)
-	}
-	return page, nil
+	return CaseJSONPage{Cases: views, NextCursor: next}, nil
 }
 
 // ExplainListCases answers the EXPLAIN (ANALYZE, BUFFERS) output of the
@@ -272,43 +190,20 @@ func (s *Store) ExplainListCases(ctx context.Context, f CaseFilter) (string, err
 	return strings.Join(lines, "\n"), nil
 }
 
-// sqlQuery is SQL text with its positional arguments.
-type sqlQuery struct {
-	sql  string
-	args []any
-}
-
-// caseQuery collects the conditions of a case list. Column names come from
-// this file only; every value goes through param as $n.
-type caseQuery struct {
-	where []string
-	args  []any
-}
-
-// param adds v as the next positional argument and answers its placeholder.
-func (q *caseQuery) param(v any) string {
-	q.args = append(q.args, v)
-	return "$" + strconv.Itoa(len(q.args))
-}
-
-// equal filters on column = value unless value is empty.
-func (q *caseQuery) equal(column, value string) {
-	if value != "" {
-		q.where = append(q.where, column+" = "+q.param(value))
-	}
+// caseList is the work queue ListCases pages through.
+var caseList = keysetList{
+	readModel: caseModel, shown: "sla_due_at", sort: "sla_due_sort",
+	defaultLimit: DefaultCaseLimit, maxLimit: MaxCaseLimit,
 }
 
 // buildListCases answers the query for f, fetching one row more than the
 // page size to learn whether a next page exists, and the page size.
 func buildListCases(f CaseFilter) (sqlQuery, int, error) {
-	limit := f.Limit
-	if limit == 0 {
-		limit = DefaultCaseLimit
+	limit, err := caseList.limit(f.Limit)
+	if err != nil {
+		return sqlQuery{}, 0, err
 	}
-	if limit < 1 || limit > MaxCaseLimit {
-		return sqlQuery{}, 0, fmt.Errorf("%w: want 1 to %d, got %d", ErrBadLimit, MaxCaseLimit, f.Limit)
-	}
-	var q caseQuery
+	var q listQuery
 	q.equal("status", f.Status)
 	q.equal("priority", f.Priority)
 	q.equal("category", f.Category)
@@ -334,20 +229,9 @@ func buildListCases(f CaseFilter) (sqlQuery, int, error) {
 		if err != nil {
 			return sqlQuery{}, 0, err
 		}
-		due := q.param(c.Due)
-		id := q.param(c.ID)
-		q.where = append(q.where,
-			"(sla_due_sort, id) > (coalesce("+due+"::timestamptz, 'infinity'::timestamptz), "+id+")")
+		caseList.after(&q, c.Due, c.ID)
 	}
-	var b strings.Builder
-	b.WriteString("SELECT sla_due_at, id, view FROM cases")
-	if len(q.where) > 0 {
-		b.WriteString(" WHERE ")
-		b.WriteString(strings.Join(q.where, " AND "))
-	}
-	b.WriteString(" ORDER BY sla_due_sort, id LIMIT ")
-	b.WriteString(q.param(limit + 1))
-	return sqlQuery{sql: b.String(), args: q.args}, limit, nil
+	return caseList.query(&q, limit), limit, nil
 }
 
 // caseCursor is the position after which the next page starts: the last
@@ -357,37 +241,14 @@ type caseCursor struct {
 	ID  string     `json:"i"`
 }
 
+// position answers the cursor's sort key, for decodeKeyset.
+func (c caseCursor) position() (*time.Time, string) { return c.Due, c.ID }
+
 // encodeCursor answers c as opaque base64url text.
 func encodeCursor(c caseCursor) string {
-	if c.Due != nil {
-		utc := c.Due.UTC()
-		c.Due = &utc
-	}
-	raw, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // a time and a string always encode
-	}
-	return base64.RawURLEncoding.EncodeToString(raw)
+	c.Due = inUTC(c.Due)
+	return encodeKeyset(c)
 }
 
 // decodeCursor reads a cursor encodeCursor wrote, or answers ErrBadCursor.
-func decodeCursor(s string) (caseCursor, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return caseCursor{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var c caseCursor
-	if err := dec.Decode(&c); err != nil || !errors.Is(dec.Decode(&struct{}{}), io.EOF) {
-		return caseCursor{}, fmt.Errorf("%w: malformed", ErrBadCursor)
-	}
-	if c.ID == "" {
-		return caseCursor{}, fmt.Errorf("%w: no case id", ErrBadCursor)
-	}
-	if strings.ContainsRune(c.ID, 0) || !utf8.ValidString(c.ID) {
-		// Postgres text cannot hold it: no case has such an id.
-		return caseCursor{}, fmt.Errorf("%w: case id is not text", ErrBadCursor)
-	}
-	return c, nil
-}
+func decodeCursor(s string) (caseCursor, error) { return decodeKeyset[caseCursor](caseList, s) }
