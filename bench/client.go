@@ -116,11 +116,6 @@ func (e *Env) standardLifecycle(ctx context.Context) (string, []time.Duration, e
 	return v.ID, took, nil
 }
 
-// awaitClosed waits until a case's workflow has completed.
-func (e *Env) awaitClosed(ctx context.Context, id string, within time.Duration) error {
-	return e.awaitWorkflow(ctx, cases.CaseWorkflowID(id), within)
-}
-
 // awaitWorkflow waits until the workflow workflowID has completed.
 func (e *Env) awaitWorkflow(ctx context.Context, workflowID string, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
