@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -122,11 +123,20 @@ func TestAProblemRecoveredOnTheRealStackMakesTheDeliveryRecovered(t *testing.T) 
 	}, deliveries.StartOptions{})
 	require.NoError(t, err)
 	wid := deliveries.DeliveryWorkflowID(in.ID)
+	files := evidence.NewStore(stacktest.S3(t), cfg.S3.Bucket, cfg.Evidence)
+	obj, err := files.PutBytes(ctx, evidence.DeliveryKey(id, "E-"+id), map[string]string{"delivery": id},
+		"text/plain; charset=utf-8", []byte("login: bea, password sent by the seller's chat"), false)
+	require.NoError(t, err)
 	update[vocab.EvidenceResult](t, c, wid, deliveries.UpdateAddEvidence, vocab.EvidenceInput{Actor: "integration:test",
-		Evidence: vocab.Evidence{ID: "E-" + id, Kind: "login_note", Key: evidence.DeliveryKey(id, "E-"+id),
-			SHA256: "00000000000000000000000000000000000000000000000000000000000000ab", Size: 10, ContentType: "text/plain; charset=utf-8"}})
+		Evidence: vocab.Evidence{ID: "E-" + id, Kind: "login_note", Key: obj.Key, SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType}})
 	update[deliveries.DeliveryView](t, c, wid, deliveries.UpdateDeliver, deliveries.ActorInput{Actor: "integration:test"})
 	update[deliveries.DeliveryView](t, c, wid, deliveries.UpdateReportProblem, deliveries.ProblemInput{Actor: "integration:test", Description: "the seller took it back"})
+	// Operators find it in the Web UI by its status.
+	require.Eventually(t, func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowId = '%s' AND DeliveryStatus = 'under_review' AND SellerId = 'sel-1'", wid)})
+		return err == nil && len(resp.GetExecutions()) == 1
+	}, 15*time.Second, 200*time.Millisecond, "visibility never listed the delivery under review")
 	var caseID string
 	require.Eventually(t, func() bool {
 		if v := query(t, c, wid); len(v.LinkedCases) == 1 {
