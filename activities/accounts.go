@@ -158,7 +158,7 @@ func (a *Accounts) OpenCase(ctx context.Context, req vocab.OpenCaseRequest) (voc
 		Category: req.Category, Subject: req.Subject, Description: req.Description,
 		Customer: *customer, AccountID: req.AccountID, OrderID: req.OrderID, DeliveryID: req.DeliveryID,
 		Channel: req.Channel, OpenedBy: req.OpenedBy,
-	}, cases.OpenOptions{Key: req.Key, KeyScope: "workflow"})
+	}, vocab.Once{Key: req.Key, KeyScope: "workflow"})
 	var refused *temporal.ApplicationError
 	if errors.As(err, &refused) && refused.Type() == vocab.ErrInvalidArgument {
 		return vocab.OpenCaseResult{}, temporal.NewNonRetryableApplicationError("open case: "+err.Error(), vocab.ErrInvalidArgument, err)

@@ -110,7 +110,7 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 		Customer: vocab.Customer{ID: in.Body.Customer.ID, Email: in.Body.Customer.Email,
 			Name: in.Body.Customer.Name, Locale: string(in.Body.Customer.Locale)},
 		AccountID: in.Body.AccountID, OrderID: in.Body.OrderID, Channel: in.Body.Channel, OpenedBy: who.actor(),
-	}, cases.OpenOptions{
+	}, vocab.Once{
 		// The key becomes the workflow id, scoped to the API key that sent it.
 		Key: in.IdempotencyKey, KeyScope: strconv.FormatInt(who.KeyID, 10),
 		Memo: map[string]any{requestIDMemo: fingerprint},

@@ -146,7 +146,7 @@ func (s *server) startDelivery(ctx context.Context, in *startDeliveryInput) (*de
 			BackupCodesHeld: b.RecoveryPath.BackupCodesHeld, ResetBy: string(b.RecoveryPath.ResetBy),
 			Instructions: b.RecoveryPath.Instructions},
 		Region: b.Region, Warranty: warranty, StartedBy: who.actor(),
-	}, deliveries.StartOptions{
+	}, vocab.Once{
 		Key: in.IdempotencyKey, KeyScope: strconv.FormatInt(who.KeyID, 10),
 		Memo: map[string]any{requestIDMemo: fingerprint},
 	})

@@ -59,7 +59,7 @@ func openCase(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		Subject: *subject, Description: *description,
 		Customer:  vocab.Customer{ID: "cus-" + *id, Email: *email, Name: "Demo customer", Locale: "en"},
 		AccountID: *account, OrderID: *order, Channel: "cli", OpenedBy: "starter",
-	}, cases.OpenOptions{})
+	}, vocab.Once{})
 	if err != nil {
 		return err
 	}

@@ -110,23 +110,13 @@ type Opener struct {
 	TaskQueue string
 }
 
-// OpenOptions are what differs between the callers of Open.
-type OpenOptions struct {
-	// Key, when set, makes the open idempotent: the case id is
-	// CaseIDForKey(KeyScope, Key), and a second open with the same key
-	// answers the case the first one started, running or closed.
-	Key, KeyScope string
-	// Memo is kept on the workflow (the API keeps the request's fingerprint).
-	Memo map[string]any
-}
-
 // Open resolves req against the policy book and starts its case, opened
 // now (the SLA clocks start at the open, not at the workflow's first task),
 // and answers the input it started with. A refused request is a
 // vocab.ErrInvalidArgument application error and starts nothing. An id
 // already taken by a running case answers that case; one taken by a closed
 // case answers it too, and starts nothing: a key never opens two cases.
-func (o Opener) Open(ctx context.Context, req OpenRequest, opt OpenOptions) (CaseInput, error) {
+func (o Opener) Open(ctx context.Context, req OpenRequest, opt vocab.Once) (CaseInput, error) {
 	req.ID = vocab.ChooseID("C-", req.ID, opt.KeyScope, opt.Key)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	in, err := NewCaseInput(o.Book, req, now)

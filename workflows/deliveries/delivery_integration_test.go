@@ -47,7 +47,7 @@ func TestADeliveryRunsFromReadyToRetiredOnTheRealStack(t *testing.T) {
 		ID: id, AccountID: "acc-" + id, OrderID: "ord-" + id, Buyer: buyer, SellerID: "sel-1", Product: "valorant",
 		AllowedUse: "personal play", Region: "EU", StartedBy: "integration:test",
 		RecoveryPath: deliveries.RecoveryPath{Email: buyer.Email, ResetBy: "buyer", Instructions: "Changez le mot de passe."},
-	}, deliveries.StartOptions{})
+	}, vocab.Once{})
 	require.NoError(t, err)
 	wid := deliveries.DeliveryWorkflowID(in.ID)
 
@@ -120,7 +120,7 @@ func TestAProblemRecoveredOnTheRealStackMakesTheDeliveryRecovered(t *testing.T) 
 		ID: id, AccountID: "acc-" + id, OrderID: "ord-" + id, Buyer: buyer, SellerID: "sel-1", Product: "steam",
 		AllowedUse: "personal play", Region: "EU", StartedBy: "integration:test",
 		RecoveryPath: deliveries.RecoveryPath{Email: buyer.Email, ResetBy: "marketplace"},
-	}, deliveries.StartOptions{})
+	}, vocab.Once{})
 	require.NoError(t, err)
 	wid := deliveries.DeliveryWorkflowID(in.ID)
 	files := evidence.NewStore(stacktest.S3(t), cfg.S3.Bucket, cfg.Evidence)

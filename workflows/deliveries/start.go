@@ -104,20 +104,10 @@ type Starter struct {
 	TaskQueue string
 }
 
-// StartOptions are what differs between the callers of Start.
-type StartOptions struct {
-	// Key, when set, makes the start idempotent: the delivery id is
-	// vocab.IDForKey("D-", KeyScope, Key), and a second start with the same
-	// key answers the delivery the first one started.
-	Key, KeyScope string
-	// Memo is kept on the workflow (the API keeps the request's fingerprint).
-	Memo map[string]any
-}
-
 // Start resolves req and starts its delivery, ready now, and answers the
 // input it started with. A refused request is a vocab.ErrInvalidArgument
 // application error and starts nothing.
-func (s Starter) Start(ctx context.Context, req StartRequest, opt StartOptions) (DeliveryInput, error) {
+func (s Starter) Start(ctx context.Context, req StartRequest, opt vocab.Once) (DeliveryInput, error) {
 	req.ID = vocab.ChooseID("D-", req.ID, opt.KeyScope, opt.Key)
 	in, err := NewInput(s.Policy, req, time.Now().UTC().Truncate(time.Millisecond))
 	if err != nil {

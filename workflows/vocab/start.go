@@ -14,6 +14,17 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
+// Once is what makes an open of a case or a start of a delivery
+// idempotent, and what the started workflow keeps.
+type Once struct {
+	// Key, when set, names what is opened: its id is IDForKey(prefix,
+	// KeyScope, Key), and a second open with the same key answers what the
+	// first one started, running or closed.
+	Key, KeyScope string
+	// Memo is kept on the workflow (the API keeps the request's fingerprint).
+	Memo map[string]any
+}
+
 // IDForKey derives the id of what an idempotency key opens within its
 // scope (the API key that sent it, or "workflow" for opens from
 // workflows): the same key in the same scope always names the same case or
