@@ -112,10 +112,19 @@ type Notify struct {
 	WebhookKeyID string
 	// SurveyURL is the base of the CSAT survey link; the case id is appended as a path segment.
 	SurveyURL string
+	// LinkKeys sign the links customers follow from their emails (survey,
+	// delivery page): the first signs, every one verifies.
+	LinkKeys []LinkKey
 	// CodeSecret keys the one-time codes of recoveries and contact changes:
 	// the worker derives a code from it and the API checks one with it, so
 	// no code is ever stored or written to a workflow history.
 	CodeSecret string
+}
+
+// LinkKey is one key signing customer links, named by the id the links carry.
+type LinkKey struct {
+	ID     string
+	Secret string
 }
 
 // Evidence holds what the API accepts as evidence files and how long S3 keeps them locked.
@@ -180,6 +189,7 @@ var Vars = []Var{
 	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); the default is for local use only."},
 	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret, sent in the webhook-key-id header so receivers can rotate keys."},
 	{"SURVEY_URL", "http://127.0.0.1:8080/survey", "Base URL of the CSAT survey; a resolved case links to it with the case id appended as a path segment."},
+	{"LINK_SIGNING_KEYS", "local=handoff-local-dev-customer-link-signing-key", "Keys signing the links customers follow from emails (survey, delivery page), as id=secret pairs separated by commas, each secret at least 32 bytes; the first signs and all verify, so a new key goes first and an old one stays until its links have expired; the default is for local use only."},
 	{"VERIFICATION_CODE_SECRET", "handoff-local-dev-verification-code-secret", "Secret (at least 32 bytes) keying one-time codes: the worker derives each code from it, the API checks typed codes with it; the default is for local use only."},
 	{"EVIDENCE_MAX_BYTES", "1073741824", "Largest evidence file the API accepts, in bytes (at most 5 GiB); larger uploads answer 413."},
 	{"EVIDENCE_CONTENT_TYPES", "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain; charset=utf-8,application/zip", "Comma-separated types an evidence file may be, as sniffed from its first 512 bytes; others answer 415."},
@@ -244,6 +254,7 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			WebhookKeyID:          r.token("WEBHOOK_KEY_ID"),
 			SurveyURL:             r.requiredURL("SURVEY_URL"),
 			CodeSecret:            r.requiredSecret("VERIFICATION_CODE_SECRET"),
+			LinkKeys:              r.linkKeys("LINK_SIGNING_KEYS"),
 		},
 		Evidence: Evidence{
 			MaxBytes:      r.sizeUpTo("EVIDENCE_MAX_BYTES", 5<<30),

@@ -126,3 +126,23 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 		assert.True(t, strings.Contains(string(readme), row), "README.md lacks the row starting %q", row)
 	}
 }
+
+func TestLinkKeysAreIDSecretPairsOfLongSecrets(t *testing.T) {
+	env := func(v string) func(string) (string, bool) {
+		return func(name string) (string, bool) {
+			if name == "LINK_SIGNING_KEYS" {
+				return v, true
+			}
+			return "", false
+		}
+	}
+	cfg, err := LoadFrom(env("k2=" + strings.Repeat("b", 32) + ", k1=" + strings.Repeat("a", 40)))
+	require.NoError(t, err)
+	assert.Equal(t, []LinkKey{{ID: "k2", Secret: strings.Repeat("b", 32)}, {ID: "k1", Secret: strings.Repeat("a", 40)}}, cfg.Notify.LinkKeys)
+	for _, bad := range []string{"", "k1", "k1=short", "k.1=" + strings.Repeat("a", 32), "k1=" + strings.Repeat("a", 32) + ",k1=" + strings.Repeat("b", 32)} {
+		_, err := LoadFrom(env(bad))
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "LINK_SIGNING_KEYS")
+		assert.NotContains(t, err.Error(), strings.Repeat("a", 32), "secrets are never quoted")
+	}
+}

@@ -280,3 +280,28 @@ func (r *reader) requiredWhen(name, value, because string) {
 		r.fail(name, "must be set when %s", because)
 	}
 }
+
+// linkKeys reads id=secret pairs: at least one, ids unique tokens without
+// dots, each secret at least 32 bytes. Secrets are never quoted in errors.
+func (r *reader) linkKeys(name string) []LinkKey {
+	var keys []LinkKey
+	seen := map[string]bool{}
+	for i, item := range strings.Split(r.string(name), ",") {
+		id, secret, ok := strings.Cut(strings.TrimSpace(item), "=")
+		id = strings.TrimSpace(id)
+		switch {
+		case !ok || id == "" || strings.ContainsAny(id, ".| "):
+			r.fail(name, "want id=secret pairs separated by commas, ids without dots; item %d is not one", i+1)
+			continue
+		case seen[id]:
+			r.fail(name, "key %s is given twice", id)
+			continue
+		case len(secret) < 32:
+			r.fail(name, "the secret of key %s has %d bytes; want at least 32", id, len(secret))
+			continue
+		}
+		seen[id] = true
+		keys = append(keys, LinkKey{ID: id, Secret: secret})
+	}
+	return keys
+}
