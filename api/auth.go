@@ -119,17 +119,19 @@ var access = map[string][]store.Role{
 	// Deliveries: the marketplace acts for seller and buyer (start, hand
 	// over, confirm); support and account management handle problems and
 	// waits; trust & safety and account management decide warranties and
-	// retirements. Everyone reads one and attaches evidence to it.
-	"start-delivery":           {store.RoleIntegration, store.RoleAdmin},
-	"deliver-account":          {store.RoleIntegration, store.RoleAdmin},
-	"confirm-delivery":         {store.RoleIntegration, store.RoleAdmin},
-	"report-delivery-problem":  {store.RoleIntegration, store.RoleAgent, store.RoleAccountManager, store.RoleTrustSafety, store.RoleAdmin},
-	"wait-on-buyer":            {store.RoleIntegration, store.RoleAgent, store.RoleAccountManager, store.RoleAdmin},
-	"extend-warranty":          {store.RoleAccountManager, store.RoleTrustSafety, store.RoleAdmin},
-	"retire-delivery":          {store.RoleAccountManager, store.RoleTrustSafety, store.RoleAdmin},
-	"get-delivery":             allRoles,
-	"list-deliveries":          staff,
-	"upload-delivery-evidence": allRoles,
+	// retirements. Everyone reads one and attaches evidence to it; staff
+	// download its files, as a case's.
+	"start-delivery":             {store.RoleIntegration, store.RoleAdmin},
+	"deliver-account":            {store.RoleIntegration, store.RoleAdmin},
+	"confirm-delivery":           {store.RoleIntegration, store.RoleAdmin},
+	"report-delivery-problem":    {store.RoleIntegration, store.RoleAgent, store.RoleAccountManager, store.RoleTrustSafety, store.RoleAdmin},
+	"wait-on-buyer":              {store.RoleIntegration, store.RoleAgent, store.RoleAccountManager, store.RoleAdmin},
+	"extend-warranty":            {store.RoleAccountManager, store.RoleTrustSafety, store.RoleAdmin},
+	"retire-delivery":            {store.RoleAccountManager, store.RoleTrustSafety, store.RoleAdmin},
+	"get-delivery":               allRoles,
+	"list-deliveries":            staff,
+	"upload-delivery-evidence":   allRoles,
+	"download-delivery-evidence": staff,
 }
 
 var (

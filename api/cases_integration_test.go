@@ -832,17 +832,19 @@ func validBodies(tag string) map[string]any {
 		"cancel-profile-change":  map[string]string{"reason": "not me"},
 		"approve-profile-change": nil,
 		// Deliveries: the case id is no delivery (404); an empty start is
-		// refused (422); a JSON upload is refused (415).
-		"start-delivery":           map[string]string{},
-		"list-deliveries":          nil,
-		"get-delivery":             nil,
-		"deliver-account":          map[string]string{},
-		"confirm-delivery":         map[string]string{},
-		"report-delivery-problem":  map[string]string{"description": "the account does not work"},
-		"wait-on-buyer":            map[string]string{"reason": "change the password first"},
-		"extend-warranty":          map[string]string{"by": "24h", "reason": "goodwill"},
-		"retire-delivery":          map[string]string{"reason": "refunded"},
-		"upload-delivery-evidence": nil,
+		// refused (422); a JSON upload is refused (415); the download's
+		// {evidence_id} is left in the path, refused by its pattern (422).
+		"start-delivery":             map[string]string{},
+		"list-deliveries":            nil,
+		"get-delivery":               nil,
+		"deliver-account":            map[string]string{},
+		"confirm-delivery":           map[string]string{},
+		"report-delivery-problem":    map[string]string{"description": "the account does not work"},
+		"wait-on-buyer":              map[string]string{"reason": "change the password first"},
+		"extend-warranty":            map[string]string{"by": "24h", "reason": "goodwill"},
+		"retire-delivery":            map[string]string{"reason": "refunded"},
+		"upload-delivery-evidence":   nil,
+		"download-delivery-evidence": nil,
 	}
 }
 

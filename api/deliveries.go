@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -392,4 +393,72 @@ func (s *server) signalDeliveries(ctx context.Context, accountID string, sig del
 		}
 		req.NextPageToken = resp.GetNextPageToken()
 	}
+}
+
+type downloadDeliveryEvidenceInput struct {
+	DeliveryIDParam
+	EvidenceID string `path:"evidence_id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The evidence id."`
+	RedirectParam
+}
+
+type deliveryDownloadBody struct {
+	PresignedURL
+	DeliveryID string         `json:"delivery_id"`
+	Evidence   vocab.Evidence `json:"evidence"`
+}
+
+// downloadDeliveryEvidence answers a short-lived URL of one of a
+// delivery's files, found in the delivery's view. The delivery has no
+// update recording a download: unlike a case's, it is not on the timeline.
+func (s *server) downloadDeliveryEvidence(ctx context.Context, in *downloadDeliveryEvidenceInput) (*download[deliveryDownloadBody], error) {
+	view, err := s.readDelivery(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(view.Evidence, func(e vocab.Evidence) bool { return e.ID == in.EvidenceID })
+	if i < 0 {
+		return nil, newProblem(http.StatusNotFound, "no evidence "+in.EvidenceID+" on delivery "+in.ID)
+	}
+	e := view.Evidence[i]
+	return presignedDownload(ctx, s, e.Key, in.Redirect, s.deliveryError, in.ID, func(u PresignedURL) *deliveryDownloadBody {
+		return &deliveryDownloadBody{PresignedURL: u, DeliveryID: in.ID, Evidence: e}
+	})
+}
+
+// RedirectParam is the ?redirect of a download route.
+type RedirectParam struct {
+	Redirect bool `query:"redirect" doc:"Answer 302 to the download URL instead of JSON."`
+}
+
+// PresignedURL is a short-lived download URL of a stored file, as the
+// download routes answer it. (Embedded in their bodies, so it is exported:
+// huma documents the fields of an exported embedded struct only.)
+type PresignedURL struct {
+	URL       string    `json:"url" doc:"A presigned GET URL of the file."`
+	ExpiresAt time.Time `json:"expires_at" doc:"When the URL stops working."`
+}
+
+// download is the answer of a download route: 200 with body B, or 302 to
+// the URL.
+type download[B any] struct {
+	Status   int
+	Location string `header:"Location"`
+	Body     *B
+}
+
+// presignedDownload presigns a GET of the object under key for presignTTL
+// (evidence.Store.DownloadURL): a 302 to it when redirect, else 200 with
+// the body that body makes of the URL. fail maps S3's error to the problem
+// of the file's owner, ownerID (caseError, deliveryError).
+func presignedDownload[B any](ctx context.Context, s *server, key string, redirect bool,
+	fail func(ctx context.Context, id string, err error) error, ownerID string, body func(PresignedURL) *B) (*download[B], error) {
+	expires := time.Now().Add(presignTTL)
+	url, err := s.evidence.DownloadURL(ctx, key, presignTTL)
+	if err != nil {
+		return nil, fail(ctx, ownerID, err)
+	}
+	if redirect {
+		return &download[B]{Status: http.StatusFound, Location: url}, nil
+	}
+	return &download[B]{Status: http.StatusOK, Body: body(PresignedURL{URL: url, ExpiresAt: expires.UTC()})}, nil
 }

@@ -99,6 +99,32 @@ func (s *caseStack) uploadTo(t *testing.T, role store.Role, path, kind string, f
 	return s.as(t, role, http.MethodPost, path, form.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
+// redirected GETs path as role without following its answer, requires a
+// 302 and answers where it points.
+func (s *caseStack) redirected(t *testing.T, role store.Role, path string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(stacktest.Context(t), http.MethodGet, s.base+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+s.keys[role].Secret)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	return resp.Header.Get("Location")
+}
+
+// downloadDeliveryFile asks for the URL of a delivery's file as role.
+func (s *caseStack) downloadDeliveryFile(t *testing.T, role store.Role, deliveryID, evidenceID string) deliveryDownloadBody {
+	t.Helper()
+	r := s.as(t, role, http.MethodGet, "/v1/deliveries/"+deliveryID+"/evidence/"+evidenceID, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r)
+	require.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	var out deliveryDownloadBody
+	require.NoError(t, json.Unmarshal(r.Body, &out))
+	return out
+}
+
 func TestDeliveryGoesFromStartToRetiredOverHTTP(t *testing.T) {
 	s := newDeliveryStack(t)
 
@@ -143,6 +169,21 @@ func TestDeliveryGoesFromStartToRetiredOverHTTP(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, s3types.ObjectLockRetentionModeGovernance, ret.Retention.Mode)
 	assert.WithinDuration(t, time.Now().Add(24*time.Hour), aws.ToTime(ret.Retention.RetainUntilDate), time.Minute)
+
+	// Staff get a 5-minute URL of the screenshot, whose bytes are the ones uploaded.
+	dl := s.downloadDeliveryFile(t, store.RoleAgent, d.ID, e.ID)
+	assert.Equal(t, d.ID, dl.DeliveryID)
+	assert.Equal(t, e, dl.Evidence)
+	assert.WithinDuration(t, time.Now().Add(5*time.Minute), dl.ExpiresAt, 10*time.Second)
+	sum, n := fetch(t, dl.URL)
+	assert.Equal(t, e.SHA256, sum, "the downloaded bytes are the uploaded ones")
+	assert.Equal(t, int64(len(shot)), n)
+	sum, _ = fetch(t, s.redirected(t, store.RoleTrustSafety, "/v1/deliveries/"+d.ID+"/evidence/"+e.ID+"?redirect=true"))
+	assert.Equal(t, e.SHA256, sum, "?redirect=true answers 302 to the URL")
+	p = problemOf(t, s.as(t, store.RoleAgent, http.MethodGet, "/v1/deliveries/"+d.ID+"/evidence/E-NONE", nil), http.StatusNotFound)
+	assert.Equal(t, "no evidence E-NONE on delivery "+d.ID, p.Detail)
+	problemOf(t, s.as(t, store.RoleIntegration, http.MethodGet, "/v1/deliveries/"+d.ID+"/evidence/"+e.ID, nil), http.StatusForbidden)
+
 	dup := evidenceOf(t, s.uploadTo(t, store.RoleAgent, "/v1/deliveries/"+d.ID+"/evidence", "delivery_screenshot", shot), http.StatusOK)
 	assert.True(t, dup.Duplicate)
 	assert.Equal(t, e.ID, dup.Evidence.ID)
@@ -200,6 +241,9 @@ func TestDeliveryGoesFromStartToRetiredOverHTTP(t *testing.T) {
 		assert.Equal(ct, "refunded", got.RetireReason)
 	}, 20*time.Second, 100*time.Millisecond)
 	problemOf(t, s.uploadTo(t, store.RoleIntegration, "/v1/deliveries/"+d.ID+"/evidence", "other", pngBytes(t, 100)), http.StatusConflict)
+	// A retired delivery's files are still served (from the read model once its workflow has ended).
+	sum, _ = fetch(t, s.downloadDeliveryFile(t, store.RoleAdmin, d.ID, e.ID).URL)
+	assert.Equal(t, e.SHA256, sum)
 	problemOf(t, s.as(t, store.RoleAdmin, http.MethodGet, "/v1/deliveries/D-NONE"+unique(), nil), http.StatusNotFound)
 	problemOf(t, s.deliveryAct(t, store.RoleAdmin, "D-NONE"+unique(), "deliver", map[string]string{}), http.StatusNotFound)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
@@ -31,14 +32,16 @@ import (
 )
 
 // deliveryServer is the API without a stack: the shipped policy, fake keys,
-// an evidence store whose S3 is never called and tc as Temporal (nil: a
-// request that reaches Temporal panics, so a test shows none does).
+// an evidence store whose S3 is never called (made-up credentials sign its
+// presigned URLs) and tc as Temporal (nil: a request that reaches Temporal
+// panics, so a test shows none does).
 func deliveryServer(t *testing.T, tc client.Client) http.Handler {
 	t.Helper()
 	book, err := sla.Load(filepath.Join("..", "deploy", "sla", "default.yaml"))
 	require.NoError(t, err)
 	s := &server{registry: prometheus.NewRegistry(), lookupKey: fakeKeys, logger: quiet, book: book, temporal: tc,
-		evidence: evidence.NewStore(s3.New(s3.Options{Region: "us-east-1"}), "unused", defaultEvidenceConfig(t))}
+		evidence: evidence.NewStore(s3.New(s3.Options{Region: "us-east-1",
+			Credentials: credentials.NewStaticCredentialsProvider("test-key", "test-secret", "")}), "unused", defaultEvidenceConfig(t))}
 	return s.routes()
 }
 
@@ -280,4 +283,88 @@ func mustField(t *testing.T, data []byte, name string) json.RawMessage {
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(data, &m))
 	return m[name]
+}
+
+// queryTemporal stands for Temporal in a delivery read: it answers the
+// running delivery's query with view and records which workflows it was
+// asked; anything else (an update) panics on the nil client.
+type queryTemporal struct {
+	client.Client
+	view  deliveries.DeliveryView
+	asked []string
+}
+
+func (f *queryTemporal) QueryWorkflowWithOptions(_ context.Context, req *client.QueryWorkflowWithOptionsRequest) (*client.QueryWorkflowWithOptionsResponse, error) {
+	f.asked = append(f.asked, req.WorkflowID+" "+req.QueryType)
+	return &client.QueryWorkflowWithOptionsResponse{QueryResult: jsonValue{f.view}}, nil
+}
+
+// jsonValue is a query's answer, decoded as the data converter would.
+type jsonValue struct{ v any }
+
+func (j jsonValue) HasValue() bool { return true }
+
+func (j jsonValue) Get(ptr any) error {
+	b, err := json.Marshal(j.v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, ptr)
+}
+
+func TestADeliveryFileIsAPresignedURLOfItsKeyAndNotRecorded(t *testing.T) {
+	e := vocab.Evidence{ID: "E-1", Key: evidence.DeliveryKey("D-1", "E-1"), Kind: "delivery_screenshot",
+		SHA256: strings.Repeat("a", 64), Size: 2048, ContentType: "image/png", Retained: true}
+	tc := &queryTemporal{view: deliveries.DeliveryView{ID: "D-1", Evidence: []vocab.Evidence{e}}}
+	h := deliveryServer(t, tc)
+	get := func(role store.Role, path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer key-"+string(role))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	rec := get(store.RoleAgent, "/v1/deliveries/D-1/evidence/E-1")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var got deliveryDownloadBody
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, "D-1", got.DeliveryID)
+	assert.Equal(t, e, got.Evidence)
+	assert.Contains(t, got.URL, "/"+e.Key+"?", "a URL of the file's own key")
+	assert.Contains(t, got.URL, "X-Amz-Expires=300", "good for 5 minutes")
+	assert.WithinDuration(t, time.Now().Add(presignTTL), got.ExpiresAt, 5*time.Second)
+	assert.JSONEq(t, `["url", "expires_at", "delivery_id", "evidence"]`, keysOf(t, rec.Body.Bytes()))
+	assert.Equal(t, []string{deliveries.DeliveryWorkflowID("D-1") + " " + deliveries.QueryDelivery}, tc.asked,
+		"read from the running workflow, and nothing recorded on it")
+
+	rec = get(store.RoleTrustSafety, "/v1/deliveries/D-1/evidence/E-1?redirect=true")
+	require.Equal(t, http.StatusFound, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Header().Get("Location"), "/"+e.Key+"?")
+
+	rec = get(store.RoleAgent, "/v1/deliveries/D-1/evidence/E-2")
+	require.Equal(t, http.StatusNotFound, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), "no evidence E-2 on delivery D-1")
+
+	rec = get(store.RoleIntegration, "/v1/deliveries/D-1/evidence/E-1")
+	assert.Equal(t, http.StatusForbidden, rec.Code, "the marketplace uploads but does not read back")
+}
+
+// keysOf answers the names of a JSON object's fields, in order, as JSON.
+func keysOf(t *testing.T, data []byte) string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	var keys []string
+	_, err := dec.Token() // {
+	require.NoError(t, err)
+	for dec.More() {
+		k, err := dec.Token()
+		require.NoError(t, err)
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		require.NoError(t, dec.Decode(&skip))
+	}
+	b, err := json.Marshal(keys)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -302,8 +302,8 @@ func (s *server) listEvidence(ctx context.Context, in *CaseIDParam) (*evidenceLi
 }
 
 type downloadEvidenceInput struct {
-	ID       string `path:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The evidence id."`
-	Redirect bool   `query:"redirect" doc:"Answer 302 to the download URL instead of JSON."`
+	ID string `path:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The evidence id."`
+	RedirectParam
 }
 
 type downloadBody struct {
@@ -313,16 +313,10 @@ type downloadBody struct {
 	Evidence  vocab.Evidence `json:"evidence"`
 }
 
-type downloadOutput struct {
-	Status   int
-	Location string `header:"Location"`
-	Body     *downloadBody
-}
-
 // downloadEvidence answers a short-lived URL of a file, after recording on
 // its case who fetched it. A case that has ended cannot record anything
 // more; its files are still served.
-func (s *server) downloadEvidence(ctx context.Context, in *downloadEvidenceInput) (*downloadOutput, error) {
+func (s *server) downloadEvidence(ctx context.Context, in *downloadEvidenceInput) (*download[downloadBody], error) {
 	rec, err := s.store.GetEvidence(ctx, in.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, newProblem(http.StatusNotFound, "no evidence "+in.ID)
@@ -337,14 +331,7 @@ func (s *server) downloadEvidence(ctx context.Context, in *downloadEvidenceInput
 	if err != nil && !errors.As(err, &ended) {
 		return nil, s.caseError(ctx, rec.CaseID, err)
 	}
-	expires := time.Now().Add(presignTTL)
-	url, err := s.evidence.DownloadURL(ctx, rec.Key, presignTTL)
-	if err != nil {
-		return nil, s.caseError(ctx, rec.CaseID, err)
-	}
-	if in.Redirect {
-		return &downloadOutput{Status: http.StatusFound, Location: url}, nil
-	}
-	return &downloadOutput{Status: http.StatusOK,
-		Body: &downloadBody{URL: url, ExpiresAt: expires.UTC(), CaseID: rec.CaseID, Evidence: rec.Evidence}}, nil
+	return presignedDownload(ctx, s, rec.Key, in.Redirect, s.caseError, rec.CaseID, func(u PresignedURL) *downloadBody {
+		return &downloadBody{URL: u.URL, ExpiresAt: u.ExpiresAt, CaseID: rec.CaseID, Evidence: rec.Evidence}
+	})
 }

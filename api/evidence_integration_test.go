@@ -237,15 +237,7 @@ func TestEvidenceUploadAndDownloadKeepTheBytesAndTheirChecksum(t *testing.T) {
 	assert.Equal(t, e.ID, fetched[0].Payload["evidence_id"])
 
 	// ?redirect=true answers 302 to the URL.
-	req, err := http.NewRequestWithContext(stacktest.Context(t), http.MethodGet, s.base+"/v1/evidence/"+e.ID+"?redirect=true", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+s.keys[store.RoleAdmin].Secret)
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusFound, resp.StatusCode)
-	sum, _ = fetch(t, resp.Header.Get("Location"))
+	sum, _ = fetch(t, s.redirected(t, store.RoleAdmin, "/v1/evidence/"+e.ID+"?redirect=true"))
 	assert.Equal(t, e.SHA256, sum)
 
 	// The integration may upload but not read evidence back.

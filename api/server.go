@@ -147,6 +147,7 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("extend-warranty", http.MethodPost, "/v1/deliveries/{id}/extend-warranty", "Extend the delivery's warranty", 200), s.extendWarranty)
 	huma.Register(api, op("retire-delivery", http.MethodPost, "/v1/deliveries/{id}/retire", "Retire the delivery", 200), s.retireDelivery)
 	registerUpload(api, op("upload-delivery-evidence", http.MethodPost, "/v1/deliveries/{id}/evidence", "Attach an evidence file to the delivery (multipart)", 201), s.uploadDeliveryEvidence)
+	huma.Register(api, op("download-delivery-evidence", http.MethodGet, "/v1/deliveries/{id}/evidence/{evidence_id}", "Get a short-lived download URL of a delivery's evidence file", 200), s.downloadDeliveryEvidence)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
