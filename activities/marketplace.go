@@ -3,7 +3,6 @@ package activities
 import (
 	"time"
 
-	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -53,7 +52,8 @@ type marketplaceMessage struct {
 }
 
 // marketplaceEvent answers the marketplace body of note, written as msg,
-// stamped at; only a case's resolution carries the survey link.
+// stamped at; only a case's resolution to its customer carries the
+// survey link.
 func (n *Notifier) marketplaceEvent(note vocab.Notification, msg message, at time.Time) marketplaceEvent {
 	data := marketplaceEventData{
 		NotificationID: note.ID, Event: note.Event, Audience: note.Audience,
@@ -66,9 +66,10 @@ func (n *Notifier) marketplaceEvent(note vocab.Notification, msg message, at tim
 	} else {
 		c := note.Case
 		data.Case = &c
-		if note.Event == cases.EventResolved {
-			data.SurveyURL = surveyLink(n.surveyURL, note.Case.ID)
-		}
+		// The survey link is the email's, token included (one signed for
+		// the same moment reads the same), so a backend showing the message
+		// in-app can link to the survey too.
+		data.SurveyURL, _ = n.surveyLinks(note, at)
 	}
 	return marketplaceEvent{
 		Type:      kind + note.Event,

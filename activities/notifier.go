@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/config"
+	"handoff/links"
 	"handoff/store"
+	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -51,7 +54,12 @@ type Notifier struct {
 	marketplaceURL string
 	// teamWebhooks maps a team to its incoming-webhook URL.
 	teamWebhooks map[string]string
-	surveyURL    string
+	// surveyURL and deliveryPageURL are the bases of the pages a customer's
+	// email links to (SURVEY_URL, DELIVERY_PAGE_URL); links signs those
+	// links (LINK_SIGNING_KEYS), so the pages know whom they serve.
+	surveyURL       string
+	deliveryPageURL string
+	links           *links.Signer
 	// codeSecret keys the one-time codes SendCode derives (package codes).
 	codeSecret []byte
 	log        deliveryLog
@@ -84,6 +92,17 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("WEBHOOK_SIGNING_SECRET: %w", err))
 	}
+	linkSigner, err := links.FromConfig(cfg.Notify.LinkKeys)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("LINK_SIGNING_KEYS: %w", err))
+	}
+	for _, base := range [][2]string{{"SURVEY_URL", cfg.Notify.SurveyURL}, {"DELIVERY_PAGE_URL", cfg.Notify.DeliveryPageURL}} {
+		// config checks them too; a Notifier built otherwise must not
+		// write broken links.
+		if _, err := url.Parse(base[1]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a URL", base[0]))
+		}
+	}
 	teamWebhooks := map[string]string{}
 	if r != nil {
 		for team, u := range r.teamWebhooks {
@@ -106,16 +125,18 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &Notifier{
-		smtp:           cfg.SMTP,
-		templates:      book,
-		routes:         r,
-		webhooks:       newWebhookPoster(signer),
-		marketplaceURL: cfg.Notify.MarketplaceWebhookURL,
-		teamWebhooks:   teamWebhooks,
-		surveyURL:      cfg.Notify.SurveyURL,
-		codeSecret:     []byte(cfg.Notify.CodeSecret),
-		log:            log,
-		sessions:       &smtpSessions{cfg: cfg.SMTP},
+		smtp:            cfg.SMTP,
+		templates:       book,
+		routes:          r,
+		webhooks:        newWebhookPoster(signer),
+		marketplaceURL:  cfg.Notify.MarketplaceWebhookURL,
+		teamWebhooks:    teamWebhooks,
+		surveyURL:       cfg.Notify.SurveyURL,
+		deliveryPageURL: cfg.Notify.DeliveryPageURL,
+		links:           linkSigner,
+		codeSecret:      []byte(cfg.Notify.CodeSecret),
+		log:             log,
+		sessions:        &smtpSessions{cfg: cfg.SMTP},
 	}, nil
 }
 
@@ -144,14 +165,14 @@ func (n *Notifier) Notify(ctx context.Context, note vocab.Notification) error {
 		logger.Info("notification routed nowhere", "notification", note.ID, "event", note.Event, "audience", note.Audience)
 		return nil
 	}
-	msg, err := n.render(note)
-	if err != nil {
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("notification %s: %v", note.ID, err), ErrTypeNotificationTemplate, err)
-	}
 	at := activity.GetInfo(ctx).ScheduledTime
 	if at.IsZero() {
 		at = time.Now()
+	}
+	msg, err := n.render(note, at)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("notification %s: %v", note.ID, err), ErrTypeNotificationTemplate, err)
 	}
 	// The channels go out side by side: each has its own delivery row, and
 	// the case's update waits for the slowest when this runs in its task.
@@ -244,9 +265,9 @@ func notifyError(id string, failures []error) error {
 		temporal.ApplicationErrorOptions{Cause: cause, NextRetryDelay: delay})
 }
 
-// render writes note in its audience's language: the customer's own, the
-// routes file's staff locale for assignees and teams.
-func (n *Notifier) render(note vocab.Notification) (message, error) {
+// render writes note, asked for at, in its audience's language: the
+// customer's own, the routes file's staff locale for assignees and teams.
+func (n *Notifier) render(note vocab.Notification, at time.Time) (message, error) {
 	locale := n.routes.staffLocale
 	if note.Audience == vocab.AudienceCustomer {
 		locale = note.Case.Customer.Locale
@@ -260,17 +281,93 @@ func (n *Notifier) render(note vocab.Notification) (message, error) {
 	}
 	// A delivery is no case: it has no survey and no first response due.
 	if note.Delivery == nil {
-		data.SurveyURL = surveyLink(n.surveyURL, note.Case.ID)
+		data.SurveyURL, data.SurveyRatings = n.surveyLinks(note, at)
 		data.FirstResponseDue = note.Case.FirstResponseDue
+	} else {
+		data.DeliveryURL = n.deliveryLink(note, at)
 	}
 	return n.templates.render(note.Event, locale, data)
 }
 
-// surveyLink answers the CSAT survey link of a case: base, then the case
-// id as one path segment.
-func surveyLink(base, caseID string) string {
-	if base == "" || caseID == "" {
+// fallbackLinkLife is how long a customer link lasts when the notification
+// does not say: the resolution of a case resolved before SupportCase
+// filled SurveyUntil, a delivery told without its confirmation and
+// warranty dates.
+const fallbackLinkLife = 7 * 24 * time.Hour
+
+// surveyLinks answers the signed links of a resolved case's survey, for its
+// customer only: the survey page, SURVEY_URL/<case id>?t=<token>, then one
+// link per rating (rating 1 to 5, &rating=N). The token is for the case and
+// its customer and expires with the survey window (Case.SurveyUntil).
+//
+// A rating's link only opens the page with that rating chosen; the page
+// still asks the customer to submit it, so a mail scanner that follows
+// every link of the email answers nothing.
+func (n *Notifier) surveyLinks(note vocab.Notification, at time.Time) (string, []ratingLink) {
+	if note.Event != cases.EventResolved || note.Audience != vocab.AudienceCustomer || n.links == nil {
+		return "", nil
+	}
+	until := at.Add(fallbackLinkLife) // a case resolved before SurveyUntil existed
+	if note.Case.SurveyUntil != nil {
+		until = *note.Case.SurveyUntil
+	}
+	token := n.links.Sign(links.Claims{
+		Purpose: links.PurposeSurvey, Subject: note.Case.ID, Customer: note.Case.Customer.ID, Expires: until,
+	})
+	page := pageLink(n.surveyURL, note.Case.ID, token, 0)
+	if page == "" {
+		return "", nil
+	}
+	ratings := make([]ratingLink, 0, 5)
+	for r := 1; r <= 5; r++ {
+		ratings = append(ratings, ratingLink{Rating: r, URL: pageLink(n.surveyURL, note.Case.ID, token, r)})
+	}
+	return page, ratings
+}
+
+// deliveryLink answers the signed link of an account delivery's page,
+// DELIVERY_PAGE_URL/<delivery id>?t=<token>, where its buyer confirms it
+// or reports a problem; for the buyer only. The token is for the delivery
+// and its buyer and expires at the confirmation deadline, else at the
+// warranty's end.
+func (n *Notifier) deliveryLink(note vocab.Notification, at time.Time) string {
+	d := note.Delivery
+	if d == nil || note.Audience != vocab.AudienceCustomer || n.links == nil {
 		return ""
 	}
-	return strings.TrimRight(base, "/") + "/" + url.PathEscape(caseID)
+	until := at.Add(fallbackLinkLife) // a delivery told without its dates
+	switch {
+	case d.ConfirmBy != nil:
+		until = *d.ConfirmBy
+	case d.WarrantyEndsAt != nil:
+		until = *d.WarrantyEndsAt
+	}
+	token := n.links.Sign(links.Claims{
+		Purpose: links.PurposeDelivery, Subject: d.ID, Customer: note.Case.Customer.ID, Expires: until,
+	})
+	return pageLink(n.deliveryPageURL, d.ID, token, 0)
+}
+
+// pageLink answers the link of a customer page: base, then id as one path
+// segment, then the token in t and, when rating is set, the rating; empty
+// without a base or an id.
+func pageLink(base, id, token string, rating int) string {
+	if base == "" || id == "" {
+		return ""
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "" // newNotifier refuses such a base
+	}
+	u.RawPath = strings.TrimRight(u.EscapedPath(), "/") + "/" + url.PathEscape(id)
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + id
+	query := "t=" + url.QueryEscape(token)
+	if rating > 0 {
+		query += "&rating=" + strconv.Itoa(rating)
+	}
+	if u.RawQuery != "" {
+		query = u.RawQuery + "&" + query
+	}
+	u.RawQuery = query
+	return u.String()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"handoff/links"
 	"handoff/stacktest"
 	"handoff/store"
 	"handoff/workflows/cases"
@@ -187,7 +189,12 @@ func TestNotifyWebhookArrivesSignedAtTheMarketplace(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got[0].Body, &body))
 	assert.Equal(t, "case.resolved", body.Type)
 	assert.Equal(t, "Code re-sent", body.Data.Detail)
-	assert.Equal(t, "http://127.0.0.1:8080/survey/"+note.Case.ID, body.Data.SurveyURL)
+	survey, err := url.Parse(body.Data.SurveyURL)
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080/survey/"+note.Case.ID, survey.Scheme+"://"+survey.Host+survey.Path)
+	claims, err := n.links.Verify(survey.Query().Get("t"), links.PurposeSurvey, note.Case.ID, time.Now())
+	require.NoError(t, err, "the marketplace gets the email's signed survey link")
+	assert.Equal(t, note.Case.Customer.ID, claims.Customer)
 }
 
 func TestNotifyTwiceSendsOneMailAndOneWebhook(t *testing.T) {
@@ -240,7 +247,7 @@ func TestNotifyAfterACrashBetweenSendAndRecordResendsUnderTheSameIDs(t *testing.
 	note := uniqueCase(cases.EventOpened, "en")
 
 	// The attempt that dies: it claims and sends each channel, and never records.
-	msg, err := n.render(note)
+	msg, err := n.render(note, time.Now())
 	require.NoError(t, err)
 	for _, channel := range []string{ChannelEmail, ChannelMarketplaceWebhook} {
 		d, err := n.delivery(note, channel, msg, time.Now())

@@ -421,6 +421,7 @@ func TestNotifyVariablesFailNamingTheVariable(t *testing.T) {
 		"WEBHOOK_SIGNING_SECRET":  "hunter2-not-whsec",
 		"WEBHOOK_KEY_ID":          "key id",
 		"SURVEY_URL":              "",
+		"DELIVERY_PAGE_URL":       "",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.LoadFrom(func(n string) (string, bool) {

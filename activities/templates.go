@@ -103,8 +103,15 @@ type messageData struct {
 	// Detail is the event's text (a reply, a resolution, a reason); text
 	// templates show it as is, HTML templates escape it.
 	Detail string
-	// SurveyURL links to the case's CSAT survey; empty in a delivery's message.
-	SurveyURL string
+	// SurveyURL links to the case's CSAT survey with a signed token, and
+	// SurveyRatings to it with each rating chosen; set only in a resolved
+	// case's message to its customer.
+	SurveyURL     string
+	SurveyRatings []ratingLink
+	// DeliveryURL links to an account delivery's page with a signed token,
+	// where the buyer confirms it or reports a problem; set only in a
+	// delivery's message to its buyer.
+	DeliveryURL string
 	// FirstResponseDue is when the first answer is due, nil when the
 	// notification does not say (and in a delivery's message).
 	FirstResponseDue *time.Time
@@ -114,6 +121,12 @@ type messageData struct {
 	ValidMinutes int
 	// Subject is the rendered subject, for the HTML title.
 	Subject string
+}
+
+// ratingLink is the survey link that opens with one rating chosen.
+type ratingLink struct {
+	Rating int
+	URL    string
 }
 
 // message is a rendered notification.
@@ -334,8 +347,8 @@ func sampleData(event, locale string) []messageData {
 			Assignee: "bo", EscalationLevel: 1,
 			Customer: vocab.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: locale},
 		},
-		Detail: "Sample detail", SurveyURL: "http://127.0.0.1:8080/survey/C-SAMPLE", FirstResponseDue: &due,
-		Code: "123456", ValidMinutes: 15,
+		Detail: "Sample detail", SurveyURL: "http://127.0.0.1:8080/survey/C-SAMPLE?t=v1.k.b.s", FirstResponseDue: &due,
+		Code: "123456", ValidMinutes: 15, SurveyRatings: sampleRatings("http://127.0.0.1:8080/survey/C-SAMPLE?t=v1.k.b.s"),
 	}
 	bare := messageData{
 		NotificationID: "case/C-SAMPLE/3/" + vocab.AudienceTeam, Event: event, Audience: vocab.AudienceTeam, Locale: locale,
@@ -359,14 +372,24 @@ func sampleData(event, locale string) []messageData {
 			Status: string(deliveries.StatusDelivered), RecoveryInstructions: "Change the password.",
 			ConfirmBy: &due, WarrantyEndsAt: &ends,
 		},
-		Detail: "Sample detail",
+		Detail: "Sample detail", DeliveryURL: "http://127.0.0.1:8080/deliveries/D-SAMPLE?t=v1.k.b.s",
 	}
 	sparse := delivery
+	sparse.DeliveryURL = ""
 	sparse.Case.Customer = vocab.Customer{Email: "ada@example.com"}
 	sparse.Delivery, sparse.Detail = &vocab.NotificationDelivery{ID: "D-SAMPLE"}, ""
 	staff := delivery
 	staff.Audience = vocab.AudienceTeam
 	return []messageData{delivery, sparse, staff, full, bare}
+}
+
+// sampleRatings answers the one-click rating links of a sample survey link.
+func sampleRatings(survey string) []ratingLink {
+	out := make([]ratingLink, 5)
+	for i := range out {
+		out[i] = ratingLink{Rating: i + 1, URL: fmt.Sprintf("%s&rating=%d", survey, i+1)}
+	}
+	return out
 }
 
 // templateFuncs are the helpers templates may call, speaking locale.

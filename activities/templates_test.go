@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"fmt"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
@@ -35,7 +36,7 @@ func templateData(audience, detail string) messageData {
 			Customer: vocab.Customer{ID: "cus-1", Email: "ada@example.com", Name: "Ada", Locale: "fr"},
 		},
 		Detail:    detail,
-		SurveyURL: "http://127.0.0.1:8080/survey/C-7",
+		SurveyURL: "http://127.0.0.1:8080/survey/C-7?t=v1.k.b.s", SurveyRatings: sampleRatings("http://127.0.0.1:8080/survey/C-7?t=v1.k.b.s"),
 	}
 }
 
@@ -294,7 +295,7 @@ func TestDeliveryMessagesTellTheBuyerInTheirLanguage(t *testing.T) {
 		for _, locale := range []string{"en", "fr"} {
 			t.Run(event+"/"+locale, func(t *testing.T) {
 				note := deliveryNote(event, locale, deliverySays[event].detail)
-				msg, err := n.render(note)
+				msg, err := n.render(note, time.Now())
 				require.NoError(t, err)
 				assert.Equal(t, locale, msg.Locale)
 				assert.True(t, strings.HasPrefix(msg.Subject, "[D-7] "), msg.Subject)
@@ -305,7 +306,7 @@ func TestDeliveryMessagesTellTheBuyerInTheirLanguage(t *testing.T) {
 					assert.Contains(t, part, "ord-9001")
 					assert.Contains(t, part, greeting[locale])
 					assert.NotContains(t, strings.ToLower(part), "survey", "a delivery has no survey")
-					assert.NotContains(t, part, surveyLink(n.surveyURL, "D-7"))
+					assert.NotContains(t, part, n.surveyURL)
 					assert.NotContains(t, part, caseFooter[locale])
 				}
 				assert.Contains(t, msg.Text, footer[locale])
@@ -379,9 +380,9 @@ func TestCaseMessagesKeepTheirSurveyAndFooter(t *testing.T) {
 	require.NoError(t, err)
 	resolved := note(vocab.AudienceCustomer)
 	resolved.Event, resolved.Detail = cases.EventResolved, "Code re-sent"
-	msg, err := n.render(resolved)
+	msg, err := n.render(resolved, time.Now())
 	require.NoError(t, err)
-	assert.Contains(t, msg.Text, surveyLink(n.surveyURL, "C-7"))
+	assert.Contains(t, msg.Text, n.surveyURL+"/C-7?t=v1.")
 	assert.Contains(t, msg.Text, "Votre numéro de dossier est C-7.")
 	assert.NotContains(t, msg.Text, "livraison")
 }
@@ -424,9 +425,13 @@ func TestReplyIsEscapedInHTMLAndIntactInText(t *testing.T) {
 func TestResolvedLinksTheSurvey(t *testing.T) {
 	msg, err := shippedTemplates(t).render(cases.EventResolved, "en", templateData("customer", "Code re-sent"))
 	require.NoError(t, err)
-	assert.Contains(t, msg.Text, "How did we do? Tell us in one click: http://127.0.0.1:8080/survey/C-7")
-	assert.Contains(t, msg.HTML, `<a href="http://127.0.0.1:8080/survey/C-7">`)
-	assert.Equal(t, "https://shop.example/csat/C%2F1%20x", surveyLink("https://shop.example/csat/", "C/1 x"))
+	assert.Contains(t, msg.Text, "How did we do? Tell us here: http://127.0.0.1:8080/survey/C-7?t=v1.k.b.s\n")
+	assert.Contains(t, msg.HTML, `<a href="http://127.0.0.1:8080/survey/C-7?t=v1.k.b.s">open the survey</a>`)
+	for r := 1; r <= 5; r++ {
+		assert.Contains(t, msg.HTML, fmt.Sprintf(`href="http://127.0.0.1:8080/survey/C-7?t=v1.k.b.s&amp;rating=%d"`, r))
+	}
+	assert.Equal(t, "https://shop.example/csat/C%2F1%20x?t=v1.k.b.s", pageLink("https://shop.example/csat/", "C/1 x", "v1.k.b.s", 0))
+	assert.Equal(t, "https://shop.example/csat/C-1?lang=fr&t=v1.k.b.s&rating=4", pageLink("https://shop.example/csat?lang=fr", "C-1", "v1.k.b.s", 4))
 }
 
 func TestUnknownLocaleFallsBackToEnglish(t *testing.T) {

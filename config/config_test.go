@@ -33,6 +33,8 @@ func TestDefaultsServeTheLocalStack(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:9090", cfg.WorkerMetricsAddr)
 	assert.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	assert.Equal(t, 30*time.Second, cfg.ShutdownTimeout)
+	assert.Equal(t, "http://127.0.0.1:8080/survey", cfg.Notify.SurveyURL)
+	assert.Equal(t, "http://127.0.0.1:8080/deliveries", cfg.Notify.DeliveryPageURL)
 }
 
 func TestOverridesAreRead(t *testing.T) {
@@ -73,6 +75,7 @@ func TestMalformedValuesFailNamingTheVariable(t *testing.T) {
 		"WORKER_METRICS_ADDR":           "127.0.0.1:99999",
 		"LOG_LEVEL":                     "verbose",
 		"SHUTDOWN_TIMEOUT":              "-5s",
+		"DELIVERY_PAGE_URL":             "deliveries.example/page",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

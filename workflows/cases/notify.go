@@ -30,7 +30,7 @@ func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to
 // the case now is; its id names that event, so build it when the event is
 // recorded.
 func (c *supportCase) notification(event, audience, detail, to string) vocab.Notification {
-	return vocab.Notification{
+	n := vocab.Notification{
 		To:       to,
 		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
 		Event:    event,
@@ -43,6 +43,12 @@ func (c *supportCase) notification(event, audience, detail, to string) vocab.Not
 			FirstResponseDue: c.view.SLA.FirstResponseDue,
 		},
 	}
+	// The resolution's survey link lasts as long as the case takes an answer.
+	if event == EventResolved && c.view.ResolvedAt != nil {
+		until := c.csatDeadline()
+		n.Case.SurveyUntil = &until
+	}
+	return n
 }
 
 // changeNotifyInTask is the workflow.GetVersion change id under which a

@@ -49,6 +49,9 @@ type NotificationCase struct {
 	Customer        Customer `json:"customer"`
 	// FirstResponseDue is when the customer can expect a first answer, while it is owed.
 	FirstResponseDue *time.Time `json:"first_response_due,omitempty"`
+	// SurveyUntil, set in the resolved notification, is when the case stops
+	// taking a satisfaction answer: the survey link expires then.
+	SurveyUntil *time.Time `json:"survey_until,omitempty"`
 }
 
 // NotificationDelivery is what a message may say about an account delivery.
