@@ -46,6 +46,9 @@ func TestReadmeRoleMatrixIsTheAccessTable(t *testing.T) {
 func TestEveryOperationHasAnAccessRule(t *testing.T) {
 	s, _ := bareServer()
 	for path, item := range s.openapi.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue // the customer pages take a signed link, no key
+		}
 		if item.Get != nil {
 			assert.Contains(t, access, item.Get.OperationID, path)
 		}
@@ -93,6 +96,9 @@ func TestEveryRefusedRoleGets403(t *testing.T) {
 	checked := 0
 	sent := map[string]bool{}
 	for path, item := range s.openapi.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue // the customer pages take a signed link, no key
+		}
 		concrete := strings.ReplaceAll(path, "{id}", "C-1")
 		ops := map[string]string{}
 		if item.Get != nil {

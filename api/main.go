@@ -18,6 +18,7 @@ import (
 	"handoff/connect"
 	"handoff/evidence"
 	"handoff/health"
+	"handoff/links"
 	"handoff/telemetry"
 	"handoff/workflows/sla"
 )
@@ -49,6 +50,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	signer, err := links.FromConfig(cfg.Notify.LinkKeys)
+	if err != nil {
+		return fmt.Errorf("LINK_SIGNING_KEYS: %w", err)
+	}
 	srv := &server{
 		logger:   logger,
 		registry: reg,
@@ -61,6 +66,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		evidence:   evidence.NewStore(s3c, cfg.S3.Bucket, cfg.Evidence),
 		accounts:   dir,
 		codeSecret: cfg.Notify.CodeSecret,
+		links:      signer,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"handoff/accounts"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -17,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"handoff/accounts"
 	"handoff/evidence"
 	"handoff/health"
+	"handoff/links"
 	"handoff/store"
 	"handoff/workflows/sla"
 )
@@ -42,6 +43,8 @@ type server struct {
 	accounts accounts.Directory
 	// codeSecret checks one-time codes (VERIFICATION_CODE_SECRET).
 	codeSecret string
+	// links checks the signed links of the customer pages (LINK_SIGNING_KEYS).
+	links *links.Signer
 }
 
 // routes answers the API's router with its middleware.
@@ -60,6 +63,11 @@ func (s *server) routes() http.Handler {
 	r.Get("/readyz", s.checker.Ready)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	r.Get("/openapi.yaml", s.serveOpenAPI)
+	// The customer pages are the only part reachable without an API key:
+	// their signed link is their key.
+	if s.links != nil {
+		s.mountPages(r, s.links)
+	}
 	r.Group(func(r chi.Router) {
 		lookup := s.lookupKey
 		if lookup == nil {
@@ -70,6 +78,9 @@ func (s *server) routes() http.Handler {
 		api.UseMiddleware(authorize(api), requireCleanText(api))
 		s.register(api)
 		s.openapi = api.OpenAPI()
+		for _, op := range pageOperations() {
+			s.openapi.AddOperation(op)
+		}
 	})
 	return r
 }
