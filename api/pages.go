@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"math"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"handoff/links"
+	"handoff/workflows/vocab"
 )
 
 // The customer pages: what a customer, who has no API key, reaches from a
@@ -57,8 +61,9 @@ type pages struct {
 	now    func() time.Time
 	byAddr *limiter
 	byLink *limiter
-	// survey renders the survey form, message every other page.
-	survey, message *template.Template
+	// survey renders the survey form, delivery a delivery's page, message
+	// every other page.
+	survey, delivery, message *template.Template
 }
 
 // newPages answers the pages of s whose links signer verifies.
@@ -69,12 +74,12 @@ func newPages(s *server, signer *links.Signer) *pages {
 	return &pages{
 		s: s, signer: signer, now: time.Now,
 		byAddr: newLimiter(addrBurst, addrRate), byLink: newLimiter(linkBurst, linkRate),
-		survey: parse("survey.html"), message: parse("message.html"),
+		survey: parse("survey.html"), delivery: parse("delivery.html"), message: parse("message.html"),
 	}
 }
 
 // mountPages adds the public customer pages to r, outside the keyed /v1
-// API: the stylesheet and the survey of a case.
+// API: the stylesheet, the survey of a case and the page of a delivery.
 func (s *server) mountPages(r chi.Router, signer *links.Signer) {
 	newPages(s, signer).mount(r)
 }
@@ -84,8 +89,24 @@ func (p *pages) mount(r chi.Router) {
 		r.Use(p.headers)
 		r.Get("/pages/style.css", p.style)
 	})
-	r.Route("/survey", func(r chi.Router) {
-		r.Use(p.headers, p.limitAddr)
+	p.section(r, "/survey", surveyTexts, func(r chi.Router) {
+		r.Get("/{id}", p.getSurvey)
+		r.Post("/{id}", p.postSurvey)
+	})
+	// Un-prefixed: the keyed API's deliveries are under /v1/deliveries.
+	p.section(r, "/deliveries", deliveryTexts, func(r chi.Router) {
+		r.Get("/{id}", p.getDelivery)
+		r.Post("/{id}/confirm", p.confirmDelivery)
+		r.Post("/{id}/report-problem", p.reportProblem)
+	})
+}
+
+// section mounts the pages of one kind under prefix: their security
+// headers, the limit per address, and every refusal (no such page, another
+// method) a page worded by texts.
+func (p *pages) section(r chi.Router, prefix string, texts pageTexts, routes func(chi.Router)) {
+	r.Route(prefix, func(r chi.Router) {
+		r.Use(texts.use, p.headers, p.limitAddr)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			p.refuse(w, r, http.StatusNotFound, browserText(r))
 		})
@@ -93,8 +114,7 @@ func (p *pages) mount(r chi.Router) {
 			w.Header().Set("Allow", "GET, POST")
 			p.refuse(w, r, http.StatusMethodNotAllowed, browserText(r))
 		})
-		r.Get("/{id}", p.getSurvey)
-		r.Post("/{id}", p.postSurvey)
+		routes(r)
 	})
 }
 
@@ -151,12 +171,18 @@ func (p *pages) limitAddr(next http.Handler) http.Handler {
 // allowLink takes one request from token's bucket, answering the 429 page
 // when it is empty.
 func (p *pages) allowLink(w http.ResponseWriter, r *http.Request, token string) bool {
-	sum := sha256.Sum256([]byte(token))
-	wait, ok := p.byLink.allow(hex.EncodeToString(sum[:16]), p.now())
+	wait, ok := p.byLink.allow(tokenDigest(token), p.now())
 	if !ok {
 		p.tooMany(w, r, wait)
 	}
 	return ok
+}
+
+// tokenDigest names a link token without holding it: the limiter's key,
+// and the key of the updates one link runs (a double submit is one update).
+func tokenDigest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:16])
 }
 
 func (p *pages) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
@@ -192,6 +218,8 @@ type pageData struct {
 	Ratings []ratingChoice
 	Comment string
 	Error   string
+	// The delivery page.
+	Delivery *deliveryPage
 }
 
 type ratingChoice struct {
@@ -326,6 +354,9 @@ type pageText struct {
 	MethodTitle, MethodBody           string
 	UnavailableTitle, UnavailableBody string
 	ErrorTitle, ErrorBody             string
+
+	// Delivery is the wording of the delivery page (nil on the survey's).
+	Delivery *deliveryText
 }
 
 // rating writes n as the pages say a rating.
@@ -348,6 +379,8 @@ func (t *pageText) refusal(status int) (string, string) {
 		return t.MethodTitle, t.MethodBody
 	case http.StatusServiceUnavailable:
 		return t.UnavailableTitle, t.UnavailableBody
+	case http.StatusConflict:
+		return t.ClosedTitle, t.ClosedBody
 	}
 	return t.ErrorTitle, t.ErrorBody
 }
@@ -407,26 +440,24 @@ var (
 	}
 )
 
-// caseText answers the wording of a case customer's locale (en unless fr).
-// Once the case is known, its locale alone chooses: Accept-Language never
-// overrides it.
-func caseText(locale string) *pageText {
+// pageTexts is the wording of one kind of page, in each language.
+type pageTexts struct{ en, fr *pageText }
+
+var surveyTexts = pageTexts{en: textEN, fr: textFR}
+
+// locale answers the wording of a customer's locale (en unless fr). Once
+// the case or delivery is known, its customer's locale alone chooses:
+// Accept-Language never overrides it.
+func (ts pageTexts) locale(locale string) *pageText {
 	if locale == "fr" {
-		return textFR
+		return ts.fr
 	}
-	return textEN
+	return ts.en
 }
 
-// browserText answers the wording of a page answered before any case is
-// known (a link refused before its case is read): the browser's
-// Accept-Language chooses.
-func browserText(r *http.Request) *pageText {
-	return acceptedText(r.Header.Get("Accept-Language"))
-}
-
-// acceptedText answers French when the browser prefers it to English.
-func acceptedText(header string) *pageText {
-	best, bestQ := textEN, 0.0
+// accepted answers French when the browser prefers it to English.
+func (ts pageTexts) accepted(header string) *pageText {
+	best, bestQ := ts.en, 0.0
 	for _, part := range strings.Split(header, ",") {
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		q := 1.0
@@ -439,9 +470,9 @@ func acceptedText(header string) *pageText {
 		var t *pageText
 		switch lang {
 		case "fr":
-			t = textFR
+			t = ts.fr
 		case "en":
-			t = textEN
+			t = ts.en
 		default:
 			continue
 		}
@@ -452,6 +483,144 @@ func acceptedText(header string) *pageText {
 	return best
 }
 
+type pageTextsKey struct{}
+
+// use makes ts the wording of the refusals of the requests it handles.
+func (ts pageTexts) use(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), pageTextsKey{}, ts)))
+	})
+}
+
+// caseText answers the wording of a case customer's locale.
+func caseText(locale string) *pageText { return surveyTexts.locale(locale) }
+
+// browserText answers the wording of a page answered before any case or
+// delivery is known (a link refused before it is read): the wording of the
+// request's kind of page (the survey's unless use chose another), in the
+// browser's Accept-Language.
+func browserText(r *http.Request) *pageText {
+	ts, ok := r.Context().Value(pageTextsKey{}).(pageTexts)
+	if !ok {
+		ts = surveyTexts
+	}
+	return ts.accepted(r.Header.Get("Accept-Language"))
+}
+
+// acceptedText answers the survey's wording the browser prefers.
+func acceptedText(header string) *pageText { return surveyTexts.accepted(header) }
+
+// purposePageForm is the purpose of a page form's CSRF token. It is no
+// purpose a link is signed for, so a form token opens no page, and a link
+// token is no form token.
+const purposePageForm = "page-form"
+
+// pageID is the shape of a case or delivery id in a page's path.
+var pageID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// formSubject answers what a link token's form token is signed over: a
+// digest of the link token, so the form token is bound to that one link.
+func formSubject(linkToken string) string {
+	sum := sha256.Sum256([]byte(purposePageForm + "\x00" + linkToken))
+	return hex.EncodeToString(sum[:])
+}
+
+// formToken answers the CSRF token of the forms of the page linkToken
+// opened (the survey, a delivery's confirm and report-problem forms).
+//
+// The form token is a links token of its own purpose (page-form) whose
+// subject is a digest of the link token, signed by the same signer: an
+// HMAC of the link token under the link keys, stateless (no cookie, no
+// session, any API replica checks it) and rotating with the link keys. A
+// POST must carry both the link token and the form token that only a GET
+// of that link's page hands out; a page of another site cannot read it
+// (same-origin policy), nor take it from another link's page.
+func (p *pages) formToken(linkToken string, c links.Claims) string {
+	return p.signer.Sign(links.Claims{Purpose: purposePageForm, Subject: formSubject(linkToken),
+		Customer: c.Customer, Expires: c.Expires})
+}
+
+// formTokenValid reports that formToken was handed out with linkToken's page.
+func (p *pages) formTokenValid(formToken, linkToken string) bool {
+	_, err := p.signer.Verify(formToken, purposePageForm, formSubject(linkToken), p.now())
+	return err == nil
+}
+
+// linkTarget is what a page's link opens: a case (the survey) or a
+// delivery, of the link's purpose, read by its id, and whose customer must
+// be the link's.
+type linkTarget[V any] struct {
+	purpose string
+	texts   pageTexts
+	read    func(ctx context.Context, id string) (V, error)
+	// customer answers who the link must be for, and their locale.
+	customer func(V) vocab.Customer
+}
+
+// openLink verifies token as the link of purpose to id and reads what it
+// opens, whose customer must be the link's; else it writes the refusal
+// page and answers false.
+func openLink[V any](p *pages, w http.ResponseWriter, r *http.Request, id, token string, to linkTarget[V]) (V, links.Claims, *pageText, bool) {
+	var none V
+	if !pageID.MatchString(id) {
+		p.refuse(w, r, http.StatusNotFound, browserText(r))
+		return none, links.Claims{}, nil, false
+	}
+	claims, err := p.signer.Verify(token, to.purpose, id, p.now())
+	if err != nil {
+		p.linkRefusal(w, r, err, expiredText(r, id, claims, err, to))
+		return none, links.Claims{}, nil, false
+	}
+	v, err := to.read(r.Context(), id)
+	if err != nil {
+		p.workflowRefusal(w, r, browserText(r), err)
+		return none, links.Claims{}, nil, false
+	}
+	c := to.customer(v)
+	t := to.texts.locale(c.Locale)
+	if c.ID != claims.Customer {
+		p.refuse(w, r, http.StatusForbidden, t)
+		return none, links.Claims{}, nil, false
+	}
+	return v, claims, t, true
+}
+
+// expiredText answers the wording of a refused link's page: an expired
+// link, intact and signed for this case or delivery, is answered in its
+// customer's locale; any other in the browser's.
+func expiredText[V any](r *http.Request, id string, c links.Claims, err error, to linkTarget[V]) *pageText {
+	if !errors.Is(err, links.ErrExpired) {
+		return browserText(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	v, err := to.read(ctx, id)
+	if err != nil || to.customer(v).ID != c.Customer {
+		return browserText(r)
+	}
+	return to.texts.locale(to.customer(v).Locale)
+}
+
+// workflowRefusal writes the page of what reading or updating a case or a
+// delivery answered: 404 for an unknown one, 409 for one that can no
+// longer take it, 400 for a refused answer, else 503.
+func (p *pages) workflowRefusal(w http.ResponseWriter, r *http.Request, t *pageText, err error) {
+	var prob *problem
+	if !errors.As(err, &prob) {
+		p.s.logger.ErrorContext(r.Context(), "customer page failed", "path", r.URL.Path, "error", err)
+		p.refuse(w, r, http.StatusServiceUnavailable, t)
+		return
+	}
+	switch prob.Status {
+	case http.StatusNotFound, http.StatusConflict:
+		p.refuse(w, r, prob.Status, t)
+	case http.StatusUnprocessableEntity, http.StatusBadRequest:
+		p.refuse(w, r, http.StatusBadRequest, t)
+	default:
+		p.refuse(w, r, http.StatusServiceUnavailable, t)
+	}
+}
+
 // pageOperations documents the customer pages for the OpenAPI document,
 // apart from the keyed /v1 API: they need no key (security: []), answer
 // HTML, and are not huma operations (the router serves them).
@@ -460,15 +629,21 @@ func pageOperations() []*huma.Operation {
 		return &huma.Response{Description: desc, Content: map[string]*huma.MediaType{
 			"text/html": {Schema: &huma.Schema{Type: "string"}}}}
 	}
-	refusals := map[string]*huma.Response{
-		"403": page("The link is altered, signed by no known key, or for another purpose, case or customer."),
-		"404": page("No such case."),
-		"409": page("The survey can no longer be answered (not resolved, past its window), or was answered already (its first rating shown)."),
-		"410": page("The link has expired."),
-		"429": page("Too many requests from this address or with this link; Retry-After says when to come back."),
-		"503": page("A dependency is unavailable; try again."),
+	// refusals answers the refusal pages of a page about what (case,
+	// delivery), whose 409 says conflict.
+	refusals := func(what, conflict string) map[string]*huma.Response {
+		return map[string]*huma.Response{
+			"403": page("The link is altered, signed by no known key, or for another purpose, " + what + " or customer."),
+			"404": page("No such " + what + "."),
+			"409": page(conflict),
+			"410": page("The link has expired."),
+			"429": page("Too many requests from this address or with this link; Retry-After says when to come back."),
+			"503": page("A dependency is unavailable; try again."),
+		}
 	}
-	with := func(extra map[string]*huma.Response) map[string]*huma.Response {
+	surveyRefusals := refusals("case", "The survey can no longer be answered (not resolved, past its window), or was answered already (its first rating shown).")
+	deliveryRefusals := refusals("delivery", "The delivery cannot take this now (already confirmed, under review, retired): the page says where it stands.")
+	with := func(refusals, extra map[string]*huma.Response) map[string]*huma.Response {
 		out := map[string]*huma.Response{}
 		for k, v := range refusals {
 			out[k] = v
@@ -478,8 +653,11 @@ func pageOperations() []*huma.Operation {
 		}
 		return out
 	}
-	id := &huma.Param{Name: "id", In: "path", Required: true, Description: "The case id.",
-		Schema: &huma.Schema{Type: "string", Pattern: "^[A-Za-z0-9_-]+$", MaxLength: pagePtr(64)}}
+	pathID := func(desc string) *huma.Param {
+		return &huma.Param{Name: "id", In: "path", Required: true, Description: desc,
+			Schema: &huma.Schema{Type: "string", Pattern: "^[A-Za-z0-9_-]+$", MaxLength: pagePtr(64)}}
+	}
+	id, deliveryID := pathID("The case id."), pathID("The delivery id.")
 	token := &huma.Param{Name: "t", In: "query", Required: true, Description: "The signed link token from the email.",
 		Schema: &huma.Schema{Type: "string"}}
 	noKey := []map[string][]string{}
@@ -491,7 +669,7 @@ func pageOperations() []*huma.Operation {
 				"rating pre-selects a choice (the email's one-click links), so a mail scanner fetching links changes nothing.",
 			Parameters: []*huma.Param{id, token, {Name: "rating", In: "query", Description: "The rating to pre-select.",
 				Schema: &huma.Schema{Type: "integer", Minimum: pagePtr(1.0), Maximum: pagePtr(5.0)}}},
-			Responses: with(map[string]*huma.Response{"200": page("The survey form, or \"already answered\" with the first rating.")})},
+			Responses: with(surveyRefusals, map[string]*huma.Response{"200": page("The survey form, or \"already answered\" with the first rating.")})},
 		{OperationID: "answer-survey", Method: http.MethodPost, Path: "/survey/{id}", Tags: tags, Security: noKey,
 			Summary:     "Answer the satisfaction survey (HTML form)",
 			Description: "Runs the case's csat update as customer:<customer id>, once per link.",
@@ -504,10 +682,53 @@ func pageOperations() []*huma.Operation {
 						"rating":  {Type: "integer", Minimum: pagePtr(1.0), Maximum: pagePtr(5.0)},
 						"comment": {Type: "string", MaxLength: pagePtr(maxCommentRunes)},
 					}}}}},
-			Responses: with(map[string]*huma.Response{
+			Responses: with(surveyRefusals, map[string]*huma.Response{
 				"200": page("Thank you: the answer is recorded."),
 				"400": page("The form is incomplete or malformed (the form again, saying what is wrong)."),
 				"403": page("The link is refused, or the form token is not the one of this link's page."),
+			})},
+		{OperationID: "delivery-page", Method: http.MethodGet, Path: "/deliveries/{id}", Tags: tags, Security: noKey,
+			Summary: "The page of an account delivery, for its buyer (HTML)",
+			Description: "Reached from the delivered and reminder emails: what was delivered and when, the recovery instructions, " +
+				"the confirmation deadline and the status, with the confirm and report-problem forms as the status allows. " +
+				"Apart from the keyed /v1/deliveries. A GET changes nothing.",
+			Parameters: []*huma.Param{deliveryID, token},
+			Responses:  with(deliveryRefusals, map[string]*huma.Response{"200": page("The delivery's page.")})},
+		{OperationID: "confirm-delivery-page", Method: http.MethodPost, Path: "/deliveries/{id}/confirm", Tags: tags, Security: noKey,
+			Summary:     "Confirm the delivered account works (HTML form)",
+			Description: "Runs the delivery's confirm update as customer:<buyer id>, once per link.",
+			Parameters:  []*huma.Param{deliveryID},
+			RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+				"application/x-www-form-urlencoded": {Schema: &huma.Schema{Type: "object", Required: []string{"t", "csrf"},
+					Properties: map[string]*huma.Schema{
+						"t":    {Type: "string", Description: "The signed link token."},
+						"csrf": {Type: "string", Description: "The form token the delivery page handed out with this link."},
+					}}}}},
+			Responses: with(deliveryRefusals, map[string]*huma.Response{
+				"200": page("Thank you: the delivery is confirmed."),
+				"400": page("The form is incomplete or malformed."),
+				"403": page("The link is refused, or the form token is not the one of this link's page."),
+			})},
+		{OperationID: "report-delivery-problem-page", Method: http.MethodPost, Path: "/deliveries/{id}/report-problem", Tags: tags, Security: noKey,
+			Summary: "Report a problem with the delivered account (HTML form)",
+			Description: "Stores the screenshot, if any, as the delivery's evidence (kind support_message, retained, under deliveries/<id>/), " +
+				"then runs the delivery's report-problem update as customer:<buyer id>, which puts it under review and opens a case.",
+			Parameters: []*huma.Param{deliveryID},
+			RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
+				"multipart/form-data": {Schema: &huma.Schema{Type: "object", Required: []string{"t", "csrf", "description"},
+					Description: "The fields in this order: t, csrf and description before the screenshot.",
+					Properties: map[string]*huma.Schema{
+						"t":           {Type: "string", Description: "The signed link token."},
+						"csrf":        {Type: "string", Description: "The form token the delivery page handed out with this link."},
+						"description": {Type: "string", MinLength: pagePtr(1), MaxLength: pagePtr(maxDescriptionRunes)},
+						"screenshot":  {Type: "string", Format: "binary", Description: "An optional image; its type is sniffed from its first bytes."},
+					}}}}},
+			Responses: with(deliveryRefusals, map[string]*huma.Response{
+				"200": page("We received the problem: a case is opened."),
+				"400": page("The form is incomplete or malformed (the form again, saying what is wrong)."),
+				"403": page("The link is refused, or the form token is not the one of this link's page."),
+				"413": page("The screenshot is larger than the evidence limit (the form again)."),
+				"415": page("The screenshot is not an accepted image (the form again)."),
 			})},
 		{OperationID: "page-stylesheet", Method: http.MethodGet, Path: "/pages/style.css", Tags: tags, Security: noKey,
 			Summary: "The customer pages' stylesheet",

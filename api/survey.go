@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -18,6 +14,7 @@ import (
 
 	"handoff/links"
 	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
 )
 
 // The satisfaction survey of a resolved case: GET /survey/{id}?t=<token>
@@ -25,48 +22,13 @@ import (
 // /survey/{id} answers it through the case's csat update. A GET never
 // answers: a mail scanner prefetching the email's links changes nothing.
 
-// purposeSurveyForm is the purpose of a survey form's CSRF token. It is no
-// purpose a link is signed for, so a form token opens no page, and a link
-// token is no form token.
-const purposeSurveyForm = "survey-form"
-
 // maxCommentRunes is the longest comment the csat update takes.
 const maxCommentRunes = 2000
-
-var surveyCaseID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// formSubject answers what a link token's form token is signed over: a
-// digest of the link token, so the form token is bound to that one link.
-func formSubject(linkToken string) string {
-	sum := sha256.Sum256([]byte(purposeSurveyForm + "\x00" + linkToken))
-	return hex.EncodeToString(sum[:])
-}
-
-// formToken answers the CSRF token of the survey form opened by linkToken.
-//
-// The form token is a links token of its own purpose (survey-form) whose
-// subject is a digest of the link token, signed by the same signer: an
-// HMAC of the link token under the link keys, stateless (no cookie, no
-// session, any API replica checks it) and rotating with the link keys. A
-// POST must carry both the link token and the form token that only a GET
-// of that link's page hands out; a page of another site cannot read it
-// (same-origin policy), nor take it from another link's page.
-func (p *pages) formToken(linkToken string, c links.Claims) string {
-	return p.signer.Sign(links.Claims{Purpose: purposeSurveyForm, Subject: formSubject(linkToken),
-		Customer: c.Customer, Expires: c.Expires})
-}
-
-// formTokenValid reports that formToken was handed out with linkToken's page.
-func (p *pages) formTokenValid(formToken, linkToken string) bool {
-	_, err := p.signer.Verify(formToken, purposeSurveyForm, formSubject(linkToken), p.now())
-	return err == nil
-}
 
 // surveyUpdateKey is the csat update's key of a link: one link answers
 // once, a double submit is the same update.
 func surveyUpdateKey(linkToken string) string {
-	sum := sha256.Sum256([]byte(linkToken))
-	return "survey-" + hex.EncodeToString(sum[:16])
+	return "survey-" + tokenDigest(linkToken)
 }
 
 func (p *pages) getSurvey(w http.ResponseWriter, r *http.Request) {
@@ -155,42 +117,10 @@ func (p *pages) postSurvey(w http.ResponseWriter, r *http.Request) {
 // case, whose customer must be the link's; else it writes the refusal page
 // and answers false.
 func (p *pages) openSurvey(w http.ResponseWriter, r *http.Request, id, token string) (cases.CaseView, links.Claims, *pageText, bool) {
-	if !surveyCaseID.MatchString(id) {
-		p.refuse(w, r, http.StatusNotFound, browserText(r))
-		return cases.CaseView{}, links.Claims{}, nil, false
-	}
-	claims, err := p.signer.Verify(token, links.PurposeSurvey, id, p.now())
-	if err != nil {
-		p.linkRefusal(w, r, err, p.expiredText(r, id, claims, err))
-		return cases.CaseView{}, links.Claims{}, nil, false
-	}
-	v, err := p.s.readCase(r.Context(), id)
-	if err != nil {
-		p.caseRefusal(w, r, browserText(r), err)
-		return cases.CaseView{}, links.Claims{}, nil, false
-	}
-	t := caseText(v.Customer.Locale)
-	if v.Customer.ID != claims.Customer {
-		p.refuse(w, r, http.StatusForbidden, t)
-		return cases.CaseView{}, links.Claims{}, nil, false
-	}
-	return v, claims, t, true
-}
-
-// expiredText answers the wording of a refused link's page: an expired
-// link, intact and signed for this case, is answered in its customer's
-// locale; any other in the browser's.
-func (p *pages) expiredText(r *http.Request, id string, c links.Claims, err error) *pageText {
-	if !errors.Is(err, links.ErrExpired) {
-		return browserText(r)
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	v, err := p.s.readCase(ctx, id)
-	if err != nil || v.Customer.ID != c.Customer {
-		return browserText(r)
-	}
-	return caseText(v.Customer.Locale)
+	return openLink(p, w, r, id, token, linkTarget[cases.CaseView]{
+		purpose: links.PurposeSurvey, texts: surveyTexts, read: p.s.readCase,
+		customer: func(v cases.CaseView) vocab.Customer { return v.Customer },
+	})
 }
 
 // answerable reports that the case's survey may still be answered, as far
@@ -227,28 +157,7 @@ func (p *pages) csatRefused(w http.ResponseWriter, r *http.Request, t *pageText,
 		p.say(w, r, http.StatusConflict, t, t.ClosedTitle, t.ClosedBody)
 		return
 	}
-	p.caseRefusal(w, r, t, err)
-}
-
-// caseRefusal writes the page of what reading or updating a case answered:
-// 404 for an unknown case, 400 for a refused answer, else 503.
-func (p *pages) caseRefusal(w http.ResponseWriter, r *http.Request, t *pageText, err error) {
-	var prob *problem
-	if !errors.As(err, &prob) {
-		p.s.logger.ErrorContext(r.Context(), "survey page failed", "error", err)
-		p.refuse(w, r, http.StatusServiceUnavailable, t)
-		return
-	}
-	switch prob.Status {
-	case http.StatusNotFound:
-		p.refuse(w, r, http.StatusNotFound, t)
-	case http.StatusConflict:
-		p.say(w, r, http.StatusConflict, t, t.ClosedTitle, t.ClosedBody)
-	case http.StatusUnprocessableEntity, http.StatusBadRequest:
-		p.refuse(w, r, http.StatusBadRequest, t)
-	default:
-		p.refuse(w, r, http.StatusServiceUnavailable, t)
-	}
+	p.workflowRefusal(w, r, t, err)
 }
 
 // already writes the "already answered" page with the first rating.
