@@ -173,7 +173,10 @@ func (d *delivery) run(ctx workflow.Context) (DeliveryView, error) {
 		}
 		d.timer.arm(ctx, next, ok)
 		seen := d.version
-		if err := workflow.Await(ctx, func() bool { return d.version != seen || d.timer.Fired }); err != nil {
+		// A full run also wakes when it becomes idle: the read model's
+		// last write or a notification may be what it waits for.
+		full := d.historyFull(ctx)
+		if err := workflow.Await(ctx, func() bool { return d.version != seen || d.timer.Fired || (full && d.idle(ctx)) }); err != nil {
 			return d.view, err
 		}
 		d.timer.Fired = false
