@@ -1,0 +1,478 @@
+// Package carriersim is the local stack's stand-in for the shipping
+// carrier: it serves the signed label and tracking API of docs/carrier.md
+// (what carrier.HTTP calls), keeps labels in memory keyed by idempotency
+// key, and can be told to move a parcel, which sends the tracking webhook
+// to Handoff:
+//
+//	POST /labels                       signed; LabelRequest → 201 Label, 200 on a repeat of the key
+//	GET  /tracking/{tracking}          signed; → 200 {"tracking_number", "events"}
+//	POST /labels/{tracking}/events     unsigned, local only: {"kind": "shipped"} → 202 Event, then the webhook
+//	GET  /labels/{tracking}/label.pdf  the label the buyer prints (a text stand-in)
+//	GET  /labels                       every label, newest first, for a developer
+//	GET  /healthz                      200 while serving
+//
+// Webhooks go to WebhookURL one at a time, in the order the events were
+// made, signed with Standard Webhooks (webhook-id = the event id); a failed
+// delivery is retried a few times with the same webhook-id. Nothing here is
+// meant for production.
+package carriersim
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"handoff/carrier"
+)
+
+// Options configures a Sim.
+type Options struct {
+	// KeyID and Secret verify the requests' X-Handoff-* signature; Secret
+	// has at least carrier.MinSecretLen bytes.
+	KeyID  string
+	Secret string
+	// WebhookURL receives the tracking webhooks.
+	WebhookURL string
+	// WebhookSecret signs them: "whsec_" then base64 of the key.
+	WebhookSecret string
+	// WebhookKeyID goes in the webhook-key-id header ("carrier" when empty).
+	WebhookKeyID string
+	// PublicURL is this service's URL as the buyer reaches it, for label
+	// URLs; empty means http://<Host of the request>.
+	PublicURL string
+	// DeliveryAttempts bounds the sends of one webhook (5); DeliveryBackoff
+	// is the wait before the first retry, doubled after each (500ms).
+	DeliveryAttempts int
+	DeliveryBackoff  time.Duration
+	// Tolerance is how far a request's timestamp may be from now (5 minutes).
+	Tolerance time.Duration
+	// Client sends webhooks (a 10s timeout that follows no redirect when nil).
+	Client *http.Client
+	// Logger (slog.Default when nil); Now is the clock (time.Now when nil).
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Standard Webhooks headers of the tracking webhook.
+const (
+	HeaderWebhookID        = "webhook-id"
+	HeaderWebhookTimestamp = "webhook-timestamp"
+	HeaderWebhookSignature = "webhook-signature"
+	HeaderWebhookKeyID     = "webhook-key-id"
+)
+
+// label is one label with what the simulator knows of it.
+type label struct {
+	carrier.Label
+	key         string
+	fingerprint [32]byte
+	events      []carrier.Event
+}
+
+// Sim is an http.Handler serving the carrier API. Close stops its webhook sender.
+type Sim struct {
+	opts       Options
+	secret     []byte
+	webhookKey []byte
+	logger     *slog.Logger
+	now        func() time.Time
+	client     *http.Client
+	mux        *http.ServeMux
+
+	mu         sync.Mutex
+	byKey      map[string]*label
+	byTracking map[string]*label
+	order      []*label
+
+	queue  chan carrier.Event
+	stop   context.CancelFunc
+	ctx    context.Context
+	done   chan struct{}
+	closed sync.Once
+}
+
+// New answers a Sim that sends webhooks until Close.
+func New(opts Options) (*Sim, error) {
+	if len(opts.Secret) < carrier.MinSecretLen {
+		return nil, fmt.Errorf("carrier request secret: want at least %d bytes", carrier.MinSecretLen)
+	}
+	if opts.KeyID == "" {
+		return nil, errors.New("carrier request key id: must not be empty")
+	}
+	if opts.WebhookURL == "" {
+		return nil, errors.New("carrier webhook URL: must not be empty")
+	}
+	raw, ok := strings.CutPrefix(opts.WebhookSecret, "whsec_")
+	if !ok {
+		return nil, errors.New(`carrier webhook secret: want "whsec_" followed by base64`)
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(key) == 0 {
+		return nil, errors.New(`carrier webhook secret: the part after "whsec_" is not valid base64`)
+	}
+	if opts.WebhookKeyID == "" {
+		opts.WebhookKeyID = "carrier"
+	}
+	if opts.DeliveryAttempts <= 0 {
+		opts.DeliveryAttempts = 5
+	}
+	if opts.DeliveryBackoff <= 0 {
+		opts.DeliveryBackoff = 500 * time.Millisecond
+	}
+	if opts.Tolerance <= 0 {
+		opts.Tolerance = 5 * time.Minute
+	}
+	s := &Sim{
+		opts: opts, secret: []byte(opts.Secret), webhookKey: key,
+		logger: opts.Logger, now: opts.Now, client: opts.Client,
+		byKey: map[string]*label{}, byTracking: map[string]*label{},
+		queue: make(chan carrier.Event, 1024), done: make(chan struct{}),
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.client == nil {
+		s.client = &http.Client{
+			Timeout:       10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /labels", s.signed(s.createLabel))
+	s.mux.HandleFunc("GET /tracking/{tracking}", s.signed(s.track))
+	s.mux.HandleFunc("POST /labels/{tracking}/events", s.addEvent)
+	s.mux.HandleFunc("GET /labels/{tracking}/label.pdf", s.labelDocument)
+	s.mux.HandleFunc("GET /labels", s.list)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	go s.send()
+	return s, nil
+}
+
+// Close stops sending webhooks (one being retried is dropped) and waits for the sender.
+func (s *Sim) Close() {
+	s.closed.Do(func() {
+		s.stop()
+		<-s.done
+	})
+}
+
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+const maxBody = 1 << 20
+
+// signed reads the body and calls next with it when the request's
+// signature verifies, else answers 401.
+func (s *Sim) signed(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err != nil {
+			problem(w, http.StatusBadRequest, "read body: "+err.Error())
+			return
+		}
+		if why := s.verify(r, body); why != "" {
+			problem(w, http.StatusUnauthorized, why)
+			return
+		}
+		next(w, r, body)
+	}
+}
+
+// verify answers why r's signature does not verify, or "".
+func (s *Sim) verify(r *http.Request, body []byte) string {
+	if r.Header.Get(carrier.HeaderKeyID) != s.opts.KeyID {
+		return fmt.Sprintf("unknown %s %q", carrier.HeaderKeyID, r.Header.Get(carrier.HeaderKeyID))
+	}
+	ts, err := strconv.ParseInt(r.Header.Get(carrier.HeaderTimestamp), 10, 64)
+	if err != nil {
+		return carrier.HeaderTimestamp + " is not Unix seconds"
+	}
+	if s.now().Sub(time.Unix(ts, 0)).Abs() > s.opts.Tolerance {
+		return carrier.HeaderTimestamp + " is too far from now"
+	}
+	want := carrier.Signature(s.secret, r.Method, r.RequestURI, ts, body)
+	if !hmac.Equal([]byte(want), []byte(r.Header.Get(carrier.HeaderSignature))) {
+		return carrier.HeaderSignature + " does not match"
+	}
+	return ""
+}
+
+func (s *Sim) createLabel(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req carrier.LabelRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		problem(w, http.StatusBadRequest, "decode label request: "+err.Error())
+		return
+	}
+	req.IdempotencyKey = r.Header.Get(carrier.HeaderIdempotencyKey)
+	if err := req.Check(); err != nil {
+		problem(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	canonical, _ := json.Marshal(req)
+	fp := sha256.Sum256(canonical)
+
+	s.mu.Lock()
+	if l, ok := s.byKey[req.IdempotencyKey]; ok {
+		s.mu.Unlock()
+		if l.fingerprint != fp {
+			problem(w, http.StatusConflict, "idempotency key "+req.IdempotencyKey+" was used for another label request")
+			return
+		}
+		writeJSON(w, http.StatusOK, l.Label)
+		return
+	}
+	tracking := "HC" + strings.ToUpper(randomHex(5))
+	now := s.now().UTC().Truncate(time.Millisecond)
+	l := &label{
+		Label: carrier.Label{
+			ID:             "lbl_" + randomHex(8),
+			TrackingNumber: tracking,
+			LabelURL:       s.publicURL(r) + "/labels/" + tracking + "/label.pdf",
+			ReturnID:       req.ReturnID,
+			CreatedAt:      now,
+		},
+		key: req.IdempotencyKey, fingerprint: fp,
+	}
+	ev := s.appendEvent(l, carrier.LabelCreated, now)
+	s.byKey[l.key], s.byTracking[tracking] = l, l
+	s.order = append(s.order, l)
+	s.mu.Unlock()
+	s.logger.Info("label created", "tracking_number", tracking, "return_id", req.ReturnID, "idempotency_key", req.IdempotencyKey)
+	s.enqueue(ev)
+	writeJSON(w, http.StatusCreated, l.Label)
+}
+
+func (s *Sim) publicURL(r *http.Request) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimSuffix(s.opts.PublicURL, "/")
+	}
+	return "http://" + r.Host
+}
+
+// appendEvent records an event of kind on l; s.mu is held.
+func (s *Sim) appendEvent(l *label, kind carrier.EventKind, at time.Time) carrier.Event {
+	ev := carrier.Event{
+		ID:             fmt.Sprintf("carrier/%s/%d", l.TrackingNumber, len(l.events)+1),
+		Kind:           kind,
+		TrackingNumber: l.TrackingNumber,
+		ReturnID:       l.ReturnID,
+		At:             at,
+	}
+	l.events = append(l.events, ev)
+	return ev
+}
+
+func (s *Sim) track(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tracking := r.PathValue("tracking")
+	s.mu.Lock()
+	l, ok := s.byTracking[tracking]
+	var events []carrier.Event
+	if ok {
+		events = slices.Clone(l.events)
+	}
+	s.mu.Unlock()
+	if !ok {
+		problem(w, http.StatusNotFound, "no label has tracking number "+tracking)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tracking_number": tracking, "events": events})
+}
+
+// rank orders the kinds; a parcel's next event must rank higher than its
+// last, except in_transit which may repeat.
+var rank = map[carrier.EventKind]int{carrier.LabelCreated: 0, carrier.Shipped: 1, carrier.InTransit: 2, carrier.Delivered: 3}
+
+func (s *Sim) addEvent(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Kind carrier.EventKind `json:"kind"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&in); err != nil {
+		problem(w, http.StatusBadRequest, "decode event: "+err.Error())
+		return
+	}
+	if !in.Kind.Valid() || in.Kind == carrier.LabelCreated {
+		problem(w, http.StatusBadRequest, fmt.Sprintf("kind %q: want shipped, in_transit or delivered", in.Kind))
+		return
+	}
+	tracking := r.PathValue("tracking")
+	s.mu.Lock()
+	l, ok := s.byTracking[tracking]
+	if !ok {
+		s.mu.Unlock()
+		problem(w, http.StatusNotFound, "no label has tracking number "+tracking)
+		return
+	}
+	last := l.events[len(l.events)-1].Kind
+	if rank[in.Kind] < rank[last] || (in.Kind == last && in.Kind != carrier.InTransit) {
+		s.mu.Unlock()
+		problem(w, http.StatusConflict, fmt.Sprintf("parcel %s is %s already; it cannot be %s now", tracking, last, in.Kind))
+		return
+	}
+	if in.Kind == carrier.InTransit && last == carrier.LabelCreated {
+		s.mu.Unlock()
+		problem(w, http.StatusConflict, fmt.Sprintf("parcel %s has not shipped yet", tracking))
+		return
+	}
+	if in.Kind == carrier.Delivered && last == carrier.LabelCreated {
+		s.mu.Unlock()
+		problem(w, http.StatusConflict, fmt.Sprintf("parcel %s has not shipped yet", tracking))
+		return
+	}
+	ev := s.appendEvent(l, in.Kind, s.now().UTC().Truncate(time.Millisecond))
+	s.mu.Unlock()
+	s.logger.Info("tracking event", "tracking_number", tracking, "kind", in.Kind, "event_id", ev.ID)
+	s.enqueue(ev)
+	writeJSON(w, http.StatusAccepted, ev)
+}
+
+func (s *Sim) labelDocument(w http.ResponseWriter, r *http.Request) {
+	tracking := r.PathValue("tracking")
+	s.mu.Lock()
+	l, ok := s.byTracking[tracking]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "PREPAID RETURN LABEL (local stand-in)\nTracking: %s\nReturn: %s\nLabel: %s\n",
+		l.TrackingNumber, l.ReturnID, l.ID)
+}
+
+func (s *Sim) list(w http.ResponseWriter, _ *http.Request) {
+	type entry struct {
+		carrier.Label
+		IdempotencyKey string          `json:"idempotency_key"`
+		Events         []carrier.Event `json:"events"`
+	}
+	s.mu.Lock()
+	out := make([]entry, 0, len(s.order))
+	for i := len(s.order) - 1; i >= 0; i-- {
+		l := s.order[i]
+		out = append(out, entry{l.Label, l.key, slices.Clone(l.events)})
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// enqueue hands ev to the sender; a full queue drops it with a warning.
+func (s *Sim) enqueue(ev carrier.Event) {
+	select {
+	case s.queue <- ev:
+	default:
+		s.logger.Warn("webhook queue full; event not sent", "event_id", ev.ID)
+	}
+}
+
+// send delivers the queued events one at a time, in order, until Close.
+func (s *Sim) send() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case ev := <-s.queue:
+			s.deliver(s.ctx, ev)
+		}
+	}
+}
+
+// deliver sends ev, retrying a network error, 408, 429 or 5xx with the same webhook-id.
+func (s *Sim) deliver(ctx context.Context, ev carrier.Event) {
+	body, _ := json.Marshal(ev)
+	wait := s.opts.DeliveryBackoff
+	for attempt := 1; ; attempt++ {
+		retry, err := s.post(ctx, ev.ID, body)
+		if err == nil {
+			s.logger.Info("webhook delivered", "event_id", ev.ID, "kind", ev.Kind, "attempt", attempt)
+			return
+		}
+		if !retry || attempt >= s.opts.DeliveryAttempts {
+			s.logger.Warn("webhook not delivered; giving up", "event_id", ev.ID, "attempt", attempt, "err", err)
+			return
+		}
+		s.logger.Warn("webhook not delivered; retrying", "event_id", ev.ID, "attempt", attempt, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
+}
+
+// Sign answers the webhook-signature value of one send: "v1," and the
+// base64 HMAC-SHA256 of "<id>.<timestamp>.<body>" under key.
+func Sign(key []byte, id string, timestamp int64, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%d.", id, timestamp)
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func (s *Sim) post(ctx context.Context, id string, body []byte) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	ts := s.now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Handoff-CarrierSim/1")
+	req.Header.Set(HeaderWebhookID, id)
+	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderWebhookSignature, Sign(s.webhookKey, id, ts, body))
+	req.Header.Set(HeaderWebhookKeyID, s.opts.WebhookKeyID)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return ctx.Err() == nil, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	code := resp.StatusCode
+	if code >= 200 && code < 300 {
+		return false, nil
+	}
+	err = fmt.Errorf("receiver answered %s", resp.Status)
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500, err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// problem answers an RFC 9457 problem with detail.
+func problem(w http.ResponseWriter, code int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"title": http.StatusText(code), "status": code, "detail": detail})
+}
