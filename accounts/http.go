@@ -1,23 +1,14 @@
 package accounts
 
 import (
-	"bytes"
-	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
-	"time"
+
+	"handoff/signedhttp"
 )
 
 // HTTP is the Directory kept by the marketplace's own account service
@@ -57,60 +48,18 @@ import (
 // or a 5xx answer is retried with exponential backoff up to MaxAttempts;
 // a 4xx answer never is.
 type HTTP struct {
-	base        string
-	keyID       string
-	secret      []byte
-	timeout     time.Duration
-	maxAttempts int
-	backoff     time.Duration
-	client      *http.Client
-	logger      *slog.Logger
-	now         func() time.Time
+	c *signedhttp.Client
 }
 
 var _ Directory = (*HTTP)(nil)
 
-// The headers of a request to the account service.
-const (
-	HeaderKeyID          = "X-Handoff-Key-Id"
-	HeaderTimestamp      = "X-Handoff-Timestamp"
-	HeaderSignature      = "X-Handoff-Signature"
-	HeaderIdempotencyKey = "Idempotency-Key"
-)
-
-// HTTPConfig says how to reach the account service. Zero durations and
-// counts take the defaults named on each field.
-type HTTPConfig struct {
-	// BaseURL is the service's http or https URL; endpoint paths are appended to it.
-	BaseURL string
-	// KeyID names Secret in the X-Handoff-Key-Id header.
-	KeyID string
-	// Secret is the HMAC-SHA256 key, as bytes of the string.
-	Secret string
-	// Timeout bounds one attempt, answer body included (10s).
-	Timeout time.Duration
-	// MaxAttempts bounds the attempts of one call, the first included (3).
-	MaxAttempts int
-	// Backoff is the wait before the first retry, doubled before each
-	// next one up to 5s, with jitter (200ms).
-	Backoff time.Duration
-	// Client sends the requests (one that follows no redirect: a redirect
-	// would carry a signed body somewhere nobody configured).
-	Client *http.Client
-	// Logger hears about retries (slog.Default()).
-	Logger *slog.Logger
-}
-
-const maxBackoff = 5 * time.Second
+// HTTPConfig says how to reach the account service: see signedhttp.Config.
+type HTTPConfig = signedhttp.Config
 
 // NewHTTP answers the directory kept by the account service at cfg.BaseURL.
 func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("account service: want an http or https base URL, got %q", cfg.BaseURL)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("account service: the base URL %q must have no query or fragment", cfg.BaseURL)
+	if err := signedhttp.CheckBaseURL(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("account service: %w", err)
 	}
 	if cfg.Secret == "" {
 		return nil, errors.New("account service: empty signing secret")
@@ -118,43 +67,13 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if cfg.KeyID == "" {
 		return nil, errors.New("account service: empty signing key id")
 	}
-	h := &HTTP{
-		base:        strings.TrimSuffix(cfg.BaseURL, "/"),
-		keyID:       cfg.KeyID,
-		secret:      []byte(cfg.Secret),
-		timeout:     orDefault(cfg.Timeout, 10*time.Second),
-		maxAttempts: orDefault(cfg.MaxAttempts, 3),
-		backoff:     orDefault(cfg.Backoff, 200*time.Millisecond),
-		client:      cfg.Client,
-		logger:      cfg.Logger,
-		now:         time.Now,
-	}
-	if h.client == nil {
-		h.client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if h.logger == nil {
-		h.logger = slog.Default()
-	}
-	return h, nil
-}
-
-// orDefault answers v, or def when v is not positive.
-func orDefault[T int | time.Duration](v, def T) T {
-	if v > 0 {
-		return v
-	}
-	return def
+	return &HTTP{c: signedhttp.New(cfg, "Handoff-Accounts/1")}, nil
 }
 
 // Signature answers the X-Handoff-Signature value of one request: see HTTP.
 // The account service (or a test double of it) computes the same to verify.
 func Signature(secret []byte, method, target string, timestamp int64, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	fmt.Fprintf(mac, "%s\n%s\n%d\n", method, target, timestamp)
-	mac.Write(body)
-	return "v1=" + hex.EncodeToString(mac.Sum(nil))
+	return signedhttp.Sign(secret, method, target, timestamp, body)
 }
 
 // accountPath answers /accounts/{id}{suffix} with id escaped as one segment.
@@ -267,92 +186,41 @@ func (h *HTTP) Merge(ctx context.Context, fromID, intoID, requestKey string) err
 // call sends one request, retrying what may pass on retry, and decodes a
 // 2xx answer into out (unless out is nil).
 func (h *HTTP) call(ctx context.Context, method, path, idempotencyKey string, in, out any) error {
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return fmt.Errorf("encode request: %w", err)
-		}
-	}
-	for attempt := 1; ; attempt++ {
-		retry, err := h.attempt(ctx, method, path, idempotencyKey, body, out)
-		if err == nil {
-			return nil
-		}
-		if !retry || attempt >= h.maxAttempts {
-			if retry {
-				return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
-			}
-			return err
-		}
-		wait := h.backoffBefore(attempt + 1)
-		h.logger.WarnContext(ctx, "account service call failed; retrying",
-			"method", method, "path", path, "attempt", attempt, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (stopped retrying: %w)", err, context.Cause(ctx))
-		}
-	}
+	r := signedhttp.Retry{Message: "account service call failed; retrying", Attrs: []any{"method", method, "path", path}}
+	return h.c.Call(ctx, r, in, func(body []byte) (bool, error) {
+		return h.attempt(ctx, method, path, idempotencyKey, body, out)
+	})
 }
-
-// backoffBefore answers the wait before the given attempt (2 or more):
-// Backoff doubled per earlier retry, at most maxBackoff, of which a random
-// half, so callers that failed together do not retry together.
-func (h *HTTP) backoffBefore(attempt int) time.Duration {
-	d := h.backoff << min(attempt-2, 20)
-	d = min(d, maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-// maxAnswer bounds the answer body read from the service.
-const maxAnswer = 1 << 20
 
 // attempt sends one request and says whether a failure may pass on retry.
 func (h *HTTP) attempt(ctx context.Context, method, path, idempotencyKey string, body []byte, out any) (retry bool, err error) {
-	actx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, method, h.base+path, bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("account service request: %w", err)
-	}
-	ts := h.now().Unix()
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "Handoff-Accounts/1")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if idempotencyKey != "" {
-		req.Header.Set(HeaderIdempotencyKey, idempotencyKey)
-	}
-	req.Header.Set(HeaderKeyID, h.keyID)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Signature(h.secret, method, req.URL.RequestURI(), ts, body))
-
-	resp, err := h.client.Do(req)
-	if err != nil {
+	resp, err := h.c.Attempt(ctx, method, path, idempotencyKey, body)
+	var ae *signedhttp.AttemptError
+	if errors.As(err, &ae) {
+		switch ae.Stage {
+		case signedhttp.StageRequest:
+			return false, fmt.Errorf("account service request: %w", ae.Err)
+		case signedhttp.StageRead:
+			return ctx.Err() == nil, fmt.Errorf("account service: read answer (%s): %w", ae.Status, ae.Err)
+		}
 		// The caller's own deadline or cancellation ends the call; an
 		// attempt's timeout or a network error may pass on retry.
-		return ctx.Err() == nil, fmt.Errorf("account service: %w", err)
+		return ctx.Err() == nil, fmt.Errorf("account service: %w", ae.Err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return ctx.Err() == nil, fmt.Errorf("account service: read answer (%s): %w", resp.Status, err)
+		return false, fmt.Errorf("account service: %w", err)
 	}
 	code := resp.StatusCode
 	if code >= 200 && code < 300 {
 		if out == nil {
 			return false, nil
 		}
-		if err := json.Unmarshal(answer, out); err != nil {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
 			return false, fmt.Errorf("account service: decode answer (%s): %w", resp.Status, err)
 		}
 		return false, nil
 	}
-	err = fmt.Errorf("account service answered %s%s", resp.Status, quoteAnswer(answer))
+	err = fmt.Errorf("account service answered %s%s", resp.Status, signedhttp.QuoteAnswer(resp.Body))
 	switch {
 	case code == http.StatusNotFound:
 		return false, fmt.Errorf("%w: %w", err, ErrNotFound)
@@ -364,25 +232,4 @@ func (h *HTTP) attempt(ctx context.Context, method, path, idempotencyKey string,
 		return true, err
 	}
 	return false, err
-}
-
-// quoteAnswer answers what the service said in an error answer, for an
-// error message on one line: the detail of a problem+json body (RFC 9457),
-// else the start of the body.
-func quoteAnswer(b []byte) string {
-	var problem struct {
-		Detail string `json:"detail"`
-		Title  string `json:"title"`
-	}
-	if json.Unmarshal(b, &problem) == nil && (problem.Detail != "" || problem.Title != "") {
-		b = []byte(cmp.Or(problem.Detail, problem.Title))
-	}
-	if len(b) > 200 {
-		b = b[:200]
-	}
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "")), " ")
-	if s == "" {
-		return ""
-	}
-	return fmt.Sprintf(": %q", s)
 }

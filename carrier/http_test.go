@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"handoff/carrier"
+
+	"handoff/signedhttp"
 )
 
 const secret = "0123456789abcdef0123456789abcdef"
@@ -49,17 +51,17 @@ func TestCreateLabelIsSignedAndCarriesTheKey(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		assert.Equal(t, "/base/labels", r.RequestURI)
-		assert.Equal(t, "k1", r.Header.Get(carrier.HeaderKeyID))
-		ts, err := strconv.ParseInt(r.Header.Get(carrier.HeaderTimestamp), 10, 64)
+		assert.Equal(t, "k1", r.Header.Get(signedhttp.HeaderKeyID))
+		ts, err := strconv.ParseInt(r.Header.Get(signedhttp.HeaderTimestamp), 10, 64)
 		assert.NoError(t, err)
-		assert.Equal(t, carrier.Signature([]byte(secret), "POST", r.RequestURI, ts, body), r.Header.Get(carrier.HeaderSignature))
+		assert.Equal(t, carrier.Signature([]byte(secret), "POST", r.RequestURI, ts, body), r.Header.Get(signedhttp.HeaderSignature))
 		var got map[string]any
 		assert.NoError(t, json.Unmarshal(body, &got))
 		assert.Equal(t, "R-1", got["return_id"])
 		assert.EqualValues(t, 1200, got["weight_grams"])
 		assert.NotContains(t, got, "IdempotencyKey")
 		mu.Lock()
-		keys = append(keys, r.Header.Get(carrier.HeaderIdempotencyKey))
+		keys = append(keys, r.Header.Get(signedhttp.HeaderIdempotencyKey))
 		n := len(keys)
 		mu.Unlock()
 		if n == 1 { // the first attempt fails: the retry must carry the same key
@@ -144,8 +146,8 @@ func TestTrack(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, "GET", r.Method)
 		assert.Equal(t, "/tracking/HC%2F1", r.RequestURI)
-		ts, _ := strconv.ParseInt(r.Header.Get(carrier.HeaderTimestamp), 10, 64)
-		assert.Equal(t, carrier.Signature([]byte(secret), "GET", r.RequestURI, ts, nil), r.Header.Get(carrier.HeaderSignature))
+		ts, _ := strconv.ParseInt(r.Header.Get(signedhttp.HeaderTimestamp), 10, 64)
+		assert.Equal(t, carrier.Signature([]byte(secret), "GET", r.RequestURI, ts, nil), r.Header.Get(signedhttp.HeaderSignature))
 		_, _ = w.Write([]byte(`{"tracking_number":"HC/1","events":[
 			{"id":"carrier/HC/1/1","kind":"label_created","tracking_number":"HC/1","return_id":"R-1","at":"2026-03-04T10:00:00Z"},
 			{"id":"carrier/HC/1/2","kind":"shipped","tracking_number":"HC/1","return_id":"R-1","at":"2026-03-05T10:00:00Z"}]}`))

@@ -1,22 +1,15 @@
 package payments
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
+
+	"handoff/signedhttp"
 )
 
 // HTTP is Payments over the provider's signed JSON API; docs/payments.md
@@ -37,62 +30,22 @@ import (
 // retried with exponential backoff up to MaxAttempts with the same
 // idempotency key, then answered as ErrTransient.
 type HTTP struct {
-	base        string
-	keyID       string
-	secret      []byte
-	timeout     time.Duration
-	maxAttempts int
-	backoff     time.Duration
-	client      *http.Client
-	logger      *slog.Logger
-	now         func() time.Time
+	c *signedhttp.Client
 }
 
 var _ Payments = (*HTTP)(nil)
 
-// The headers of a request to the payment provider: the account service's.
-const (
-	HeaderKeyID          = "X-Handoff-Key-Id"
-	HeaderTimestamp      = "X-Handoff-Timestamp"
-	HeaderSignature      = "X-Handoff-Signature"
-	HeaderIdempotencyKey = "Idempotency-Key"
-)
-
 // MinSecretLen is the shortest signing secret accepted, in bytes.
 const MinSecretLen = 32
 
-// HTTPConfig says how to reach the provider. Zero durations and counts
-// take the defaults named on each field.
-type HTTPConfig struct {
-	// BaseURL is the provider's http or https URL; paths are appended to it.
-	BaseURL string
-	// KeyID names Secret in the X-Handoff-Key-Id header ("handoff").
-	KeyID string
-	// Secret is the HMAC-SHA256 key, the bytes of the string (at least 32).
-	Secret string
-	// Timeout bounds one attempt, answer body included (10s).
-	Timeout time.Duration
-	// MaxAttempts bounds the attempts of one call, the first included (3).
-	MaxAttempts int
-	// Backoff is the wait before the first retry, doubled before each
-	// next one up to 5s, with jitter (200ms).
-	Backoff time.Duration
-	// Client sends the requests (by default one that follows no redirect).
-	Client *http.Client
-	// Logger hears about retries (slog.Default()).
-	Logger *slog.Logger
-}
-
-const maxBackoff = 5 * time.Second
+// HTTPConfig says how to reach the provider: see signedhttp.Config.
+// KeyID defaults to "handoff"; Secret must have at least MinSecretLen bytes.
+type HTTPConfig = signedhttp.Config
 
 // NewHTTP answers Payments served by the provider at cfg.BaseURL.
 func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("payments: want an http or https base URL, got %q", cfg.BaseURL)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("payments: the base URL %q must have no query or fragment", cfg.BaseURL)
+	if err := signedhttp.CheckBaseURL(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("payments: %w", err)
 	}
 	if len(cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("payments: the signing secret must have at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
@@ -104,43 +57,15 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if strings.ContainsAny(keyID, " \t\r\n") {
 		return nil, fmt.Errorf("payments: key id %q has white space", keyID)
 	}
-	h := &HTTP{
-		base:        strings.TrimSuffix(cfg.BaseURL, "/"),
-		keyID:       keyID,
-		secret:      []byte(cfg.Secret),
-		timeout:     orDefault(cfg.Timeout, 10*time.Second),
-		maxAttempts: orDefault(cfg.MaxAttempts, 3),
-		backoff:     orDefault(cfg.Backoff, 200*time.Millisecond),
-		client:      cfg.Client,
-		logger:      cfg.Logger,
-		now:         time.Now,
-	}
-	if h.client == nil {
-		h.client = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if h.logger == nil {
-		h.logger = slog.Default()
-	}
-	return h, nil
-}
-
-func orDefault[T int | time.Duration](v, def T) T {
-	if v > 0 {
-		return v
-	}
-	return def
+	cfg.KeyID = keyID
+	return &HTTP{c: signedhttp.New(cfg, "Handoff-Payments/1")}, nil
 }
 
 // Signature answers the X-Handoff-Signature value of one request, the
 // account service's scheme: "v1=" and the lowercase hex of
 // HMAC-SHA256(secret, method + "\n" + target + "\n" + timestamp + "\n" + body).
 func Signature(secret []byte, method, target string, timestamp int64, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	fmt.Fprintf(mac, "%s\n%s\n%d\n", method, target, timestamp)
-	mac.Write(body)
-	return "v1=" + hex.EncodeToString(mac.Sum(nil))
+	return signedhttp.Sign(secret, method, target, timestamp, body)
 }
 
 // Refund pays back Amount of an order to its buyer, once per key.
@@ -192,86 +117,49 @@ func (h *HTTP) move(ctx context.Context, op, path, key string, in any, invalid e
 	return m, nil
 }
 
-// call sends one request, retrying what may pass on retry, and decodes a
-// 2xx answer into out.
+// call sends one request, retrying what may pass on retry with the same
+// idempotency key, and decodes a 2xx answer into out.
 func (h *HTTP) call(ctx context.Context, method, path, key string, in, out any) error {
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
+	r := signedhttp.Retry{
+		Message: "payments call failed; retrying with the same idempotency key",
+		Attrs:   []any{"method", method, "path", path, "idempotency_key", key},
+		Encode: func(err error) error {
 			return &Error{Class: ErrRefused, Code: CodeInvalidRequest, Detail: "encode request", Err: err}
-		}
+		},
 	}
-	for attempt := 1; ; attempt++ {
+	return h.c.Call(ctx, r, in, func(body []byte) (bool, error) {
 		err := h.attempt(ctx, method, path, key, body, out)
-		if err == nil || !IsTransient(err) || ctx.Err() != nil {
-			return err
-		}
-		if attempt >= h.maxAttempts {
-			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
-		}
-		wait := h.backoffBefore(attempt + 1)
-		h.logger.WarnContext(ctx, "payments call failed; retrying with the same idempotency key",
-			"method", method, "path", path, "idempotency_key", key, "attempt", attempt, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (stopped retrying: %w)", err, context.Cause(ctx))
-		}
-	}
+		return err != nil && IsTransient(err) && ctx.Err() == nil, err
+	})
 }
-
-// backoffBefore answers the wait before the given attempt (2 or more).
-func (h *HTTP) backoffBefore(attempt int) time.Duration {
-	d := min(h.backoff<<min(attempt-2, 20), maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-const maxAnswer = 1 << 20
 
 // attempt sends one request. A failure is an *Error; when the caller's own
 // context ended it is ErrTransient too (the money may have moved), but
 // call does not retry it.
 func (h *HTTP) attempt(ctx context.Context, method, path, key string, body []byte, out any) error {
-	actx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, method, h.base+path, bytes.NewReader(body))
-	if err != nil {
-		return &Error{Class: ErrRefused, Code: CodeInvalidRequest, Detail: "build request", Err: err}
+	resp, err := h.c.Attempt(ctx, method, path, key, body)
+	var ae *signedhttp.AttemptError
+	if errors.As(err, &ae) {
+		switch ae.Stage {
+		case signedhttp.StageRequest:
+			return &Error{Class: ErrRefused, Code: CodeInvalidRequest, Detail: "build request", Err: ae.Err}
+		case signedhttp.StageRead:
+			return &Error{Class: ErrTransient, Status: ae.StatusCode, Detail: "read answer", Err: ae.Err}
+		}
+		return &Error{Class: ErrTransient, Detail: "no answer", Err: ae.Err}
 	}
-	ts := h.now().Unix()
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "Handoff-Payments/1")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set(HeaderIdempotencyKey, key)
-	}
-	req.Header.Set(HeaderKeyID, h.keyID)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Signature(h.secret, method, req.URL.RequestURI(), ts, body))
-
-	resp, err := h.client.Do(req)
 	if err != nil {
 		return &Error{Class: ErrTransient, Detail: "no answer", Err: err}
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return &Error{Class: ErrTransient, Status: resp.StatusCode, Detail: "read answer", Err: err}
-	}
 	code := resp.StatusCode
 	if code >= 200 && code < 300 {
-		if err := json.Unmarshal(answer, out); err != nil {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
 			// The money may have moved: a retry with the same key tells.
 			return &Error{Class: ErrTransient, Status: code, Detail: "decode answer", Err: err}
 		}
 		return nil
 	}
-	e := problemOf(code, answer)
+	e := problemOf(code, resp.Body)
 	switch {
 	case code == http.StatusNotFound:
 		e.Class = ErrNotFound

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"handoff/signedhttp"
 )
 
 const testSecret = "test-secret-of-at-least-32-bytes!!"
@@ -38,16 +40,16 @@ type fake struct {
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	ts, _ := strconv.ParseInt(r.Header.Get(HeaderTimestamp), 10, 64)
+	ts, _ := strconv.ParseInt(r.Header.Get(signedhttp.HeaderTimestamp), 10, 64)
 	mac := hmac.New(sha256.New, []byte(testSecret))
 	fmt.Fprintf(mac, "%s\n%s\n%d\n", r.Method, r.RequestURI, ts)
 	mac.Write(body)
-	ok := hmac.Equal([]byte("v1="+hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get(HeaderSignature))) &&
+	ok := hmac.Equal([]byte("v1="+hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get(signedhttp.HeaderSignature))) &&
 		time.Since(time.Unix(ts, 0)).Abs() < time.Minute
 	var m map[string]any
 	_ = json.Unmarshal(body, &m)
 	f.mu.Lock()
-	f.got = append(f.got, got{r.Method, r.RequestURI, r.Header.Get(HeaderIdempotencyKey), r.Header.Get(HeaderKeyID), m, ok})
+	f.got = append(f.got, got{r.Method, r.RequestURI, r.Header.Get(signedhttp.HeaderIdempotencyKey), r.Header.Get(signedhttp.HeaderKeyID), m, ok})
 	n := len(f.got)
 	f.mu.Unlock()
 	status, answer := f.answer(n)

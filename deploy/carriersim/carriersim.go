@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"handoff/carrier"
+	"handoff/signedhttp"
 )
 
 // Options configures a Sim.
@@ -198,21 +199,20 @@ func (s *Sim) signed(next func(http.ResponseWriter, *http.Request, []byte)) http
 
 // verify answers why r's signature does not verify, or "".
 func (s *Sim) verify(r *http.Request, body []byte) string {
-	if r.Header.Get(carrier.HeaderKeyID) != s.opts.KeyID {
-		return fmt.Sprintf("unknown %s %q", carrier.HeaderKeyID, r.Header.Get(carrier.HeaderKeyID))
+	if r.Header.Get(signedhttp.HeaderKeyID) != s.opts.KeyID {
+		return fmt.Sprintf("unknown %s %q", signedhttp.HeaderKeyID, r.Header.Get(signedhttp.HeaderKeyID))
 	}
-	ts, err := strconv.ParseInt(r.Header.Get(carrier.HeaderTimestamp), 10, 64)
-	if err != nil {
-		return carrier.HeaderTimestamp + " is not Unix seconds"
+	var ve *signedhttp.VerifyError
+	if !errors.As(signedhttp.Verify(r.Header, s.secret, r.Method, r.RequestURI, body, s.now(), s.opts.Tolerance), &ve) {
+		return ""
 	}
-	if s.now().Sub(time.Unix(ts, 0)).Abs() > s.opts.Tolerance {
-		return carrier.HeaderTimestamp + " is too far from now"
+	switch ve.Failure {
+	case signedhttp.BadTimestamp:
+		return signedhttp.HeaderTimestamp + " is not Unix seconds"
+	case signedhttp.StaleTimestamp:
+		return signedhttp.HeaderTimestamp + " is too far from now"
 	}
-	want := carrier.Signature(s.secret, r.Method, r.RequestURI, ts, body)
-	if !hmac.Equal([]byte(want), []byte(r.Header.Get(carrier.HeaderSignature))) {
-		return carrier.HeaderSignature + " does not match"
-	}
-	return ""
+	return signedhttp.HeaderSignature + " does not match"
 }
 
 func (s *Sim) createLabel(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -223,7 +223,7 @@ func (s *Sim) createLabel(w http.ResponseWriter, r *http.Request, body []byte) {
 		problem(w, http.StatusBadRequest, "decode label request: "+err.Error())
 		return
 	}
-	req.IdempotencyKey = r.Header.Get(carrier.HeaderIdempotencyKey)
+	req.IdempotencyKey = r.Header.Get(signedhttp.HeaderIdempotencyKey)
 	if err := req.Check(); err != nil {
 		problem(w, http.StatusUnprocessableEntity, err.Error())
 		return

@@ -17,7 +17,6 @@ package paymentsim
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -27,7 +26,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -35,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"handoff/payments"
+	"handoff/signedhttp"
 )
 
 // DefaultTolerance is how far X-Handoff-Timestamp may be from the clock.
@@ -225,30 +224,22 @@ func (s *Server) signed(h func(w http.ResponseWriter, req request)) http.Handler
 			answerFault(w, f)
 			return
 		}
-		h(w, request{r: r, body: body, key: r.Header.Get(payments.HeaderIdempotencyKey)})
+		h(w, request{r: r, body: body, key: r.Header.Get(signedhttp.HeaderIdempotencyKey)})
 	}
 }
 
 // verify checks the signature as docs/account-service.md tells implementers.
 func (s *Server) verify(r *http.Request, body []byte) error {
-	if s.keyID != "" && r.Header.Get(payments.HeaderKeyID) != s.keyID {
-		return fmt.Errorf("unknown key id %q", r.Header.Get(payments.HeaderKeyID))
+	if s.keyID != "" && r.Header.Get(signedhttp.HeaderKeyID) != s.keyID {
+		return fmt.Errorf("unknown key id %q", r.Header.Get(signedhttp.HeaderKeyID))
 	}
-	ts, err := strconv.ParseInt(r.Header.Get(payments.HeaderTimestamp), 10, 64)
-	if err != nil {
-		return errors.New("missing or malformed " + payments.HeaderTimestamp)
-	}
-	if d := s.now().Sub(time.Unix(ts, 0)).Abs(); d > s.tolerance {
-		return fmt.Errorf("timestamp %d is %s away from the clock", ts, d.Round(time.Second))
-	}
-	mac := hmac.New(sha256.New, s.secret)
-	fmt.Fprintf(mac, "%s\n%s\n%d\n", r.Method, r.RequestURI, ts)
-	mac.Write(body)
-	want := "v1=" + hex.EncodeToString(mac.Sum(nil))
-	if !hmac.Equal([]byte(want), []byte(r.Header.Get(payments.HeaderSignature))) {
+	err := signedhttp.Verify(r.Header, s.secret, r.Method, r.RequestURI, body, s.now(), s.tolerance)
+	var ve *signedhttp.VerifyError
+	if errors.As(err, &ve) && ve.Failure == signedhttp.BadSignature {
 		return errors.New("signature does not match")
 	}
-	return nil
+	// The other failures say what docs/account-service.md says, as they are.
+	return err
 }
 
 func (s *Server) refund(w http.ResponseWriter, req request) {
