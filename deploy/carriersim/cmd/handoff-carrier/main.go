@@ -19,7 +19,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -73,24 +72,11 @@ func run(ctx context.Context, env func(string) (string, bool), shutdown time.Dur
 	}
 	defer sim.Close()
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	srvErr := make(chan error, 1)
-	go func() { srvErr <- srv.Serve(ln) }()
-	logger.Info("carrier stand-in started", "addr", ln.Addr().String(),
-		"webhook_url", get("CARRIER_WEBHOOK_URL", DefaultWebhookURL))
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-	select {
-	case <-ctx.Done():
-	case err := <-srvErr:
-		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
-	}
-	logger.Info("carrier stand-in stopping", "shutdown_timeout", shutdown)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(shutdown, 10*time.Second))
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("stop serving on %s: %w", ln.Addr(), err)
-	}
-	logger.Info("carrier stand-in stopped")
-	return nil
+	return telemetry.Serve(ctx, logger, "carrier stand-in", srv, ln, cmp.Or(shutdown, 10*time.Second), func(addr string) {
+		logger.Info("carrier stand-in started", "addr", addr,
+			"webhook_url", get("CARRIER_WEBHOOK_URL", DefaultWebhookURL))
+		if ready != nil {
+			ready <- addr
+		}
+	})
 }

@@ -77,24 +77,11 @@ func run(ctx context.Context, s settings, logger *slog.Logger, ready chan<- stri
 		return fmt.Errorf("listen on PAYMENTS_ADDR %s: %w", s.addr, err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	srvErr := make(chan error, 1)
-	go func() { srvErr <- srv.Serve(ln) }()
-	logger.Info("payments stand-in started", "addr", ln.Addr().String(),
-		"ledger", "http://"+ln.Addr().String()+"/ledger?order_id=", "key_id", s.keyID)
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-	select {
-	case <-ctx.Done():
-	case err := <-srvErr:
-		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
-	}
-	logger.Info("payments stand-in stopping", "shutdown_timeout", s.shutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("stop serving on %s: %w", ln.Addr(), err)
-	}
-	logger.Info("payments stand-in stopped")
-	return nil
+	return telemetry.Serve(ctx, logger, "payments stand-in", srv, ln, s.shutdownTimeout, func(addr string) {
+		logger.Info("payments stand-in started", "addr", addr,
+			"ledger", "http://"+addr+"/ledger?order_id=", "key_id", s.keyID)
+		if ready != nil {
+			ready <- addr
+		}
+	})
 }

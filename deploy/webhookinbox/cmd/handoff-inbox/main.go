@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,25 +39,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		return fmt.Errorf("listen on WEBHOOK_INBOX_ADDR %s: %w", cfg.WebhookInboxAddr, err)
 	}
 	srv := &http.Server{Handler: inbox, ReadHeaderTimeout: 5 * time.Second}
-	srvErr := make(chan error, 1)
-	go func() { srvErr <- srv.Serve(ln) }()
-	logger.Info("webhook inbox started", "addr", ln.Addr().String(),
-		"hooks", "http://"+ln.Addr().String()+"/hooks", "key_id", cfg.Notify.WebhookKeyID)
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-
-	select {
-	case <-ctx.Done():
-	case err := <-srvErr:
-		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
-	}
-	logger.Info("webhook inbox stopping", "shutdown_timeout", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("stop serving on %s: %w", ln.Addr(), err)
-	}
-	logger.Info("webhook inbox stopped")
-	return nil
+	return telemetry.Serve(ctx, logger, "webhook inbox", srv, ln, cfg.ShutdownTimeout, func(addr string) {
+		logger.Info("webhook inbox started", "addr", addr,
+			"hooks", "http://"+addr+"/hooks", "key_id", cfg.Notify.WebhookKeyID)
+		if ready != nil {
+			ready <- addr
+		}
+	})
 }
