@@ -62,11 +62,8 @@ const (
 	QueryCase = "case"
 )
 
-// Names of the activities SupportCase calls.
+// Names of the activities SupportCase calls besides vocab.ActivityNotify.
 const (
-	// ActivityNotify tells people what happened to a case
-	// (vocab.ActivityNotify, activities.Notifier.Notify).
-	ActivityNotify = vocab.ActivityNotify
 	// ActivityProjectCase writes a case's read model to Postgres
 	// (activities.Projection.ProjectCase).
 	ActivityProjectCase = "ProjectCase"

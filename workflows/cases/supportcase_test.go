@@ -83,7 +83,7 @@ func newCaseTest(t *testing.T) *caseTest {
 		}
 		ct.sent = append(ct.sent, n)
 		return nil
-	}, activity.RegisterOptions{Name: ActivityNotify})
+	}, activity.RegisterOptions{Name: vocab.ActivityNotify})
 	ct.env.RegisterActivityWithOptions(func(ctx context.Context, in ProjectionInput) error {
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
