@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"handoff/links"
+	"handoff/ratelimit"
 	"handoff/workflows/vocab"
 )
 
@@ -57,8 +58,8 @@ type pages struct {
 	s      *server
 	signer *links.Signer
 	now    func() time.Time
-	byAddr *limiter
-	byLink *limiter
+	byAddr *ratelimit.Limiter
+	byLink *ratelimit.Limiter
 	// survey renders the survey form, delivery a delivery's page, message
 	// every other page.
 	survey, delivery, message *template.Template
@@ -71,7 +72,7 @@ func newPages(s *server, signer *links.Signer) *pages {
 	}
 	return &pages{
 		s: s, signer: signer, now: time.Now,
-		byAddr: newLimiter(addrBurst, addrRate), byLink: newLimiter(linkBurst, linkRate),
+		byAddr: ratelimit.New(addrBurst, addrRate), byLink: ratelimit.New(linkBurst, linkRate),
 		survey: parse("survey.html"), delivery: parse("delivery.html"), message: parse("message.html"),
 	}
 }
@@ -158,7 +159,7 @@ func (p *pages) style(w http.ResponseWriter, _ *http.Request) {
 // limitAddr answers 429 to a client address that has run out of requests.
 func (p *pages) limitAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wait, ok := p.byAddr.allow(clientAddr(r), p.now()); !ok {
+		if wait, ok := p.byAddr.Allow(clientAddr(r), p.now()); !ok {
 			p.tooMany(w, r, wait)
 			return
 		}
@@ -169,7 +170,7 @@ func (p *pages) limitAddr(next http.Handler) http.Handler {
 // allowLink takes one request from token's bucket, answering the 429 page
 // when it is empty.
 func (p *pages) allowLink(w http.ResponseWriter, r *http.Request, token string) bool {
-	wait, ok := p.byLink.allow(tokenDigest(token), p.now())
+	wait, ok := p.byLink.Allow(tokenDigest(token), p.now())
 	if !ok {
 		p.tooMany(w, r, wait)
 	}

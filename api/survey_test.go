@@ -388,18 +388,6 @@ func TestSurveyPagesAreRateLimitedPerLinkAndPerAddress(t *testing.T) {
 	requirePage(t, st.do(req), 200)
 }
 
-func TestSurveyLimiterForgetsRefilledBuckets(t *testing.T) {
-	l := newLimiter(2, 1)
-	now := time.Unix(0, 0)
-	for i := range maxBuckets {
-		_, ok := l.allow(fmt.Sprint("k", i), now)
-		require.True(t, ok)
-	}
-	_, ok := l.allow("later", now.Add(time.Minute))
-	require.True(t, ok)
-	assert.Len(t, l.buckets, 1, "the refilled buckets are forgotten")
-}
-
 func TestSurveyPageTextPrefersTheBrowserOnlyWithoutACase(t *testing.T) {
 	assert.Equal(t, textFR, acceptedText("fr-CA,fr;q=0.9,en;q=0.8"))
 	assert.Equal(t, textEN, acceptedText("en;q=0.9,fr;q=0.5"))
