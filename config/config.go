@@ -24,6 +24,7 @@ type Config struct {
 	Notify      Notify
 	Evidence    Evidence
 	Accounts    Accounts
+	Inbound     Inbound
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -125,6 +126,27 @@ type Notify struct {
 	CodeSecret string
 }
 
+// Inbound holds how customers' email replies come back into their cases.
+type Inbound struct {
+	// Domain is the mail domain of the reply addresses customer emails
+	// carry (reply+<token>@Domain): its MX must reach the inbound gateway.
+	Domain string
+	// SMTPAddr is where the API's inbound SMTP gateway listens; empty turns
+	// it off (a mail provider posting to the webhook instead).
+	SMTPAddr string
+	// MaxBytes is the largest message taken, attachments included.
+	MaxBytes int64
+	// ReplyAddressTTL is how long a reply address takes mail after the
+	// email that carried it was sent.
+	ReplyAddressTTL time.Duration
+	// SenderPerHour is how many messages one sender address may send in an
+	// hour (a burst of as many, regained evenly).
+	SenderPerHour int
+	// WebhookSecret signs the mail provider's POST /webhooks/inbound-mail
+	// (HMAC-SHA256); empty turns the endpoint off.
+	WebhookSecret string
+}
+
 // LinkKey is one key signing customer links, named by the id the links carry.
 type LinkKey struct {
 	ID     string
@@ -203,6 +225,12 @@ var Vars = []Var{
 	{"ACCOUNT_SERVICE_URL", "", "Base URL of the marketplace's account service (docs/account-service.md); required when ACCOUNT_DIRECTORY is http."},
 	{"ACCOUNT_SERVICE_KEY_ID", "handoff", "Id of the account service secret, sent in the X-Handoff-Key-Id header so the service can rotate secrets."},
 	{"ACCOUNT_SERVICE_SECRET", "", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the account service; required when ACCOUNT_DIRECTORY is http."},
+	{"INBOUND_MAIL_DOMAIN", "reply.handoff.localhost", "Mail domain of the reply addresses (reply+<signed token>@domain) every customer email carries; its MX must reach the inbound gateway."},
+	{"INBOUND_SMTP_ADDR", "127.0.0.1:2525", "Where the API's inbound SMTP gateway takes customers' replies; empty turns it off (a mail provider posting to /webhooks/inbound-mail instead)."},
+	{"INBOUND_MAX_BYTES", "26214400", "Largest inbound message, attachments included, in bytes; larger ones are refused (SMTP 552, HTTP 413)."},
+	{"REPLY_ADDRESS_TTL", "2160h", "How long a reply address takes mail after the email carrying it was sent; later mail is refused with a hint to write to support."},
+	{"INBOUND_SENDER_PER_HOUR", "60", "Messages one sender address may send to the gateway in an hour; more are deferred (SMTP 450)."},
+	{"INBOUND_WEBHOOK_SECRET", "handoff-local-dev-inbound-mail-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) of the mail provider's signed POST /webhooks/inbound-mail; empty turns the endpoint off; the default is for local use only."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
@@ -272,6 +300,14 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			ServiceURL:    r.optionalURL("ACCOUNT_SERVICE_URL"),
 			ServiceKeyID:  r.token("ACCOUNT_SERVICE_KEY_ID"),
 			ServiceSecret: r.hmacSecret("ACCOUNT_SERVICE_SECRET"),
+		},
+		Inbound: Inbound{
+			Domain:          r.nonEmpty("INBOUND_MAIL_DOMAIN"),
+			SMTPAddr:        r.optionalHostPort("INBOUND_SMTP_ADDR"),
+			MaxBytes:        r.sizeUpTo("INBOUND_MAX_BYTES", 1<<30),
+			ReplyAddressTTL: r.positiveDuration("REPLY_ADDRESS_TTL"),
+			SenderPerHour:   r.positiveInt("INBOUND_SENDER_PER_HOUR"),
+			WebhookSecret:   r.hmacSecret("INBOUND_WEBHOOK_SECRET"),
 		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),

@@ -62,6 +62,14 @@ func (r *reader) hostPort(name string) string {
 	return v
 }
 
+// optionalHostPort reads a host:port that may be empty (a listener turned off).
+func (r *reader) optionalHostPort(name string) string {
+	if r.string(name) == "" {
+		return ""
+	}
+	return r.hostPort(name)
+}
+
 func (r *reader) bool(name string) bool {
 	v := r.string(name)
 	b, err := strconv.ParseBool(v)
