@@ -6,11 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/wneessen/go-mail"
 
+	"handoff/links"
+	"handoff/mailin"
+	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
 
@@ -30,7 +35,33 @@ type Email struct {
 	HTML string
 	// Locale, when set, is the Content-Language.
 	Locale string
+	// Thread, set on a case's emails to its customer, makes the email part
+	// of the case's conversation: answers reach the case by its reply
+	// address and mail clients keep one thread per case.
+	Thread *Thread
 }
+
+// Thread is what ties a customer email to its case's conversation.
+type Thread struct {
+	// ReplyTo is the case's signed reply address (links.ReplyAddress): the
+	// Reply-To, and the envelope sender, so bounces come back to the case too.
+	ReplyTo string
+	// Root is the Message-ID of the case's first email (its
+	// acknowledgement), the In-Reply-To and References of every later one;
+	// empty on the first email itself.
+	Root string
+	// NotificationID names the notification in the X-Handoff-Notification
+	// header, which a bounce quotes back.
+	NotificationID string
+	// Marker, when set, is the first line of the text body (and of the
+	// HTML): the reply above this line marker, under which everything an
+	// answer quotes is history.
+	Marker string
+}
+
+// HeaderNotification names the notification an email tells; a delivery
+// status notification that quotes the email's headers says which failed.
+const HeaderNotification = "X-Handoff-Notification"
 
 // sendEmail delivers e, marking failures no retry fixes as permanent.
 func (n *Notifier) sendEmail(ctx context.Context, e Email) error {
@@ -70,11 +101,58 @@ func (n *Notifier) message(e Email) (*mail.Msg, error) {
 		msg.SetGenHeader(mail.HeaderContentLang, e.Locale)
 	}
 	msg.Subject(e.Subject)
-	msg.SetBodyString(mail.TypeTextPlain, e.Text)
-	if e.HTML != "" {
-		msg.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+	text, html := e.Text, e.HTML
+	if t := e.Thread; t != nil {
+		if err := msg.ReplyTo(t.ReplyTo); err != nil {
+			return nil, fmt.Errorf("reply address %q: %w", t.ReplyTo, err)
+		}
+		if err := msg.EnvelopeFrom(t.ReplyTo); err != nil {
+			return nil, fmt.Errorf("envelope sender %q: %w", t.ReplyTo, err)
+		}
+		if t.Root != "" {
+			msg.SetGenHeader(mail.HeaderInReplyTo, "<"+t.Root+">")
+			msg.SetGenHeader(mail.HeaderReferences, "<"+t.Root+">")
+		}
+		msg.SetGenHeader(mail.Header(HeaderNotification), t.NotificationID)
+		if t.Marker != "" {
+			text = t.Marker + "\n\n" + text
+			if html != "" {
+				html = `<p style="color:#888;font-size:12px">` + htmltemplate.HTMLEscapeString(t.Marker) + "</p>\n" + html
+			}
+		}
+	}
+	msg.SetBodyString(mail.TypeTextPlain, text)
+	if html != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, html)
 	}
 	return msg, nil
+}
+
+// caseThread answers the thread of note's email on a case to its customer,
+// sent at: the case's reply address, valid for the configured time, and its
+// first email's Message-ID. Nil when replies are off, for an email that is
+// no case's (a delivery's), or to another address than the customer's.
+func (n *Notifier) caseThread(note vocab.Notification, at time.Time) *Thread {
+	if n.links == nil || n.inbound.Domain == "" || note.Audience != vocab.AudienceCustomer ||
+		note.Delivery != nil || note.To != "" || note.Case.ID == "" {
+		return nil
+	}
+	token := n.links.ReplyToken(note.Case.ID, note.Case.Customer.ID, at.Add(n.inbound.ReplyAddressTTL))
+	t := &Thread{
+		ReplyTo:        links.ReplyAddress(token, n.inbound.Domain),
+		NotificationID: note.ID,
+		Marker:         mailin.ReplyAboveMarkers[note.Case.Customer.Locale],
+	}
+	if note.Event != cases.EventOpened {
+		t.Root = CaseThreadRoot(note.Case.ID, n.smtp.From)
+	}
+	return t
+}
+
+// CaseThreadRoot answers the Message-ID of case caseID's acknowledgement,
+// sent from from: the root of the case's email thread.
+func CaseThreadRoot(caseID, from string) string {
+	return messageID(vocab.CaseWorkflowID(caseID)+"/1/"+vocab.AudienceCustomer+"/"+ChannelEmail, from)
 }
 
 // dotAtom matches an RFC 5322 dot-atom, what a Message-ID's left part must be.

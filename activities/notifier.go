@@ -46,7 +46,9 @@ import (
 // Recording before sending instead would lose the message in the same
 // crash; a message told twice with one id beats one never told.
 type Notifier struct {
-	smtp      config.SMTP
+	smtp config.SMTP
+	// inbound is where customers' replies go (their reply addresses).
+	inbound   config.Inbound
 	templates *templateBook
 	routes    *routes
 	webhooks  *webhookPoster
@@ -126,6 +128,7 @@ func newNotifier(cfg config.Config, log deliveryLog) (*Notifier, error) {
 	}
 	return &Notifier{
 		smtp:            cfg.SMTP,
+		inbound:         cfg.Inbound,
 		templates:       book,
 		routes:          r,
 		webhooks:        newWebhookPoster(signer),
@@ -210,7 +213,8 @@ func (n *Notifier) delivery(note vocab.Notification, channel string, msg message
 			return d, permanent(err)
 		}
 		d.record.Target = to
-		e := Email{ID: id, To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Locale: msg.Locale}
+		e := Email{ID: id, To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Locale: msg.Locale,
+			Thread: n.caseThread(note, at)}
 		d.send = func(ctx context.Context) error { return n.sendEmail(ctx, e) }
 	case ChannelTeamWebhook:
 		target := n.teamWebhooks[string(note.Case.Team)]

@@ -135,6 +135,7 @@ events:
   sla_warning: {}
   sla_breach: {}
   notification_failed: {}
+  customer_message: {}
   security_lock: {}
   recovery_steps: {}
   account_locked: {}

@@ -44,7 +44,7 @@ var NotifiedEvents = []string{
 	cases.EventOpened, cases.EventAgentReply, cases.EventWaitingCustomer,
 	cases.EventCustomerReminder, cases.EventEscalated, cases.EventResolved,
 	cases.EventClosed, cases.EventSLAWarning, cases.EventSLABreach,
-	cases.EventNotifyFailed, EventSecurityLock, EventRecoverySteps,
+	cases.EventNotifyFailed, cases.EventCustomerMessage, EventSecurityLock, EventRecoverySteps,
 	accountflows.EventAccountLocked, accountflows.EventAccountUnlocked, accountflows.EventRecoveryExpired,
 	EventContactChangeRequested, EventContactChanged,
 	deliveries.EventDelivered, deliveries.EventReminder, deliveries.EventConfirmedByDefault,

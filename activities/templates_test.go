@@ -52,6 +52,7 @@ var subjects = map[string]map[string]string{
 	cases.EventSLAWarning:              {"en": "SLA warning (p1)", "fr": "Alerte SLA (p1)"},
 	cases.EventSLABreach:               {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
 	cases.EventNotifyFailed:            {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
+	cases.EventCustomerMessage:         {"en": "The customer wrote", "fr": "Le client a écrit"},
 	EventSecurityLock:                  {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
 	EventRecoverySteps:                 {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
 	accountflows.EventAccountLocked:    {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},

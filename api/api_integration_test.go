@@ -21,6 +21,8 @@ import (
 func startAPI(t *testing.T, cfg config.Config) string {
 	t.Helper()
 	cfg.HTTPAddr = "127.0.0.1:0"
+	// Tests of the inbound gateway start their own (package mailin).
+	cfg.Inbound.SMTPAddr = ""
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -148,6 +148,7 @@ func newFuzzTarget(tb testing.TB) *fuzzTarget {
 func serveAPI(tb testing.TB, cfg config.Config, logger *slog.Logger) string {
 	tb.Helper()
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Inbound.SMTPAddr = ""
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -19,9 +19,36 @@ import (
 	"handoff/evidence"
 	"handoff/health"
 	"handoff/links"
+	"handoff/mailin"
 	"handoff/telemetry"
+	"handoff/workflows/cases"
 	"handoff/workflows/sla"
 )
+
+// startMailGateway serves the inbound SMTP gateway at cfg.SMTPAddr, when
+// set, handing mail to inbox; a serve error goes to failed. It answers nil
+// when the gateway is off.
+func startMailGateway(cfg config.Inbound, inbox mailin.Inbox, logger *slog.Logger, failed chan<- error) (*mailin.Gateway, error) {
+	if cfg.SMTPAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on INBOUND_SMTP_ADDR %s: %w", cfg.SMTPAddr, err)
+	}
+	g := mailin.NewGateway(inbox, mailin.GatewayOptions{
+		Domain: cfg.Domain, MaxMessageBytes: cfg.MaxBytes,
+		PerSender: cfg.SenderPerHour, PerSenderRate: float64(cfg.SenderPerHour) / 3600,
+		Logger: logger.With("part", "smtp-gateway"),
+	})
+	logger.Info("inbound mail gateway listening", "addr", ln.Addr().String(), "domain", cfg.Domain)
+	go func() {
+		if err := g.Serve(ln); err != nil {
+			failed <- fmt.Errorf("serve SMTP on %s: %w", cfg.SMTPAddr, err)
+		}
+	}()
+	return g, nil
+}
 
 func main() {
 	telemetry.Main("api", func(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
@@ -54,6 +81,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return fmt.Errorf("LINK_SIGNING_KEYS: %w", err)
 	}
+	files := evidence.NewStore(s3c, cfg.S3.Bucket, cfg.Evidence)
+	receiver := &mailin.Receiver{
+		Temporal: tc, Store: db, Evidence: files, Links: signer, Domain: cfg.Inbound.Domain, MaxBytes: cfg.Inbound.MaxBytes,
+		Opener: cases.Opener{Temporal: tc, Book: book, TaskQueue: cfg.Temporal.TaskQueue}, Logger: logger.With("part", "inbound-mail"),
+	}
 	srv := &server{
 		logger:   logger,
 		registry: reg,
@@ -63,10 +95,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		store:      db,
 		book:       book,
 		taskQueue:  cfg.Temporal.TaskQueue,
-		evidence:   evidence.NewStore(s3c, cfg.S3.Bucket, cfg.Evidence),
+		evidence:   files,
 		accounts:   dir,
 		codeSecret: cfg.Notify.CodeSecret,
 		links:      signer,
+		inbox:      receiver,
+
+		inboxSecret:   []byte(cfg.Inbound.WebhookSecret),
+		inboxMaxBytes: cfg.Inbound.MaxBytes,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),
@@ -82,17 +118,27 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- fmt.Errorf("serve HTTP on %s: %w", cfg.HTTPAddr, httpSrv.Serve(ln)) }()
+	gateway, err := startMailGateway(cfg.Inbound, receiver, logger, serveErr)
+	if err != nil {
+		_ = httpSrv.Close()
+		return err
+	}
 
 	select {
 	case err := <-serveErr:
-		return fmt.Errorf("serve HTTP on %s: %w", cfg.HTTPAddr, err)
+		return err
 	case <-ctx.Done():
 	}
 	logger.Info("api stopping", "shutdown_timeout", cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
+	if gateway != nil {
+		if err := gateway.Shutdown(shutdownCtx); err != nil {
+			logger.Error("stop the inbound mail gateway", "error", err)
+		}
+	}
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("finish in-flight requests: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"handoff/evidence"
 	"handoff/health"
 	"handoff/links"
+	"handoff/mailin"
 	"handoff/store"
 	"handoff/workflows/sla"
 )
@@ -45,6 +46,12 @@ type server struct {
 	codeSecret string
 	// links checks the signed links of the customer pages (LINK_SIGNING_KEYS).
 	links *links.Signer
+	// inbox takes the mail provider's inbound mail webhook; nil turns it off.
+	inbox mailin.Inbox
+	// inboxSecret signs that webhook (INBOUND_WEBHOOK_SECRET) and
+	// inboxMaxBytes bounds its body (INBOUND_MAX_BYTES).
+	inboxSecret   []byte
+	inboxMaxBytes int64
 }
 
 // routes answers the API's router with its middleware.
@@ -67,6 +74,10 @@ func (s *server) routes() http.Handler {
 	// their signed link is their key.
 	if s.links != nil {
 		s.mountPages(r, s.links)
+	}
+	// The mail provider's webhook is signed with its own secret.
+	if s.inbox != nil && len(s.inboxSecret) > 0 {
+		r.Post(inboundMailPath, inboundMail(s.inbox, s.inboxSecret, s.inboxMaxBytes))
 	}
 	r.Group(func(r chi.Router) {
 		lookup := s.lookupKey

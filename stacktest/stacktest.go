@@ -198,3 +198,25 @@ func MailpitText(ctx context.Context, id string) (string, error) {
 	}
 	return out.Text, nil
 }
+
+// MailpitHeaders answers the headers of the Mailpit message with id, each
+// name with its values as sent.
+func MailpitHeaders(ctx context.Context, id string) (map[string][]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, MailpitURL()+"/api/v1/message/"+url.PathEscape(id)+"/headers", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("mailpit at %s is not reachable: %w; %s", MailpitURL(), err, hint)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("mailpit headers of %s: %s", id, resp.Status)
+	}
+	var out map[string][]string
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode mailpit headers of %s: %w", id, err)
+	}
+	return out, nil
+}

@@ -279,6 +279,9 @@ func (s *stack) printSummary(w io.Writer, withApps bool) {
 	if withApps {
 		fmt.Fprintf(tw, "  API\thttp://%s\n", s.cfg.HTTPAddr)
 		fmt.Fprintf(tw, "  Worker metrics\thttp://%s/metrics\n", s.cfg.WorkerMetricsAddr)
+		if s.cfg.Inbound.SMTPAddr != "" {
+			fmt.Fprintf(tw, "  Inbound mail\tsmtp://%s (replies to reply+…@%s)\n", s.cfg.Inbound.SMTPAddr, s.cfg.Inbound.Domain)
+		}
 	}
 	for _, p := range s.infra {
 		for _, e := range p.endpoints() {

@@ -98,23 +98,14 @@ func (c *supportCase) validateCustomerMessage(in MessageInput) error {
 
 func (c *supportCase) customerMessage(ctx workflow.Context, in MessageInput) (CaseView, error) {
 	c.takeCustomerMessage(ctx, in)
+	c.tellStaffOfCustomer(ctx, in.Body)
 	return c.result(), nil
 }
 
-// customerMessageSignal takes a message from an inbound channel. A signal
-// cannot be refused, so an empty one or one on a closed case is only recorded.
-func (c *supportCase) customerMessageSignal(ctx workflow.Context, in MessageInput) {
-	if c.validateCustomerMessage(in) != nil {
-		c.record(ctx, in.Actor, EventCustomerMessage, vocab.Payload("body", in.Body, "ignored", "case is "+string(c.view.Status)))
-		c.changed(ctx)
-		return
-	}
-	c.takeCustomerMessage(ctx, in)
-}
-
 // takeCustomerMessage resumes the clock of a case waiting on the customer,
-// reopens a resolved one and starts the next-response target.
-func (c *supportCase) takeCustomerMessage(ctx workflow.Context, in MessageInput) {
+// reopens a resolved one and starts the next-response target; extra adds
+// to the event's payload (its channel, its message id).
+func (c *supportCase) takeCustomerMessage(ctx workflow.Context, in MessageInput, extra ...string) {
 	now := workflow.Now(ctx)
 	c.latestCustomerMessage = in.Body
 	switch c.view.Status {
@@ -125,7 +116,7 @@ func (c *supportCase) takeCustomerMessage(ctx workflow.Context, in MessageInput)
 		c.reopenAt(now)
 	}
 	c.startNextResponse(now)
-	c.record(ctx, in.Actor, EventCustomerMessage, vocab.Payload("body", in.Body))
+	c.record(ctx, in.Actor, EventCustomerMessage, vocab.Payload(append([]string{"body", in.Body}, extra...)...))
 	c.changed(ctx)
 }
 

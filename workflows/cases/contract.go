@@ -52,8 +52,8 @@ const (
 	// phone, or its merge into another account.
 	UpdateRequestProfileChange = "request-profile-change"
 
-	// SignalCustomerMessage takes a customer message from inbound channels
-	// (email, chat) that cannot wait for an answer.
+	// SignalCustomerMessage takes a message from inbound channels (email,
+	// chat) that cannot wait for an answer (InboundMessage).
 	SignalCustomerMessage = "customer-message"
 	// SignalCaseEvent takes what another workflow reports (vocab.CaseEvent).
 	SignalCaseEvent = vocab.SignalCaseEvent
@@ -113,6 +113,9 @@ const (
 	EventNotifyFailed     = "notification_failed"
 	EventEvidenceAdded    = "evidence_added"
 	EventEvidenceFetched  = "evidence_downloaded"
+	// EventAutoReply records an automatic answer (out of office, a robot)
+	// that acts on nothing.
+	EventAutoReply = "customer_auto_reply"
 )
 
 // NotifiedEvents lists every event the case itself tells someone about:
@@ -120,6 +123,7 @@ const (
 var NotifiedEvents = []string{
 	EventOpened, EventAgentReply, EventWaitingCustomer, EventCustomerReminder, EventEscalated,
 	EventResolved, EventClosed, EventSLAWarning, EventSLABreach, EventNotifyFailed,
+	EventCustomerMessage,
 }
 
 // CaseInput opens a case. The SLA policies of every priority of its
@@ -151,6 +155,9 @@ type CaseInput struct {
 	// about: the delivery hears the case's outcome (resolved, or an account
 	// recovery completed).
 	DeliveryID string `json:"delivery_id,omitempty"`
+	// FollowsUp, when set, is the closed case this one continues: the
+	// customer answered it after its reopen window.
+	FollowsUp string `json:"follows_up,omitempty"`
 	// Revision is the CaseRevision the case was opened under (zero before
 	// revisions existed): the behaviour changes it includes are on without
 	// a version marker.
@@ -174,6 +181,56 @@ type MessageInput struct {
 	// another team are refused. Empty for admins and customers.
 	ActorTeam vocab.Team `json:"actor_team,omitempty"`
 	Body      string     `json:"body"`
+}
+
+// Kinds of InboundMessage: what a message is decides what it may do.
+const (
+	// InboundCustomer is the customer's own message: it moves the case.
+	InboundCustomer = "customer"
+	// InboundAutoReply is an automatic answer (out of office, vacation,
+	// a mailing list): recorded, it moves nothing.
+	InboundAutoReply = "auto_reply"
+	// InboundBounce is a delivery status notification: an email of the
+	// case did not reach the customer.
+	InboundBounce = "bounce"
+	// InboundUnverifiedSender is a message to the case's reply address
+	// from someone not shown to be its customer: an internal note for
+	// review, never the customer's words.
+	InboundUnverifiedSender = "unverified_sender"
+)
+
+// InboundKinds lists every kind of InboundMessage.
+var InboundKinds = []string{InboundCustomer, InboundAutoReply, InboundBounce, InboundUnverifiedSender}
+
+// InboundMessage is what an inbound channel tells a case (the
+// customer-message signal). Its actor and body are MessageInput's, so a
+// signal sent before the other fields existed reads as a customer message.
+type InboundMessage struct {
+	Actor string `json:"actor"`
+	Body  string `json:"body"`
+	// Kind is one of InboundKinds; empty is InboundCustomer.
+	Kind string `json:"kind,omitempty"`
+	// Channel is where the message came from ("email").
+	Channel string `json:"channel,omitempty"`
+	// MessageID is the message's own id (an email's Message-ID): a second
+	// message with an id the case has seen changes nothing.
+	MessageID string `json:"message_id,omitempty"`
+	// From is the sender's address as the message gives it.
+	From string `json:"from,omitempty"`
+	// Authentication is what the receiving server found of the sender
+	// (its Authentication-Results: SPF, DKIM, DMARC), as received.
+	Authentication string `json:"authentication,omitempty"`
+	// Evidence lists the message's attachments, already stored in S3.
+	Evidence []vocab.Evidence `json:"evidence,omitempty"`
+	// Attachments names files the message carried that were not kept
+	// (an unverified sender's).
+	Attachments []string `json:"attachments,omitempty"`
+	// Reason says why a message is an auto-reply or unverified, or, for a
+	// bounce, what the receiving server answered.
+	Reason string `json:"reason,omitempty"`
+	// Notification, for a bounce, is the id of the notification whose
+	// email bounced.
+	Notification string `json:"notification,omitempty"`
 }
 
 // ReasonInput carries an action whose only field is why: wait on customer, reopen, close.
@@ -296,6 +353,7 @@ type CaseView struct {
 	OrderID         string         `json:"order_id,omitempty"`
 	Channel         string         `json:"channel,omitempty"`
 	DeliveryID      string         `json:"delivery_id,omitempty"`
+	FollowsUp       string         `json:"follows_up,omitempty"`
 	Team            vocab.Team     `json:"team"`
 	Assignee        string         `json:"assignee,omitempty"`
 	EscalationLevel int            `json:"escalation_level"`

@@ -40,7 +40,7 @@ func (c *supportCase) notification(event, audience, detail, to string) vocab.Not
 			ID: c.view.ID, Subject: c.view.Subject, Category: c.view.Category, Priority: c.view.Priority,
 			Status: string(c.view.Status), Team: c.view.Team, Assignee: c.view.Assignee,
 			EscalationLevel: c.view.EscalationLevel, Customer: c.view.Customer,
-			FirstResponseDue: c.view.SLA.FirstResponseDue,
+			FirstResponseDue: c.view.SLA.FirstResponseDue, FollowsUp: c.view.FollowsUp,
 		},
 	}
 	// The resolution's survey link lasts as long as the case takes an answer.

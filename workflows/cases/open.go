@@ -31,6 +31,8 @@ type OpenRequest struct {
 	OpenedBy    string
 	// DeliveryID links the case to the account delivery it is about.
 	DeliveryID string
+	// FollowsUp is the closed case this one continues.
+	FollowsUp string
 }
 
 // NewCaseInput resolves req against the policy book: the default priority
@@ -44,7 +46,7 @@ func NewCaseInput(book *sla.Book, req OpenRequest, now time.Time) (CaseInput, er
 	in := CaseInput{
 		ID: req.ID, Category: req.Category, Priority: req.Priority,
 		Subject: strings.TrimSpace(req.Subject), Description: strings.TrimSpace(req.Description),
-		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel, DeliveryID: req.DeliveryID,
+		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel, DeliveryID: req.DeliveryID, FollowsUp: req.FollowsUp,
 		Team: vocab.Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
 		Revision: CaseRevision,
 	}

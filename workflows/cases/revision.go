@@ -13,7 +13,7 @@ import "go.temporal.io/sdk/workflow"
 // A new change adds a GetVersion change id to caseChanges at
 // CaseRevision+1 and raises CaseRevision: cases already running decide by
 // their marker, cases opened afterwards take it outright.
-const CaseRevision = 1
+const CaseRevision = 2
 
 // caseChanges maps every GetVersion change id of SupportCase to the
 // revision from which it is on without asking.
@@ -23,6 +23,7 @@ var caseChanges = map[string]int{
 	changeAccountFlows:       1,
 	changeLazySLA:            1,
 	changeNotifyInTask:       1,
+	changeStaffHearCustomer:  2,
 }
 
 // has reports whether the case behaves as change describes: outright when

@@ -112,7 +112,7 @@ func openState(in CaseInput, now time.Time) (*supportCase, error) {
 	c.view = CaseView{
 		ID: in.ID, Category: in.Category, Priority: in.Priority, Subject: in.Subject,
 		Description: in.Description, Customer: in.Customer, AccountID: in.AccountID,
-		OrderID: in.OrderID, Channel: in.Channel, DeliveryID: in.DeliveryID, Team: in.Team, Status: StatusNew,
+		OrderID: in.OrderID, Channel: in.Channel, DeliveryID: in.DeliveryID, FollowsUp: in.FollowsUp, Team: in.Team, Status: StatusNew,
 		CreatedAt: now, UpdatedAt: now, LastSeq: 1,
 	}
 	c.latestCustomerMessage = strings.TrimSpace(in.Description)
@@ -122,7 +122,7 @@ func openState(in CaseInput, now time.Time) (*supportCase, error) {
 		{name: targetResolution, clock: sla.NewClock(policy.Targets.Resolution, now), active: true},
 	}
 	c.timeline = []vocab.Event{{Seq: 1, Actor: in.OpenedBy, Kind: EventOpened, At: now,
-		Payload: vocab.Payload("category", string(in.Category), "priority", string(in.Priority), "team", string(in.Team), "channel", in.Channel)}}
+		Payload: vocab.Payload("category", string(in.Category), "priority", string(in.Priority), "team", string(in.Team), "channel", in.Channel, "follows_up", in.FollowsUp)}}
 	c.version++
 	return c, nil
 }
@@ -207,9 +207,9 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalCustomerMessage)
 		for {
-			var in MessageInput
+			var in InboundMessage
 			ch.Receive(ctx, &in)
-			c.customerMessageSignal(ctx, in)
+			c.inboundMessage(ctx, in)
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {

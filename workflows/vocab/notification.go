@@ -52,6 +52,8 @@ type NotificationCase struct {
 	// SurveyUntil, set in the resolved notification, is when the case stops
 	// taking a satisfaction answer: the survey link expires then.
 	SurveyUntil *time.Time `json:"survey_until,omitempty"`
+	// FollowsUp is the closed case this one continues, when it does.
+	FollowsUp string `json:"follows_up,omitempty"`
 }
 
 // NotificationDelivery is what a message may say about an account delivery.

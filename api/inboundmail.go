@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"handoff/mailin"
+	"handoff/signedhttp"
+)
+
+// inboundMailPath is where a mail provider posts the messages it received
+// for the reply addresses (INBOUND_WEBHOOK_SECRET turns it on).
+const inboundMailPath = "/webhooks/inbound-mail"
+
+// inboundMailTolerance is how far a webhook's timestamp may be from the
+// clock: a replayed request older than that is refused.
+const inboundMailTolerance = 5 * time.Minute
+
+// inboundMail takes one raw MIME message (the body, message/rfc822) for the
+// reply address in the query's recipient, sent by the envelope sender in
+// sender (empty for a bounce), signed like every Handoff webhook
+// (signedhttp: HMAC-SHA256 over method, request target with its query,
+// timestamp and body). It hands the message to the same Receiver the SMTP
+// gateway uses: 202 once the case has it (a second post of the same
+// message answers 202 and changes nothing), 4xx for a message refused for
+// good (the provider must not retry), 503 for one to retry.
+func inboundMail(inbox mailin.Inbox, secret []byte, maxBytes int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeProblem(w, newProblem(http.StatusRequestEntityTooLarge, "the message is larger than "+strconv.FormatInt(maxBytes, 10)+" bytes"))
+			return
+		}
+		if err != nil {
+			writeProblem(w, newProblem(http.StatusBadRequest, "the body could not be read"))
+			return
+		}
+		if err := signedhttp.Verify(r.Header, secret, r.Method, r.URL.RequestURI(), body, time.Now(), inboundMailTolerance); err != nil {
+			writeProblem(w, newProblem(http.StatusUnauthorized, "the request is not signed by the mail provider: "+err.Error(),
+				fieldProblem{Field: signedhttp.HeaderSignature, Message: err.Error()}))
+			return
+		}
+		rcpt := r.URL.Query().Get("recipient")
+		if rcpt == "" {
+			writeProblem(w, newProblem(http.StatusUnprocessableEntity, "the recipient is missing",
+				fieldProblem{Field: "recipient", Message: "is required: the reply address the message was sent to"}))
+			return
+		}
+		if len(body) == 0 {
+			writeProblem(w, newProblem(http.StatusUnprocessableEntity, "the message is empty",
+				fieldProblem{Field: "body", Message: "must hold the raw MIME message"}))
+			return
+		}
+		err = inbox.Deliver(r.Context(), mailin.Incoming{
+			MailFrom: r.URL.Query().Get("sender"), Rcpt: rcpt, Raw: body, Remote: r.RemoteAddr, ReceivedAt: time.Now(),
+		})
+		if refusal, ok := mailin.AsRefusal(err); ok {
+			status := http.StatusUnprocessableEntity
+			switch refusal.Code {
+			case 552:
+				status = http.StatusRequestEntityTooLarge
+			case 550:
+				status = http.StatusNotFound
+			}
+			writeProblem(w, newProblem(status, refusal.Reason, fieldProblem{Field: "recipient", Message: refusal.Error()}))
+			return
+		}
+		if err != nil {
+			writeProblem(w, newProblem(http.StatusServiceUnavailable, "the message could not be taken now; retry later"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "accepted"})
+	}
+}
