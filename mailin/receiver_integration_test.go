@@ -212,9 +212,12 @@ func mailTo(t *testing.T, addr, part string) mail {
 	}
 }
 
+// header answers the first value of the header name, in any case.
 func (m mail) header(name string) string {
-	if v := m.headers[name]; len(v) > 0 {
-		return v[0]
+	for k, v := range m.headers {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
 	}
 	return ""
 }
@@ -448,7 +451,7 @@ func TestRefusedReplyAddressesAnswerAtRcpt(t *testing.T) {
 	err = s.send(c.Email, "support@"+s.cfg.Inbound.Domain, msg("support@"+s.cfg.Inbound.Domain))
 	assert.Equal(t, 550, smtpCode(err), "not a reply address: %v", err)
 
-	big := msg(addr) + strings.Repeat("x", 1<<20) + "\n"
+	big := msg(addr) + strings.Repeat(strings.Repeat("x", 76)+"\n", (1<<20)/77+1)
 	err = s.send(c.Email, addr, big)
 	assert.Equal(t, 552, smtpCode(err), "over the size limit: %v", err)
 
