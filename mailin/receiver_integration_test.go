@@ -26,10 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"handoff/config"
 	"handoff/evidence"
@@ -102,17 +100,8 @@ func (s *mailStack) recordHistory(t *testing.T, caseID, what string) {
 	if name == "" {
 		return
 	}
-	iter := s.tc.GetWorkflowHistory(stacktest.Context(t), cases.CaseWorkflowID(caseID), "", false, 0)
-	hist := &historypb.History{}
-	for iter.HasNext() {
-		e, err := iter.Next()
-		require.NoError(t, err)
-		hist.Events = append(hist.Events, e)
-	}
-	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-	require.NoError(t, err)
-	path := filepath.Join(stacktest.RepoRoot(t), "workflows", "cases", "testdata", "supportcase-"+name+"-"+what+".json")
-	require.NoError(t, os.WriteFile(path, data, 0o644))
+	stacktest.WriteHistory(t, s.tc, cases.CaseWorkflowID(caseID), "",
+		filepath.Join(stacktest.RepoRoot(t), "workflows", "cases", "testdata", "supportcase-"+name+"-"+what+".json"))
 }
 
 // customer is a new customer of the test, with an address no other test uses.

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"handoff/config"
 	"handoff/store"
@@ -178,45 +180,59 @@ func MailpitSearch(ctx context.Context, query string) ([]MailpitMessage, error) 
 
 // MailpitText answers the plain-text body of the Mailpit message with id.
 func MailpitText(ctx context.Context, id string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, MailpitURL()+"/api/v1/message/"+url.PathEscape(id), nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("mailpit at %s is not reachable: %w; %s", MailpitURL(), err, hint)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("mailpit message %s: %s", id, resp.Status)
-	}
 	var out struct {
 		Text string `json:"Text"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return "", fmt.Errorf("decode mailpit message %s: %w", id, err)
-	}
-	return out.Text, nil
+	err := mailpitGet(ctx, "/api/v1/message/"+url.PathEscape(id), &out)
+	return out.Text, err
 }
 
 // MailpitHeaders answers the headers of the Mailpit message with id, each
 // name with its values as sent.
 func MailpitHeaders(ctx context.Context, id string) (map[string][]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, MailpitURL()+"/api/v1/message/"+url.PathEscape(id)+"/headers", nil)
+	var out map[string][]string
+	err := mailpitGet(ctx, "/api/v1/message/"+url.PathEscape(id)+"/headers", &out)
+	return out, err
+}
+
+// mailpitGet decodes the JSON answer of Mailpit's API at path into out.
+func mailpitGet(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, MailpitURL()+path, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("mailpit at %s is not reachable: %w; %s", MailpitURL(), err, hint)
+		return fmt.Errorf("mailpit at %s is not reachable: %w; %s", MailpitURL(), err, hint)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("mailpit headers of %s: %s", id, resp.Status)
+		return fmt.Errorf("mailpit %s: %s", path, resp.Status)
 	}
-	var out map[string][]string
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("decode mailpit headers of %s: %w", id, err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode mailpit %s: %w", path, err)
 	}
-	return out, nil
+	return nil
+}
+
+// WriteHistory writes the history of workflowID's run runID (the latest
+// when empty) to path as the JSON the replay tests read.
+func WriteHistory(t testing.TB, c client.Client, workflowID, runID, path string) {
+	t.Helper()
+	iter := c.GetWorkflowHistory(Context(t), workflowID, runID, false, 0)
+	hist := &historypb.History{}
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatalf("read the history of %s: %v", workflowID, err)
+		}
+		hist.Events = append(hist.Events, e)
+	}
+	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
+	if err != nil {
+		t.Fatalf("encode the history of %s: %v", workflowID, err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatalf("write the history of %s: %v", workflowID, err)
+	}
 }

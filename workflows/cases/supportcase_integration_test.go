@@ -3,7 +3,6 @@
 package cases_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,11 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"handoff/stacktest"
 	"handoff/worker/registry"
@@ -154,16 +151,5 @@ func TestUnansweredCaseEscalatesOnTheRealServer(t *testing.T) {
 
 // recordHistory writes run's history under testdata for the replay test.
 func recordHistory(t *testing.T, c client.Client, run client.WorkflowRun, name string) {
-	iter := c.GetWorkflowHistory(stacktest.Context(t), run.GetID(), run.GetRunID(), false, 0)
-	hist := &historypb.History{}
-	for iter.HasNext() {
-		e, err := iter.Next()
-		require.NoError(t, err)
-		hist.Events = append(hist.Events, e)
-	}
-	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-	require.NoError(t, err)
-	var check any
-	require.NoError(t, json.Unmarshal(data, &check))
-	require.NoError(t, os.WriteFile(filepath.Join("testdata", name), data, 0o644))
+	stacktest.WriteHistory(t, c, run.GetID(), run.GetRunID(), filepath.Join("testdata", name))
 }
