@@ -28,6 +28,14 @@ var (
 	DeliveryStatusKey      = temporal.NewSearchAttributeKeyKeyword("DeliveryStatus")
 	SellerIDKey            = temporal.NewSearchAttributeKeyKeyword("SellerId")
 	WarrantyEndsAtKey      = temporal.NewSearchAttributeKeyTime("WarrantyEndsAt")
+	// ReturnStatusKey and DisputeStatusKey hold one status each, as keyword
+	// lists: SQL visibility (the dev server's SQLite, a Postgres cluster)
+	// has ten keyword columns and the case and delivery use them all, while
+	// a one-item list still answers ReturnStatus = 'shipped'.
+	ReturnStatusKey  = temporal.NewSearchAttributeKeyKeywordList("ReturnStatus")
+	DisputeStatusKey = temporal.NewSearchAttributeKeyKeywordList("DisputeStatus")
+	// RespondByKey is when the party a dispute or return waits on must act.
+	RespondByKey = temporal.NewSearchAttributeKeyTime("RespondBy")
 )
 
 // SearchAttribute names one custom search attribute and its indexed type,
@@ -54,6 +62,9 @@ var SearchAttributes = []SearchAttribute{
 	{DeliveryStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 	{SellerIDKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD},
 	{WarrantyEndsAtKey.GetName(), enumspb.INDEXED_VALUE_TYPE_DATETIME},
+	{ReturnStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST},
+	{DisputeStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST},
+	{RespondByKey.GetName(), enumspb.INDEXED_VALUE_TYPE_DATETIME},
 }
 
 // RegisterSearchAttributes adds to namespace every attribute of
