@@ -86,6 +86,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		Temporal: tc, Store: db, Evidence: files, Links: signer, Domain: cfg.Inbound.Domain, MaxBytes: cfg.Inbound.MaxBytes,
 		Opener: cases.Opener{Temporal: tc, Book: book, TaskQueue: cfg.Temporal.TaskQueue}, Logger: logger.With("part", "inbound-mail"),
 	}
+	hooks, err := newCommerceWebhooks(tc, cfg.Commerce, logger.With("part", "commerce-webhooks"), nil)
+	if err != nil {
+		return err
+	}
 	srv := &server{
 		logger:   logger,
 		registry: reg,
@@ -103,6 +107,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 
 		inboxSecret:   []byte(cfg.Inbound.WebhookSecret),
 		inboxMaxBytes: cfg.Inbound.MaxBytes,
+		commerce:      hooks,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

@@ -52,6 +52,9 @@ type server struct {
 	// inboxMaxBytes bounds its body (INBOUND_MAX_BYTES).
 	inboxSecret   []byte
 	inboxMaxBytes int64
+	// commerce takes the carrier's and the payment provider's webhooks;
+	// nil turns them off.
+	commerce *commerceWebhooks
 }
 
 // routes answers the API's router with its middleware.
@@ -78,6 +81,11 @@ func (s *server) routes() http.Handler {
 	// The mail provider's webhook is signed with its own secret.
 	if s.inbox != nil && len(s.inboxSecret) > 0 {
 		r.Post(inboundMailPath, inboundMail(s.inbox, s.inboxSecret, s.inboxMaxBytes))
+	}
+	// So are the carrier's and the payment provider's, each with its own.
+	if s.commerce != nil {
+		r.Post(carrierWebhookPath, s.commerce.carrierWebhook)
+		r.Post(paymentsWebhookPath, s.commerce.paymentsWebhook)
 	}
 	r.Group(func(r chi.Router) {
 		lookup := s.lookupKey

@@ -25,6 +25,7 @@ type Config struct {
 	Evidence    Evidence
 	Accounts    Accounts
 	Inbound     Inbound
+	Commerce    Commerce
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -147,6 +148,35 @@ type Inbound struct {
 	WebhookSecret string
 }
 
+// Commerce says how Handoff reaches the payment provider (docs/payments.md)
+// and the shipping carrier (docs/carrier.md), and how their webhooks to
+// the API are signed. The defaults are the local stand-ins' own
+// (deploy/paymentsim, deploy/carriersim), so `make run` needs none set.
+type Commerce struct {
+	// PaymentsURL is the payment provider's base URL.
+	PaymentsURL string
+	// PaymentsKeyID names PaymentsSecret in every request (X-Handoff-Key-Id).
+	PaymentsKeyID string
+	// PaymentsSecret signs every request to the provider (HMAC-SHA256, at least 32 bytes).
+	PaymentsSecret string
+	// PaymentsWebhookSecret verifies the provider's POST /webhooks/payments,
+	// signed as signedhttp signs (HMAC-SHA256, at least 32 bytes).
+	PaymentsWebhookSecret string
+	// CarrierURL is the carrier's base URL.
+	CarrierURL string
+	// CarrierKeyID names CarrierSecret in every request (X-Handoff-Key-Id).
+	CarrierKeyID string
+	// CarrierSecret signs every request to the carrier (HMAC-SHA256, at least 32 bytes).
+	CarrierSecret string
+	// CarrierWebhookSecret verifies the carrier's tracking webhooks at POST
+	// /webhooks/carrier: "whsec_" then the base64 of the key (Standard Webhooks).
+	CarrierWebhookSecret string
+	// PaymentsAddr and CarrierAddr are where the local stack's stand-ins
+	// listen; only the local stack uses them.
+	PaymentsAddr string
+	CarrierAddr  string
+}
+
 // LinkKey is one key signing customer links, named by the id the links carry.
 type LinkKey struct {
 	ID     string
@@ -231,6 +261,14 @@ var Vars = []Var{
 	{"REPLY_ADDRESS_TTL", "2160h", "How long a reply address takes mail after the email carrying it was sent; later mail is refused with a hint to write to support."},
 	{"INBOUND_SENDER_PER_HOUR", "60", "Messages one sender address may send to the gateway in an hour; more are deferred (SMTP 450)."},
 	{"INBOUND_WEBHOOK_SECRET", "handoff-local-dev-inbound-mail-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) of the mail provider's signed POST /webhooks/inbound-mail; empty turns the endpoint off; the default is for local use only."},
+	{"PAYMENTS_URL", "http://127.0.0.1:8027", "Base URL of the payment provider's signed API (docs/payments.md) that refunds, credits and holds go to; the default is the local stand-in (deploy/paymentsim)."},
+	{"PAYMENTS_KEY_ID", "handoff", "Id of the payments secret, sent in the X-Handoff-Key-Id header so the provider can rotate secrets."},
+	{"PAYMENTS_SECRET", "handoff-local-payments-secret-0123456789", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the payment provider; the default is the local stand-in's, for local use only."},
+	{"PAYMENTS_WEBHOOK_SECRET", "handoff-local-dev-payments-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) of the payment provider's signed POST /webhooks/payments, which settles a pending movement; the default is for local use only."},
+	{"CARRIER_URL", "http://127.0.0.1:8028", "Base URL of the shipping carrier's signed API (docs/carrier.md) that return labels and tracking come from; the default is the local stand-in (deploy/carriersim)."},
+	{"CARRIER_KEY_ID", "handoff", "Id of the carrier secret, sent in the X-Handoff-Key-Id header so the carrier can rotate secrets."},
+	{"CARRIER_SECRET", "handoff-local-dev-carrier-secret-0001", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the carrier; the default is the local stand-in's, for local use only."},
+	{"CARRIER_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the carrier's tracking webhooks to POST /webhooks/carrier; the default is the local stand-in's, for local use only."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
@@ -238,6 +276,8 @@ var Vars = []Var{
 	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
 	{"WORKER_WORKFLOW_TASK_SLOTS", "1000", "Workflow tasks the worker runs at once."},
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
+	{"PAYMENTS_ADDR", "127.0.0.1:8027", "Where the local stack's payment provider stand-in (bin/handoff-payments) listens; `make run` points the worker's PAYMENTS_URL there unless it is set."},
+	{"CARRIER_ADDR", "127.0.0.1:8028", "Where the local stack's carrier stand-in (bin/handoff-carrier) listens; `make run` points the worker's CARRIER_URL there unless it is set, and has the stand-in post its tracking webhooks to the API at HTTP_ADDR."},
 	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
 }
@@ -308,6 +348,18 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			ReplyAddressTTL: r.positiveDuration("REPLY_ADDRESS_TTL"),
 			SenderPerHour:   r.positiveInt("INBOUND_SENDER_PER_HOUR"),
 			WebhookSecret:   r.hmacSecret("INBOUND_WEBHOOK_SECRET"),
+		},
+		Commerce: Commerce{
+			PaymentsURL:           r.baseURL("PAYMENTS_URL"),
+			PaymentsKeyID:         r.token("PAYMENTS_KEY_ID"),
+			PaymentsSecret:        r.requiredSecret("PAYMENTS_SECRET"),
+			PaymentsWebhookSecret: r.requiredSecret("PAYMENTS_WEBHOOK_SECRET"),
+			CarrierURL:            r.baseURL("CARRIER_URL"),
+			CarrierKeyID:          r.token("CARRIER_KEY_ID"),
+			CarrierSecret:         r.requiredSecret("CARRIER_SECRET"),
+			CarrierWebhookSecret:  r.webhookSecret("CARRIER_WEBHOOK_SECRET"),
+			PaymentsAddr:          r.hostPort("PAYMENTS_ADDR"),
+			CarrierAddr:           r.hostPort("CARRIER_ADDR"),
 		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),

@@ -1,8 +1,12 @@
 package config
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +39,84 @@ func TestDefaultsServeTheLocalStack(t *testing.T) {
 	assert.Equal(t, 30*time.Second, cfg.ShutdownTimeout)
 	assert.Equal(t, "http://127.0.0.1:8080/survey", cfg.Notify.SurveyURL)
 	assert.Equal(t, "http://127.0.0.1:8080/deliveries", cfg.Notify.DeliveryPageURL)
+	assert.Equal(t, Commerce{
+		PaymentsURL:           "http://127.0.0.1:8027",
+		PaymentsKeyID:         "handoff",
+		PaymentsSecret:        "handoff-local-payments-secret-0123456789",
+		PaymentsWebhookSecret: "handoff-local-dev-payments-webhook-secret",
+		CarrierURL:            "http://127.0.0.1:8028",
+		CarrierKeyID:          "handoff",
+		CarrierSecret:         "handoff-local-dev-carrier-secret-0001",
+		CarrierWebhookSecret:  "whsec_aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r",
+		PaymentsAddr:          "127.0.0.1:8027",
+		CarrierAddr:           "127.0.0.1:8028",
+	}, cfg.Commerce)
+}
+
+// The stand-ins read their own variables with their own defaults
+// (deploy/paymentsim and deploy/carriersim, package main, which no test
+// can import); `make run` works with nothing set only while both agree.
+func TestCommerceDefaultsAreTheStandInsDefaults(t *testing.T) {
+	for file, want := range map[string]map[string]string{
+		"../deploy/paymentsim/cmd/handoff-payments/main.go": {
+			"DefaultAddr": "PAYMENTS_ADDR", "DefaultSecret": "PAYMENTS_SECRET", "DefaultKeyID": "PAYMENTS_KEY_ID",
+		},
+		"../deploy/carriersim/cmd/handoff-carrier/main.go": {
+			"DefaultAddr": "CARRIER_ADDR", "DefaultKeyID": "CARRIER_KEY_ID", "DefaultSecret": "CARRIER_SECRET",
+			"DefaultWebhookSecret": "CARRIER_WEBHOOK_SECRET",
+		},
+	} {
+		consts := stringConstants(t, file)
+		for constant, variable := range want {
+			got, ok := consts[constant]
+			if !assert.True(t, ok, "%s declares no constant %s", file, constant) {
+				continue
+			}
+			assert.Equal(t, defaultOf(t, variable), got, "%s of %s and the default of %s", constant, file, variable)
+		}
+	}
+	// The stand-ins' own URLs are where they listen by default.
+	assert.Equal(t, "http://"+defaultOf(t, "PAYMENTS_ADDR"), defaultOf(t, "PAYMENTS_URL"))
+	assert.Equal(t, "http://"+defaultOf(t, "CARRIER_ADDR"), defaultOf(t, "CARRIER_URL"))
+}
+
+// stringConstants answers the string constants a Go file declares.
+func stringConstants(t *testing.T, file string) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, decl := range f.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if i >= len(vs.Values) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					v, err := strconv.Unquote(lit.Value)
+					require.NoError(t, err)
+					out[name.Name] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func defaultOf(t *testing.T, name string) string {
+	t.Helper()
+	for _, v := range Vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	t.Fatalf("%s is not in Vars", name)
+	return ""
 }
 
 func TestOverridesAreRead(t *testing.T) {
@@ -76,6 +158,16 @@ func TestMalformedValuesFailNamingTheVariable(t *testing.T) {
 		"LOG_LEVEL":                     "verbose",
 		"SHUTDOWN_TIMEOUT":              "-5s",
 		"DELIVERY_PAGE_URL":             "deliveries.example/page",
+		"PAYMENTS_URL":                  "https://pay.example/api?v=1",
+		"PAYMENTS_KEY_ID":               "key id",
+		"PAYMENTS_SECRET":               "short",
+		"PAYMENTS_WEBHOOK_SECRET":       "",
+		"CARRIER_URL":                   "",
+		"CARRIER_KEY_ID":                "",
+		"CARRIER_SECRET":                "0123456789",
+		"CARRIER_WEBHOOK_SECRET":        "aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r",
+		"PAYMENTS_ADDR":                 "8027",
+		"CARRIER_ADDR":                  "127.0.0.1:port",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -84,6 +176,21 @@ func TestMalformedValuesFailNamingTheVariable(t *testing.T) {
 			assert.Contains(t, err.Error(), name+":")
 		})
 	}
+}
+
+func TestCommerceSecretsAreNeverQuoted(t *testing.T) {
+	_, err := LoadFrom(lookupFrom(map[string]string{
+		"PAYMENTS_SECRET":         "hunter2-payments",
+		"PAYMENTS_WEBHOOK_SECRET": "hunter2-webhook",
+		"CARRIER_SECRET":          "hunter2-carrier",
+		"CARRIER_WEBHOOK_SECRET":  "whsec_aHVudGVyMg==",
+	}))
+	require.Error(t, err)
+	for _, name := range []string{"PAYMENTS_SECRET", "PAYMENTS_WEBHOOK_SECRET", "CARRIER_SECRET", "CARRIER_WEBHOOK_SECRET"} {
+		assert.Contains(t, err.Error(), name+":")
+	}
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.NotContains(t, err.Error(), "aHVudGVyMg")
 }
 
 func TestDatabaseURLErrorHidesThePassword(t *testing.T) {

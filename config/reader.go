@@ -170,6 +170,19 @@ func (r *reader) requiredURL(name string) string {
 	return r.optionalURL(name)
 }
 
+// baseURL reads the base URL of a signed API: required, http or https,
+// without query or fragment, since paths are appended to it.
+func (r *reader) baseURL(name string) string {
+	v := r.requiredURL(name)
+	if v == "" {
+		return v
+	}
+	if u, err := url.Parse(v); err == nil && (u.RawQuery != "" || u.Fragment != "") {
+		r.fail(name, "want a base URL without query or fragment, got %q", v)
+	}
+	return v
+}
+
 // urlMap reads "key=url,key=url"; keys are checked by whoever uses them.
 func (r *reader) urlMap(name string) map[string]string {
 	v := r.string(name)

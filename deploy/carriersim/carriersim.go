@@ -20,10 +20,8 @@ package carriersim
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -39,6 +37,7 @@ import (
 
 	"handoff/carrier"
 	"handoff/signedhttp"
+	"handoff/standardwebhooks"
 )
 
 // Options configures a Sim.
@@ -68,14 +67,6 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 }
-
-// Standard Webhooks headers of the tracking webhook.
-const (
-	HeaderWebhookID        = "webhook-id"
-	HeaderWebhookTimestamp = "webhook-timestamp"
-	HeaderWebhookSignature = "webhook-signature"
-	HeaderWebhookKeyID     = "webhook-key-id"
-)
 
 // label is one label with what the simulator knows of it.
 type label struct {
@@ -118,13 +109,9 @@ func New(opts Options) (*Sim, error) {
 	if opts.WebhookURL == "" {
 		return nil, errors.New("carrier webhook URL: must not be empty")
 	}
-	raw, ok := strings.CutPrefix(opts.WebhookSecret, "whsec_")
-	if !ok {
-		return nil, errors.New(`carrier webhook secret: want "whsec_" followed by base64`)
-	}
-	key, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil || len(key) == 0 {
-		return nil, errors.New(`carrier webhook secret: the part after "whsec_" is not valid base64`)
+	key, err := standardwebhooks.ParseSecret(opts.WebhookSecret)
+	if err != nil {
+		return nil, fmt.Errorf("carrier webhook %w", err)
 	}
 	if opts.WebhookKeyID == "" {
 		opts.WebhookKeyID = "carrier"
@@ -423,15 +410,6 @@ func (s *Sim) deliver(ctx context.Context, ev carrier.Event) {
 	}
 }
 
-// Sign answers the webhook-signature value of one send: "v1," and the
-// base64 HMAC-SHA256 of "<id>.<timestamp>.<body>" under key.
-func Sign(key []byte, id string, timestamp int64, body []byte) string {
-	mac := hmac.New(sha256.New, key)
-	fmt.Fprintf(mac, "%s.%d.", id, timestamp)
-	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 func (s *Sim) post(ctx context.Context, id string, body []byte) (retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.WebhookURL, bytes.NewReader(body))
 	if err != nil {
@@ -440,10 +418,10 @@ func (s *Sim) post(ctx context.Context, id string, body []byte) (retry bool, err
 	ts := s.now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Handoff-CarrierSim/1")
-	req.Header.Set(HeaderWebhookID, id)
-	req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderWebhookSignature, Sign(s.webhookKey, id, ts, body))
-	req.Header.Set(HeaderWebhookKeyID, s.opts.WebhookKeyID)
+	req.Header.Set(standardwebhooks.HeaderID, id)
+	req.Header.Set(standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(standardwebhooks.HeaderSignature, standardwebhooks.Sign(s.webhookKey, id, ts, body))
+	req.Header.Set(standardwebhooks.HeaderKeyID, s.opts.WebhookKeyID)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return ctx.Err() == nil, err

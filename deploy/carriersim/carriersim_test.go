@@ -17,7 +17,7 @@ import (
 
 	"handoff/carrier"
 	"handoff/deploy/carriersim"
-	"handoff/deploy/webhookinbox"
+	"handoff/standardwebhooks"
 )
 
 const (
@@ -141,7 +141,7 @@ func TestLabelOnceThenSignedShippedWebhookRetried(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, http.StatusInternalServerError, sends[0].status)
 	assert.Equal(t, http.StatusNoContent, sends[1].status)
-	verifier, err := webhookinbox.NewVerifier(webhookSecret, 0, nil)
+	verifier, err := standardwebhooks.NewVerifier(webhookSecret, 0, nil)
 	require.NoError(t, err)
 	for _, s := range sends {
 		require.NoError(t, verifier.Verify(s.header, s.body))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -32,10 +33,15 @@ var (
 	// The inbox starts before the worker and stops after it, so no webhook
 	// of a finishing activity finds it gone.
 	webhookInboxInfo = partInfo{"webhook-inbox", "handoff-inbox", syscall.SIGTERM}
-	workerInfo       = partInfo{"worker", "handoff-worker", syscall.SIGTERM}
-	apiInfo          = partInfo{"api", "handoff-api", syscall.SIGTERM}
+	// The stand-ins for the payment provider and the carrier start once
+	// Postgres is prepared (the payments ledger is in its database) and,
+	// like the inbox, stop after the worker that calls them.
+	paymentsInfo = partInfo{"payments", "handoff-payments", syscall.SIGTERM}
+	carrierInfo  = partInfo{"carrier", "handoff-carrier", syscall.SIGTERM}
+	workerInfo   = partInfo{"worker", "handoff-worker", syscall.SIGTERM}
+	apiInfo      = partInfo{"api", "handoff-api", syscall.SIGTERM}
 
-	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, webhookInboxInfo, workerInfo, apiInfo}
+	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, webhookInboxInfo, paymentsInfo, carrierInfo, workerInfo, apiInfo}
 )
 
 // partByName answers the part called name.
@@ -68,6 +74,24 @@ type infra interface {
 	setup(ctx context.Context) error
 	// endpoints lists what the summary shows for the part, label and value.
 	endpoints() [][2]string
+}
+
+// startBinary starts part from its binary in bin/ with env added to the
+// inherited environment; a binary not built yet is an error saying how to
+// build it from the package at commandPath.
+func startBinary(l launcher, lay layout, part partInfo, commandPath string, env []string) (*child, error) {
+	bin := lay.bin(part.binary)
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("%s not found: build it with `make build` (or `go build -o %s %s`)",
+			lay.rel(bin), lay.rel(bin), commandPath)
+	}
+	return l.start(command{part: part, path: bin, env: env})
+}
+
+// listenEnv answers name=addr as a started part should listen on it (see bindHost).
+func listenEnv(name, addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	return name + "=" + net.JoinHostPort(bindHost(host), port)
 }
 
 // isLoopback reports whether host names this machine's loopback interface.

@@ -30,7 +30,11 @@ type stack struct {
 	layout   layout
 	logger   *slog.Logger
 	launcher launcher
+	// infra is every part but the apps, in start order; waves is the same
+	// parts in the groups that start together, each once the one before
+	// answers and is prepared.
 	infra    []infra
+	waves    [][]infra
 	started  []*child
 	reused   []string
 	adminKey string
@@ -48,22 +52,45 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 	}
 	parts = append(parts, &mailpitPart{cfg: cfg.SMTP, layout: l},
 		&webhookInboxPart{addr: cfg.WebhookInboxAddr, layout: l})
+	// The stand-ins wait for Postgres's setup, which creates the database
+	// the payments ledger goes in.
+	standIns := []infra{
+		&paymentsPart{cfg: cfg.Commerce, databaseURL: cfg.DatabaseURL, layout: l},
+		&carrierPart{cfg: cfg.Commerce, httpAddr: cfg.HTTPAddr, lookup: os.LookupEnv, layout: l},
+	}
 	return &stack{
 		cfg:      cfg,
 		layout:   l,
 		logger:   logger,
 		launcher: launcher{layout: l, detached: detached},
-		infra:    parts,
+		infra:    slices.Concat(parts, standIns),
+		waves:    [][]infra{parts, standIns},
 	}, nil
 }
 
 // upInfra makes every infrastructure part answer, reusing what already
-// does and starting the rest, then prepares them (database, migrations,
-// bucket, search attributes) and the admin API key.
+// does and starting the rest, wave after wave, then prepares them
+// (database, migrations, bucket, search attributes) and the admin API key.
 func (s *stack) upInfra(ctx context.Context) error {
+	for _, wave := range s.waves {
+		if err := s.upWave(ctx, wave); err != nil {
+			return err
+		}
+	}
+	key, err := ensureAdminKey(ctx, s.cfg.DatabaseURL, s.layout.adminKeyFile())
+	if err != nil {
+		return fmt.Errorf("admin API key: %w", err)
+	}
+	s.adminKey = key
+	return nil
+}
+
+// upWave starts or reuses the parts of one wave at once, waits until those
+// started are ready, then prepares each.
+func (s *stack) upWave(ctx context.Context, parts []infra) error {
 	var pending []*child
 	var readies []func(context.Context) error
-	for _, p := range s.infra {
+	for _, p := range parts {
 		c, err := s.startOrReuse(ctx, p)
 		if err != nil {
 			return err
@@ -76,16 +103,11 @@ func (s *stack) upInfra(ctx context.Context) error {
 	if err := waitAllReady(ctx, pending, readies, infraReadyTimeout); err != nil {
 		return err
 	}
-	for _, p := range s.infra {
+	for _, p := range parts {
 		if err := p.setup(ctx); err != nil {
 			return fmt.Errorf("%s: %w", p.info().name, err)
 		}
 	}
-	key, err := ensureAdminKey(ctx, s.cfg.DatabaseURL, s.layout.adminKeyFile())
-	if err != nil {
-		return fmt.Errorf("admin API key: %w", err)
-	}
-	s.adminKey = key
 	return nil
 }
 
@@ -179,9 +201,23 @@ type app struct {
 func (s *stack) apps() []app {
 	return []app{
 		{workerInfo, s.cfg.WorkerMetricsAddr, "http://" + s.cfg.WorkerMetricsAddr + "/healthz",
-			inboxWebhookEnv(os.LookupEnv, s.cfg.WebhookInboxAddr)},
+			slices.Concat(inboxWebhookEnv(os.LookupEnv, s.cfg.WebhookInboxAddr), standInURLEnv(os.LookupEnv, s.cfg.Commerce))},
 		{apiInfo, s.cfg.HTTPAddr, "http://" + s.cfg.HTTPAddr + "/readyz", nil},
 	}
+}
+
+// standInURLEnv answers what to add to the worker's environment so that
+// it calls the stand-ins where they listen: PAYMENTS_URL and CARRIER_URL,
+// each unless the environment sets it (a real provider, a proxy).
+func standInURLEnv(lookup func(string) (string, bool), cfg config.Commerce) []string {
+	var env []string
+	if _, set := lookup("PAYMENTS_URL"); !set {
+		env = append(env, "PAYMENTS_URL=http://"+dialAddr(cfg.PaymentsAddr))
+	}
+	if _, set := lookup("CARRIER_URL"); !set {
+		env = append(env, "CARRIER_URL=http://"+dialAddr(cfg.CarrierAddr))
+	}
+	return env
 }
 
 // checkApps fails early, before any infrastructure starts, when a binary is missing.

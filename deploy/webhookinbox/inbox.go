@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"handoff/standardwebhooks"
 )
 
 // DefaultCapacity is how many deliveries an Inbox keeps when Options leaves it zero.
@@ -55,7 +57,8 @@ type Delivery struct {
 type Options struct {
 	// Capacity is how many deliveries are kept; older ones are dropped.
 	Capacity int
-	// Tolerance is how far webhook-timestamp may be from now (DefaultTolerance when zero).
+	// Tolerance is how far webhook-timestamp may be from now
+	// (standardwebhooks.DefaultTolerance when zero).
 	Tolerance time.Duration
 	// Logger receives one record per delivery (slog.Default when nil).
 	Logger *slog.Logger
@@ -65,7 +68,7 @@ type Options struct {
 
 // Inbox is an http.Handler that receives, verifies and lists webhooks.
 type Inbox struct {
-	verifier *Verifier
+	verifier *standardwebhooks.Verifier
 	logger   *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
@@ -84,7 +87,7 @@ func New(secret string, opts Options) (*Inbox, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	v, err := NewVerifier(secret, opts.Tolerance, opts.Now)
+	v, err := standardwebhooks.NewVerifier(secret, opts.Tolerance, opts.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +166,7 @@ func (in *Inbox) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := readBody(w, r)
 	if err != nil {
-		in.logger.Warn("webhook unreadable", "channel", channel, "webhook_id", r.Header.Get(HeaderID), "error", err)
+		in.logger.Warn("webhook unreadable", "channel", channel, "webhook_id", r.Header.Get(standardwebhooks.HeaderID), "error", err)
 		status := http.StatusBadRequest
 		if errors.As(err, new(*http.MaxBytesError)) {
 			status = http.StatusRequestEntityTooLarge
@@ -174,8 +177,8 @@ func (in *Inbox) receive(w http.ResponseWriter, r *http.Request) {
 	verr := in.verifier.Verify(r.Header, body)
 	d := in.record(Delivery{
 		Channel:  channel,
-		ID:       r.Header.Get(HeaderID),
-		KeyID:    r.Header.Get(HeaderKeyID),
+		ID:       r.Header.Get(standardwebhooks.HeaderID),
+		KeyID:    r.Header.Get(standardwebhooks.HeaderKeyID),
 		Verified: verr == nil,
 		Body:     asJSON(body),
 	}, verr)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"handoff/activities"
+	"handoff/standardwebhooks"
 )
 
 // testSecret is the local stack's default WEBHOOK_SIGNING_SECRET.
@@ -42,16 +43,16 @@ func newTestInbox(t *testing.T, capacity int) *httptest.Server {
 // the way Handoff's webhook poster signs.
 func signed(t *testing.T, srv *httptest.Server, channel, id, secret string, body []byte) *http.Request {
 	t.Helper()
-	signer, err := NewVerifier(secret, 0, nil)
+	signer, err := standardwebhooks.NewVerifier(secret, 0, nil)
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/hooks/"+channel, bytes.NewReader(body))
 	require.NoError(t, err)
 	ts := testNow.Add(-3 * time.Second).Unix()
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, signer.Sign(id, ts, body))
-	req.Header.Set(HeaderKeyID, "local")
+	req.Header.Set(standardwebhooks.HeaderID, id)
+	req.Header.Set(standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(standardwebhooks.HeaderSignature, signer.Sign(id, ts, body))
+	req.Header.Set(standardwebhooks.HeaderKeyID, "local")
 	return req
 }
 
@@ -132,10 +133,10 @@ func TestStaleTimestampIsRefused(t *testing.T) {
 	req := signed(t, srv, "marketplace", "old", testSecret, body)
 	// Correctly signed, but an hour old: a replay as far as a receiver can tell.
 	ts := testNow.Add(-time.Hour).Unix()
-	signer, err := NewVerifier(testSecret, 0, nil)
+	signer, err := standardwebhooks.NewVerifier(testSecret, 0, nil)
 	require.NoError(t, err)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, signer.Sign("old", ts, body))
+	req.Header.Set(standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(standardwebhooks.HeaderSignature, signer.Sign("old", ts, body))
 
 	status, msg := send(t, req)
 
@@ -153,7 +154,7 @@ func TestUnsignedWebhookIsRefusedButListed(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 	got := listed(t, srv, "")
 	require.Len(t, got, 1)
-	assert.Equal(t, ErrMissingHeaders.Error(), got[0].Error)
+	assert.Equal(t, standardwebhooks.ErrMissingHeaders.Error(), got[0].Error)
 	assert.JSONEq(t, `"plain text"`, string(got[0].Body), "a body that is not JSON is listed as a string")
 }
 
@@ -217,11 +218,12 @@ func TestHealthz(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
-// The inbox spells the headers itself (see verify.go); they must stay the
-// ones Handoff sends.
+// The inbox checks with package standardwebhooks, which spells the headers
+// apart from the worker's poster on purpose; they must stay the ones
+// Handoff sends.
 func TestHeaderNamesAreTheOnesHandoffSends(t *testing.T) {
-	assert.Equal(t, activities.HeaderWebhookID, HeaderID)
-	assert.Equal(t, activities.HeaderWebhookTimestamp, HeaderTimestamp)
-	assert.Equal(t, activities.HeaderWebhookSignature, HeaderSignature)
-	assert.Equal(t, activities.HeaderWebhookKeyID, HeaderKeyID)
+	assert.Equal(t, activities.HeaderWebhookID, standardwebhooks.HeaderID)
+	assert.Equal(t, activities.HeaderWebhookTimestamp, standardwebhooks.HeaderTimestamp)
+	assert.Equal(t, activities.HeaderWebhookSignature, standardwebhooks.HeaderSignature)
+	assert.Equal(t, activities.HeaderWebhookKeyID, standardwebhooks.HeaderKeyID)
 }

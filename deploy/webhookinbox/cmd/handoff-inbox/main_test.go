@@ -16,6 +16,7 @@ import (
 
 	"handoff/config"
 	"handoff/deploy/webhookinbox"
+	"handoff/standardwebhooks"
 )
 
 func TestInboxServesUntilCancelledThenStops(t *testing.T) {
@@ -41,15 +42,15 @@ func TestInboxServesUntilCancelledThenStops(t *testing.T) {
 	}
 
 	// Signed with the configured secret, as the worker signs.
-	signer, err := webhookinbox.NewVerifier(cfg.Notify.WebhookSecret, 0, nil)
+	signer, err := standardwebhooks.NewVerifier(cfg.Notify.WebhookSecret, 0, nil)
 	require.NoError(t, err)
 	body := []byte(`{"text":"SLA breached on C-1"}`)
 	ts := time.Now().Unix()
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/hooks/team/tier1_support", bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set(webhookinbox.HeaderID, "case/C-1/3/team/team_webhook")
-	req.Header.Set(webhookinbox.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(webhookinbox.HeaderSignature, signer.Sign("case/C-1/3/team/team_webhook", ts, body))
+	req.Header.Set(standardwebhooks.HeaderID, "case/C-1/3/team/team_webhook")
+	req.Header.Set(standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(standardwebhooks.HeaderSignature, signer.Sign("case/C-1/3/team/team_webhook", ts, body))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -1,4 +1,15 @@
-package webhookinbox
+// Package standardwebhooks signs and verifies webhooks the Standard
+// Webhooks way (https://www.standardwebhooks.com): a webhook-id that is the
+// same on every retry, a webhook-timestamp in Unix seconds and a
+// webhook-signature "v1,<base64 HMAC-SHA256 of id.timestamp.body>" under a
+// secret written "whsec_" then the base64 of the key.
+//
+// The webhook inbox of the local stack, the carrier stand-in and the API's
+// carrier webhook use it. The worker's own webhook poster (activities)
+// signs without it on purpose: the inbox checks that signing against this
+// package, and this package is checked against the specification's example,
+// so a mistake in one is not repeated by the other.
+package standardwebhooks
 
 import (
 	"crypto/hmac"
@@ -12,15 +23,12 @@ import (
 	"time"
 )
 
-// The Standard Webhooks headers (https://www.standardwebhooks.com). They
-// are spelled here rather than imported from activities on purpose: the
-// inbox checks Handoff's signing against the specification, so a mistake
-// in the sender is not repeated by the receiver. A test keeps both equal.
+// The headers of the specification.
 const (
 	HeaderID        = "webhook-id"
 	HeaderTimestamp = "webhook-timestamp"
 	HeaderSignature = "webhook-signature"
-	// HeaderKeyID is Handoff's addition: which secret signed (WEBHOOK_KEY_ID).
+	// HeaderKeyID is Handoff's addition: which secret signed, for rotations.
 	HeaderKeyID = "webhook-key-id"
 )
 
@@ -28,13 +36,44 @@ const (
 // receiver's clock, either way; the specification suggests five minutes.
 const DefaultTolerance = 5 * time.Minute
 
-// Errors Verify answers, so a caller can tell a developer what was wrong.
+// Errors Verify answers, so a caller can tell a sender what was wrong.
 var (
 	ErrMissingHeaders   = errors.New("missing webhook-id, webhook-timestamp or webhook-signature")
 	ErrBadTimestamp     = errors.New("webhook-timestamp is not Unix seconds")
 	ErrStaleTimestamp   = errors.New("webhook-timestamp is outside the tolerance")
 	ErrSignatureInvalid = errors.New("no v1 signature matches the body")
 )
+
+// ParseSecret answers the HMAC key of secret, written "whsec_" then the
+// base64 of the key. Its errors never quote the secret.
+func ParseSecret(secret string) ([]byte, error) {
+	raw, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return nil, errors.New(`signing secret: want "whsec_" followed by base64`)
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		// Nor the decoder's message, which may hold part of it.
+		return nil, errors.New(`signing secret: the part after "whsec_" is not valid base64`)
+	}
+	if len(key) == 0 {
+		return nil, errors.New(`signing secret: the key after "whsec_" is empty`)
+	}
+	return key, nil
+}
+
+// Sign answers the webhook-signature value of one send: "v1," and the
+// base64 HMAC-SHA256 of "<id>.<timestamp>.<body>" under key.
+func Sign(key []byte, id string, timestamp int64, body []byte) string {
+	return "v1," + base64.StdEncoding.EncodeToString(mac(key, id, strconv.FormatInt(timestamp, 10), body))
+}
+
+func mac(key []byte, id, timestamp string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id + "." + timestamp + "."))
+	m.Write(body)
+	return m.Sum(nil)
+}
 
 // Verifier checks Standard Webhooks signatures made with one secret.
 type Verifier struct {
@@ -43,21 +82,12 @@ type Verifier struct {
 	now       func() time.Time
 }
 
-// NewVerifier answers a Verifier for secret, written "whsec_" then the
-// base64 of the HMAC key, as WEBHOOK_SIGNING_SECRET is. A tolerance of zero
-// means DefaultTolerance; now is the clock (nil means time.Now).
+// NewVerifier answers a Verifier for secret (see ParseSecret). A tolerance
+// of zero means DefaultTolerance; now is the clock (nil means time.Now).
 func NewVerifier(secret string, tolerance time.Duration, now func() time.Time) (*Verifier, error) {
-	raw, ok := strings.CutPrefix(secret, "whsec_")
-	if !ok {
-		return nil, errors.New(`signing secret: want "whsec_" followed by base64`)
-	}
-	key, err := base64.StdEncoding.DecodeString(raw)
+	key, err := ParseSecret(secret)
 	if err != nil {
-		// Never quote the secret, nor the decoder's message, which may hold part of it.
-		return nil, errors.New(`signing secret: the part after "whsec_" is not valid base64`)
-	}
-	if len(key) == 0 {
-		return nil, errors.New(`signing secret: the key after "whsec_" is empty`)
+		return nil, err
 	}
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
@@ -68,18 +98,10 @@ func NewVerifier(secret string, tolerance time.Duration, now func() time.Time) (
 	return &Verifier{key: key, tolerance: tolerance, now: now}, nil
 }
 
-// Sign answers the webhook-signature value for one send: "v1," and the
-// base64 HMAC-SHA256 of "<id>.<timestamp>.<body>". Tests and tools use it
-// to make requests the inbox accepts.
+// Sign answers the webhook-signature value for one send under the
+// Verifier's secret; tests and tools use it to make requests it accepts.
 func (v *Verifier) Sign(id string, timestamp int64, body []byte) string {
-	return "v1," + base64.StdEncoding.EncodeToString(v.mac(id, strconv.FormatInt(timestamp, 10), body))
-}
-
-func (v *Verifier) mac(id, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, v.key)
-	m.Write([]byte(id + "." + timestamp + "."))
-	m.Write(body)
-	return m.Sum(nil)
+	return Sign(v.key, id, timestamp, body)
 }
 
 // Verify answers nil when h carries a fresh timestamp and a v1 signature
@@ -99,7 +121,7 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 	if skew := v.now().Sub(sent).Abs(); skew > v.tolerance {
 		return fmt.Errorf("%w: %s away from now, more than %s", ErrStaleTimestamp, skew.Round(time.Second), v.tolerance)
 	}
-	want := v.mac(id, ts, body)
+	want := mac(v.key, id, ts, body)
 	for _, sig := range strings.Fields(sigs) {
 		version, encoded, ok := strings.Cut(sig, ",")
 		if !ok || version != "v1" {

@@ -1,4 +1,4 @@
-package webhookinbox
+package standardwebhooks
 
 import (
 	"net/http"
@@ -40,6 +40,12 @@ func TestVerifyAcceptsTheSpecificationExample(t *testing.T) {
 	assert.Equal(t, specSignature, v.Sign(specID, 1614265330, []byte(specBody)))
 }
 
+func TestSignMakesTheSpecificationExample(t *testing.T) {
+	key, err := ParseSecret(specSecret)
+	require.NoError(t, err)
+	assert.Equal(t, specSignature, Sign(key, specID, 1614265330, []byte(specBody)))
+}
+
 func TestVerifyAcceptsOneMatchAmongSeveralSignatures(t *testing.T) {
 	v := specVerifier(t)
 	h := specHeaders("v1,bm90IHRoaXMgb25l v2,whatever " + specSignature)
@@ -47,17 +53,28 @@ func TestVerifyAcceptsOneMatchAmongSeveralSignatures(t *testing.T) {
 }
 
 func TestVerifyRefuses(t *testing.T) {
+	with := func(name, value string) http.Header {
+		h := specHeaders(specSignature)
+		if value == "" {
+			h.Del(name)
+		} else {
+			h.Set(name, value)
+		}
+		return h
+	}
 	cases := map[string]struct {
 		headers http.Header
 		body    string
 		want    error
 	}{
 		"a changed body":           {specHeaders(specSignature), `{"test": 2432232315}`, ErrSignatureInvalid},
-		"another id":               {func() http.Header { h := specHeaders(specSignature); h.Set(HeaderID, "msg_other"); return h }(), specBody, ErrSignatureInvalid},
+		"another id":               {with(HeaderID, "msg_other"), specBody, ErrSignatureInvalid},
 		"an unknown version only":  {specHeaders("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), specBody, ErrSignatureInvalid},
-		"no signature":             {func() http.Header { h := specHeaders(specSignature); h.Del(HeaderSignature); return h }(), specBody, ErrMissingHeaders},
-		"a timestamp in ms":        {func() http.Header { h := specHeaders(specSignature); h.Set(HeaderTimestamp, "1614265330000"); return h }(), specBody, ErrStaleTimestamp},
-		"a timestamp not a number": {func() http.Header { h := specHeaders(specSignature); h.Set(HeaderTimestamp, "soon"); return h }(), specBody, ErrBadTimestamp},
+		"no signature":             {with(HeaderSignature, ""), specBody, ErrMissingHeaders},
+		"no id":                    {with(HeaderID, ""), specBody, ErrMissingHeaders},
+		"a timestamp in ms":        {with(HeaderTimestamp, "1614265330000"), specBody, ErrStaleTimestamp},
+		"a timestamp an hour old":  {with(HeaderTimestamp, "1614261730"), specBody, ErrStaleTimestamp},
+		"a timestamp not a number": {with(HeaderTimestamp, "soon"), specBody, ErrBadTimestamp},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -69,6 +86,7 @@ func TestVerifyRefuses(t *testing.T) {
 func TestNewVerifierRefusesMalformedSecrets(t *testing.T) {
 	for _, secret := range []string{"", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!", "whsec_"} {
 		_, err := NewVerifier(secret, 0, nil)
-		assert.Error(t, err, "%q", secret)
+		require.Error(t, err, "%q", secret)
+		assert.NotContains(t, err.Error(), "MfKQ9r8G", "secrets are never quoted")
 	}
 }
