@@ -15,8 +15,10 @@ import (
 
 	"handoff/accounts"
 	"handoff/activities"
+	"handoff/carrier"
 	"handoff/config"
 	"handoff/evidence"
+	"handoff/payments"
 	"handoff/store"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
@@ -60,6 +62,10 @@ func Register(w sdkworker.Registry, d Deps) error {
 	if err != nil {
 		return err
 	}
+	commerce, err := newCommerce(d.Config.Commerce, d.Logger)
+	if err != nil {
+		return err
+	}
 	for _, name := range slices.Sorted(maps.Keys(Workflows())) {
 		w.RegisterWorkflowWithOptions(Workflows()[name], workflow.RegisterOptions{Name: name})
 	}
@@ -67,5 +73,20 @@ func Register(w sdkworker.Registry, d Deps) error {
 	w.RegisterActivity(activities.NewProjection(d.Store))
 	w.RegisterActivity(activities.NewAccounts(dir, evidence.NewStore(d.S3, d.Config.S3.Bucket, d.Config.Evidence),
 		cases.Opener{Temporal: d.Temporal, Book: book, TaskQueue: d.Config.Temporal.TaskQueue}))
+	w.RegisterActivity(commerce)
 	return nil
+}
+
+// newCommerce answers the money and label activities over the payment
+// provider and the carrier cfg names.
+func newCommerce(cfg config.Commerce, logger *slog.Logger) (*activities.Commerce, error) {
+	p, err := payments.NewHTTP(payments.HTTPConfig{BaseURL: cfg.PaymentsURL, KeyID: cfg.PaymentsKeyID, Secret: cfg.PaymentsSecret, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("PAYMENTS_URL, PAYMENTS_SECRET: %w", err)
+	}
+	c, err := carrier.NewHTTP(carrier.HTTPConfig{BaseURL: cfg.CarrierURL, KeyID: cfg.CarrierKeyID, Secret: cfg.CarrierSecret, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("CARRIER_URL, CARRIER_SECRET: %w", err)
+	}
+	return activities.NewCommerce(p, c), nil
 }
