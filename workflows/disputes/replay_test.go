@@ -1,0 +1,14 @@
+package disputes
+
+import (
+	"testing"
+
+	"handoff/workflows/replaytest"
+)
+
+// TestReplayRecordedHistories replays every dispute recorded under
+// testdata (from real runs: `HANDOFF_RECORD_HISTORY=<name> make test`), so
+// a change that would break a running dispute's replay fails here.
+func TestReplayRecordedHistories(t *testing.T) {
+	replaytest.Run(t, "testdata", Workflows)
+}
