@@ -136,6 +136,19 @@ events:
   sla_breach: {}
   notification_failed: {}
   customer_message: {}
+  return_label: {}
+  return_reminder: {}
+  return_not_shipped: {}
+  return_refunded: {}
+  return_credited: {}
+  return_rejected: {}
+  return_ineligible: {}
+  dispute_seller_notice: {}
+  dispute_seller_late: {}
+  dispute_offer: {}
+  dispute_decided: {}
+  dispute_appeal_open: {}
+  dispute_review_needed: {}
   security_lock: {}
   recovery_steps: {}
   account_locked: {}

@@ -8,6 +8,8 @@ import (
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
+	"handoff/workflows/disputes"
+	"handoff/workflows/returns"
 	"handoff/workflows/vocab"
 	htmltemplate "html/template"
 	"io/fs"
@@ -50,6 +52,10 @@ var NotifiedEvents = []string{
 	deliveries.EventDelivered, deliveries.EventReminder, deliveries.EventConfirmedByDefault,
 	deliveries.EventProblemReported, deliveries.EventRecovered, deliveries.EventWarrantyEnding,
 	deliveries.EventRetired,
+	returns.NoticeLabel, returns.EventReminder, returns.EventNotShipped, returns.EventRefunded,
+	returns.NoticeCredited, returns.EventRejected, returns.EventIneligible,
+	disputes.NoticeSeller, disputes.NoticeSellerLate, disputes.NoticeOffer, disputes.NoticeDecided,
+	disputes.NoticeAppealOpen, disputes.NoticeReviewNeeded,
 }
 
 // The events of the messages SendCode sends. A code goes to the one

@@ -5,6 +5,8 @@ import (
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
+	"handoff/workflows/disputes"
+	"handoff/workflows/returns"
 	"handoff/workflows/vocab"
 	"html"
 	"io/fs"
@@ -53,6 +55,19 @@ var subjects = map[string]map[string]string{
 	cases.EventSLABreach:               {"en": "SLA breached (p1)", "fr": "SLA dépassé (p1)"},
 	cases.EventNotifyFailed:            {"en": "A notification could not be delivered", "fr": "Un message n'a pas pu être remis"},
 	cases.EventCustomerMessage:         {"en": "The customer wrote", "fr": "Le client a écrit"},
+	disputes.NoticeSeller:              {"en": "Dispute notice for the seller", "fr": "Avis de litige pour le vendeur"},
+	disputes.NoticeSellerLate:          {"en": "The seller did not answer in time", "fr": "Le vendeur n'a pas répondu à temps"},
+	disputes.NoticeOffer:               {"en": "The seller made you an offer", "fr": "Le vendeur vous fait une offre"},
+	disputes.NoticeDecided:             {"en": "Your dispute is decided", "fr": "Votre litige est tranché"},
+	disputes.NoticeAppealOpen:          {"en": "Your dispute is under review again", "fr": "Votre litige est réexaminé"},
+	disputes.NoticeReviewNeeded:        {"en": "Dispute awaits a decision", "fr": "Litige en attente de décision"},
+	returns.NoticeLabel:                {"en": "Your return label is ready", "fr": "Votre étiquette de retour est prête"},
+	returns.EventReminder:              {"en": "Reminder: please ship your return", "fr": "Rappel : merci d'expédier votre retour"},
+	returns.EventNotShipped:            {"en": "Your return was not shipped in time", "fr": "Votre retour n'a pas été expédié à temps"},
+	returns.EventRefunded:              {"en": "Your refund is on its way", "fr": "Votre remboursement est en route"},
+	returns.NoticeCredited:             {"en": "Store credit added to your balance", "fr": "Avoir crédité sur votre solde"},
+	returns.EventRejected:              {"en": "Your return was not accepted", "fr": "Votre retour n'a pas été accepté"},
+	returns.EventIneligible:            {"en": "Your item cannot be returned", "fr": "Votre article ne peut pas être retourné"},
 	EventSecurityLock:                  {"en": "We locked your account", "fr": "Nous avons verrouillé votre compte"},
 	EventRecoverySteps:                 {"en": "How to get your account back", "fr": "Comment récupérer votre compte"},
 	accountflows.EventAccountLocked:    {"en": "Account locked after a security incident", "fr": "Compte verrouillé après un incident de sécurité"},
@@ -72,7 +87,7 @@ var subjects = map[string]map[string]string{
 // workflowNotifiedEvents answers every event the workflows tell someone
 // about, as the workflow areas export them.
 func workflowNotifiedEvents() []string {
-	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents, deliveries.NotifiedEvents)
+	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents, deliveries.NotifiedEvents, returns.NotifiedEvents, disputes.NotifiedEvents)
 }
 
 // deliveryNote answers the notification the delivery workflow sends the

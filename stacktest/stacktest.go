@@ -236,3 +236,39 @@ func WriteHistory(t testing.TB, c client.Client, workflowID, runID, path string)
 		t.Fatalf("write the history of %s: %v", workflowID, err)
 	}
 }
+
+// LedgerMovement is one movement of the payments stand-in's ledger.
+type LedgerMovement struct {
+	ID             string `json:"id"`
+	Kind           string `json:"kind"`
+	Status         string `json:"status"`
+	IdempotencyKey string `json:"idempotency_key"`
+	Amount         struct {
+		Minor    int64  `json:"minor"`
+		Currency string `json:"currency"`
+	} `json:"amount"`
+}
+
+// PaymentsLedger answers the movements of orderID in the local payments
+// stand-in's ledger (PAYMENTS_URL's GET /ledger), oldest first.
+func PaymentsLedger(ctx context.Context, cfg config.Config, orderID string) ([]LedgerMovement, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Commerce.PaymentsURL+"/ledger?order_id="+url.QueryEscape(orderID), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the payments stand-in at %s is not reachable: %w; %s", cfg.Commerce.PaymentsURL, err, hint)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("ledger of %s: %s", orderID, resp.Status)
+	}
+	var out struct {
+		Movements []LedgerMovement `json:"movements"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode the ledger of %s: %w", orderID, err)
+	}
+	return out.Movements, nil
+}

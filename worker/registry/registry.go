@@ -23,6 +23,8 @@ import (
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
+	"handoff/workflows/disputes"
+	"handoff/workflows/returns"
 	"handoff/workflows/sla"
 )
 
@@ -40,7 +42,8 @@ type Deps struct {
 // function never renames a workflow type that running workflows carry.
 func Workflows() map[string]any {
 	all := map[string]any{}
-	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows, deliveries.Workflows} {
+	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows, deliveries.Workflows,
+		returns.Workflows, disputes.Workflows} {
 		maps.Copy(all, area)
 	}
 	return all

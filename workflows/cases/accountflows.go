@@ -175,14 +175,20 @@ func (c *supportCase) startRecovery(ctx workflow.Context, actor string, resetMFA
 // open until it ends; done answers the flow's outcome.
 func (c *supportCase) runChild(ctx workflow.Context, flow *AccountFlow, summary, workflowType string, in any,
 	done func(workflow.Context, workflow.ChildWorkflowFuture) string) {
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+	c.runChildWith(ctx, flow, workflow.ChildWorkflowOptions{
 		WorkflowID:    flow.WorkflowID,
 		StaticSummary: summary,
 		// A child outlives nothing: the case waits for it before it ends.
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(vocab.AccountIDKey.ValueSet(c.view.AccountID)),
-	})
+	}, workflowType, in, done)
+}
+
+// runChildWith is runChild under the child's own options.
+func (c *supportCase) runChildWith(ctx workflow.Context, flow *AccountFlow, opts workflow.ChildWorkflowOptions, workflowType string, in any,
+	done func(workflow.Context, workflow.ChildWorkflowFuture) string) {
+	cctx := workflow.WithChildOptions(ctx, opts)
 	c.pending++
 	c.changed(ctx)
 	workflow.Go(ctx, func(gctx workflow.Context) {

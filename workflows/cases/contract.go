@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"handoff/workflows/disputes"
+	"handoff/workflows/returns"
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
@@ -51,6 +53,12 @@ const (
 	// UpdateRequestProfileChange starts a change of the account's email or
 	// phone, or its merge into another account.
 	UpdateRequestProfileChange = "request-profile-change"
+	// UpdateStartReturn starts the return of a return_request or
+	// defective_item case (ReturnRequest); UpdateOpenDispute the dispute of
+	// a dispute case (DisputeRequest). Each runs as a child workflow that
+	// reports its steps to the case.
+	UpdateStartReturn = "start-return"
+	UpdateOpenDispute = "open-dispute"
 
 	// SignalCustomerMessage takes a message from inbound channels (email,
 	// chat) that cannot wait for an answer (InboundMessage).
@@ -116,6 +124,10 @@ const (
 	// EventAutoReply records an automatic answer (out of office, a robot)
 	// that acts on nothing.
 	EventAutoReply = "customer_auto_reply"
+	// EventReturnStarted and EventDisputeStarted record the start of the
+	// case's return or dispute; the child reports its own steps after.
+	EventReturnStarted  = "return_started"
+	EventDisputeStarted = "dispute_started"
 )
 
 // NotifiedEvents lists every event the case itself tells someone about:
@@ -300,6 +312,27 @@ type ProfileChangeRequest struct {
 	IntoID string `json:"into_id,omitempty"`
 }
 
+// ReturnRequest starts a return: Return holds the order's facts, the
+// addresses and the policy; the case fills its id, its case, the buyer
+// (the case's customer) and the opening time.
+type ReturnRequest struct {
+	Actor string `json:"actor"`
+	// ActorTeam is the acting agent's team; staff actions on a case of
+	// another team are refused. Empty for admins and integrations.
+	ActorTeam vocab.Team    `json:"actor_team,omitempty"`
+	Return    returns.Input `json:"return"`
+}
+
+// DisputeRequest opens a dispute: Dispute holds the order, the seller, the
+// amount, the reason and the policy; the case fills its id, its case, the
+// buyer, the opening time, its delivery and, when none are given, the
+// case's evidence.
+type DisputeRequest struct {
+	Actor     string         `json:"actor"`
+	ActorTeam vocab.Team     `json:"actor_team,omitempty"`
+	Dispute   disputes.Input `json:"dispute"`
+}
+
 // DownloadInput records a download of an evidence file.
 type DownloadInput struct {
 	Actor      string `json:"actor"`
@@ -376,6 +409,9 @@ type CaseView struct {
 	Recovery *AccountFlow `json:"recovery,omitempty"`
 	// ProfileChange is the case's latest email, phone or merge change.
 	ProfileChange *AccountFlow `json:"profile_change,omitempty"`
+	// Return and Dispute are the case's latest return and dispute.
+	Return  *AccountFlow `json:"return,omitempty"`
+	Dispute *AccountFlow `json:"dispute,omitempty"`
 	// Timeline is filled by the case query; update results leave it out.
 	Timeline []vocab.Event `json:"timeline,omitempty"`
 }

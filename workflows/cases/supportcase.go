@@ -82,6 +82,8 @@ type supportCase struct {
 	notifyInTask bool
 	// incidents and recoveries count the account workflows started, for their ids.
 	incidents, recoveries, profileChanges int
+	// returns and disputes count the returns and disputes started, for their ids.
+	returns, disputes int
 	// attrs is what the search attributes were last set to.
 	attrs caseAttributes
 	timer deadlineTimer
@@ -192,6 +194,8 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 		{UpdateLockAccount, c.lockAccount, c.validateLockAccount},
 		{UpdateStartRecovery, c.startRecoveryUpdate, c.validateStartRecovery},
 		{UpdateRequestProfileChange, c.requestProfileChange, c.validateProfileChange},
+		{UpdateStartReturn, c.startReturn, c.validateStartReturn},
+		{UpdateOpenDispute, c.openDispute, c.validateOpenDispute},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
