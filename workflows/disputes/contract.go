@@ -232,6 +232,16 @@ func DefaultPolicy(cal sla.Calendar) Policy {
 	}
 }
 
+// PolicyFrom answers the policy of a dispute whose seller works by
+// calendar cal, from the policy file's dispute terms.
+func PolicyFrom(t sla.DisputeTerms, cal sla.Calendar) Policy {
+	return Policy{
+		RespondBusinessDays: t.RespondBusinessDays, RespondWithin: t.RespondWithin, SellerCalendar: cal,
+		DecideForBuyerOnSilence: t.DecideForBuyerOnSilence, OfferAnswerWithin: t.OfferAnswerWithin,
+		ReviewWithin: t.ReviewWithin, AppealWindow: t.AppealWindow,
+	}
+}
+
 // Input starts a dispute. The case fills it when it starts the child.
 type Input struct {
 	ID     string `json:"id"`

@@ -113,3 +113,8 @@ func TestNotifiedEventsAreTheDisputesNotices(t *testing.T) {
 	assert.ElementsMatch(t, []string{"dispute_seller_notice", "dispute_seller_late", "dispute_offer", "dispute_decided",
 		"dispute_appeal_open", "dispute_review_needed"}, NotifiedEvents)
 }
+
+func TestThePolicyFilesDefaultTermsAreTheDefaultPolicy(t *testing.T) {
+	cal := sla.Calendar{TimeZone: "UTC", AlwaysOpen: true}
+	assert.Equal(t, DefaultPolicy(cal), PolicyFrom(sla.DefaultDisputeTerms, cal))
+}

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
 
@@ -220,6 +221,19 @@ func DefaultPolicy() Policy {
 		OnNoInspection: OutcomeRefundFull,
 		ArriveWithin:   21 * 24 * time.Hour,
 	}
+}
+
+// PolicyFrom answers the policy of a return whose order was paid in
+// currency, from the policy file's return terms.
+func PolicyFrom(t sla.ReturnTerms, currency string) Policy {
+	p := Policy{
+		Window: t.Window, ShipWithin: t.ShipWithin, ReminderBefore: t.ReminderBefore, InspectWithin: t.InspectWithin,
+		OnNoInspection: Outcome(t.OnNoInspection), ArriveWithin: t.ArriveWithin,
+	}
+	if t.ApprovalAboveMinor > 0 {
+		p.ApprovalAbove = vocab.Money{Minor: t.ApprovalAboveMinor, Currency: currency}
+	}
+	return p
 }
 
 // Item is the item returned.

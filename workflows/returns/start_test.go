@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
 
@@ -94,4 +95,10 @@ func TestTheDefaultPolicyIsTheMarketplacesStandard(t *testing.T) {
 	assert.Equal(t, OutcomeRefundFull, p.OnNoInspection)
 	assert.Zero(t, p.ApprovalAbove.Minor, "no approval limit unless the marketplace sets one")
 	assert.Empty(t, p.check("EUR"))
+}
+
+func TestThePolicyFilesDefaultTermsAreTheDefaultPolicy(t *testing.T) {
+	assert.Equal(t, DefaultPolicy(), PolicyFrom(sla.DefaultReturnTerms, "EUR"))
+	p := PolicyFrom(sla.ReturnTerms{ApprovalAboveMinor: 50000}, "EUR")
+	assert.Equal(t, vocab.Money{Minor: 50000, Currency: "EUR"}, p.ApprovalAbove, "the limit is in the order's currency")
 }

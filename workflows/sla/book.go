@@ -25,6 +25,8 @@ type Book struct {
 	lifecycle  Lifecycle
 	accounts   AccountPolicy
 	deliveries DeliveryPolicy
+	returns    ReturnTerms
+	disputes   DisputeTerms
 	calendars  map[string]bookCalendar
 	categories map[string]CategoryDefaults
 	rules      []rule

@@ -264,3 +264,51 @@ func TestDeliveriesTakeTheFileOverTheDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultDeliveryPolicy, b.Deliveries())
 }
+
+func TestReturnsAndDisputesTakeTheFileOverTheDefaults(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/sla/default.yaml")
+	require.NoError(t, err)
+	shipped := string(data)
+	b, err := Parse(data, "default.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, int64(50000), b.Returns().ApprovalAboveMinor)
+	assert.Equal(t, 48*time.Hour, b.Returns().InspectWithin)
+	assert.Equal(t, 3, b.Disputes().RespondBusinessDays)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	fr, err := b.SellerCalendar("fr", now)
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Paris", fr.TimeZone)
+	assert.NotEmpty(t, fr.Holidays, "the region's country holidays are expanded")
+	us, err := b.SellerCalendar("us", now)
+	require.NoError(t, err)
+	assert.Equal(t, "America/New_York", us.TimeZone)
+	other, err := b.SellerCalendar("jp", now)
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Paris", other.TimeZone, "a region not listed takes the default calendar")
+
+	for bad, where := range map[string]string{
+		"on_no_inspection: refund_full":       "returns.on_no_inspection",
+		"respond_business_days: 3":            "disputes.respond_business_days",
+		"default_calendar: eu-business":       "disputes.default_calendar",
+		"reminder_before: 72h":                "returns.reminder_before",
+		"seller_calendars: {fr: eu-business,": "disputes.seller_calendars.fr",
+	} {
+		broken := map[string]string{
+			"on_no_inspection: refund_full":       "on_no_inspection: refund_half",
+			"respond_business_days: 3":            "respond_business_days: 0",
+			"default_calendar: eu-business":       "default_calendar: mars",
+			"reminder_before: 72h":                "reminder_before: 400h",
+			"seller_calendars: {fr: eu-business,": "seller_calendars: {fr: mars,",
+		}[bad]
+		require.Contains(t, shipped, bad)
+		_, err := Parse([]byte(strings.Replace(shipped, bad, broken, 1)), "test.yaml")
+		assert.ErrorContains(t, err, where, bad)
+	}
+
+	i := strings.Index(shipped, "\nreturns:")
+	j := strings.Index(shipped, "\ncalendars:")
+	b, err = Parse([]byte(shipped[:i]+shipped[j:]), "test.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, DefaultReturnTerms, b.Returns())
+	assert.Equal(t, DefaultDisputeTerms, b.Disputes())
+}

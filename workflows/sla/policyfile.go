@@ -41,6 +41,23 @@ func Load(path string) (*Book, error) {
 //	  warranty: 336h                  # protection after delivery; its end retires the delivery
 //	  warranty_notice: 48h            # the buyer is told this long before the warranty ends
 //	  product_warranties: {valorant: 120h}   # products or platforms with a warranty of their own
+//	returns:                          # optional; each key defaults to DefaultReturnTerms
+//	  window: 720h                    # a return may be asked for this long after delivery
+//	  ship_within: 336h               # the buyer ships within this (reminder_before it ends), else the return closes
+//	  reminder_before: 72h
+//	  arrive_within: 504h             # a shipped parcel later than this escalates the case
+//	  inspect_within: 48h             # the seller inspects within this, else on_no_inspection
+//	  on_no_inspection: refund_full   # refund_full, store_credit or reject
+//	  approval_above_minor: 50000     # refunds above this (minor units) need trust_safety's approval; 0 never
+//	disputes:                         # optional; each key defaults to DefaultDisputeTerms
+//	  respond_business_days: 3        # the seller's time, in business days of the seller region's calendar
+//	  respond_within: 2m              # instead, a plain duration (demos)
+//	  seller_calendars: {fr: eu-business}   # seller region -> calendar; others take default_calendar
+//	  default_calendar: eu-business   # else the calendar of the dispute category's default priority
+//	  decide_for_buyer_on_silence: true
+//	  offer_answer_within: 72h        # the buyer's time to answer a partial offer
+//	  review_within: 120h             # trust_safety's time; past it the case escalates once
+//	  appeal_window: 720h             # either party may appeal this long after a decision
 //	calendars:                        # name -> business calendar
 //	  24x7: {time_zone: UTC, always_open: true}
 //	  eu-business:
@@ -91,6 +108,8 @@ type file struct {
 	Lifecycle        *fileLifecycle          `yaml:"lifecycle"`
 	Accounts         *fileAccounts           `yaml:"accounts"`
 	Deliveries       *fileDeliveries         `yaml:"deliveries"`
+	Returns          *fileReturns            `yaml:"returns"`
+	Disputes         *fileDisputes           `yaml:"disputes"`
 	Calendars        map[string]fileCalendar `yaml:"calendars"`
 	Categories       map[string]fileCategory `yaml:"categories"`
 	Policies         []filePolicy            `yaml:"policies"`

@@ -77,6 +77,8 @@ func (v *validator) book(f *file) *Book {
 		}
 	}
 	b.deliveries = v.deliveries(f.Deliveries)
+	b.returns = v.returnTerms(f.Returns)
+	b.disputes = v.disputeTerms(f.Disputes, f.Calendars)
 	for _, name := range sortedKeys(f.Calendars) {
 		b.calendars[name] = v.calendar(name, f.Calendars[name])
 	}
