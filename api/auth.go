@@ -132,6 +132,24 @@ var access = map[string][]store.Role{
 	"list-deliveries":            staff,
 	"upload-delivery-evidence":   allRoles,
 	"download-delivery-evidence": staff,
+	// Returns: the marketplace and support start and cancel them; the
+	// seller inspects through the marketplace, trust & safety may stand in
+	// and alone approves a large refund. Everyone reads one.
+	"start-return":          {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
+	"get-return":            allRoles,
+	"inspect-return":        {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},
+	"approve-return-refund": {store.RoleTrustSafety, store.RoleAdmin},
+	"cancel-return":         {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
+	// Disputes: the marketplace relays the seller's answer and, with
+	// support, the buyer's; trust & safety decides; either party's appeal
+	// comes through the marketplace, support or trust & safety. Everyone
+	// reads one.
+	"open-dispute":         {store.RoleIntegration, store.RoleAgent, store.RoleTrustSafety, store.RoleAdmin},
+	"get-dispute":          allRoles,
+	"respond-to-dispute":   {store.RoleIntegration, store.RoleAdmin},
+	"answer-dispute-offer": {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
+	"decide-dispute":       {store.RoleTrustSafety, store.RoleAdmin},
+	"appeal-dispute":       {store.RoleIntegration, store.RoleAgent, store.RoleTrustSafety, store.RoleAdmin},
 }
 
 var (

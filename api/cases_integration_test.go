@@ -848,6 +848,19 @@ func validBodies(tag string) map[string]any {
 		"retire-delivery":            map[string]string{"reason": "refunded"},
 		"upload-delivery-evidence":   nil,
 		"download-delivery-evidence": nil,
+		// Returns and disputes: a login_failure case starts neither (422);
+		// the case id is no return or dispute (404).
+		"start-return":          validReturnBody(),
+		"get-return":            nil,
+		"inspect-return":        map[string]string{"outcome": "refund_full"},
+		"approve-return-refund": map[string]bool{"approve": true},
+		"cancel-return":         map[string]string{"reason": "changed my mind"},
+		"open-dispute":          validDisputeBody(),
+		"get-dispute":           nil,
+		"respond-to-dispute":    map[string]string{"kind": "accept"},
+		"answer-dispute-offer":  map[string]string{"answer": "accept_offer"},
+		"decide-dispute":        map[string]string{"outcome": "deny", "reason": "no proof"},
+		"appeal-dispute":        map[string]string{"party": "buyer", "reason": "unfair"},
 	}
 }
 

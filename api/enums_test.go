@@ -9,6 +9,7 @@ import (
 
 	"handoff/store"
 	"handoff/workflows/accountflows"
+	"handoff/workflows/disputes"
 )
 
 // enumOf answers the values the enum tag of field Body.<name> of T allows.
@@ -32,6 +33,9 @@ func TestRequestEnumsAreTheContractsValues(t *testing.T) {
 	assert.Equal(t, []string{accountflows.DecisionConfirmed, accountflows.DecisionFalseAlarm}, enumOf[decisionInput](t, "Decision"))
 	assert.Equal(t, accountflows.SignalKinds, enumOf[signalInput](t, "Kind"))
 	assert.Equal(t, accountflows.ProfileChangeKinds, enumOf[startProfileChangeInput](t, "Kind"))
+	assert.Equal(t, []string{disputes.RespondAccept, disputes.RespondOfferPartial, disputes.RespondContest}, enumOf[sellerResponseInput](t, "Kind"))
+	assert.Equal(t, []string{disputes.AnswerAcceptOffer, disputes.AnswerDeclineOffer}, enumOf[buyerAnswerInput](t, "Answer"))
+	assert.Equal(t, []string{disputes.PartyBuyer, disputes.PartySeller}, enumOf[appealDisputeInput](t, "Party"))
 	var roles []string
 	for _, r := range store.Roles {
 		roles = append(roles, string(r))

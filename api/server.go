@@ -178,6 +178,21 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("retire-delivery", http.MethodPost, "/v1/deliveries/{id}/retire", "Retire the delivery", 200), s.retireDelivery)
 	registerUpload(api, op("upload-delivery-evidence", http.MethodPost, "/v1/deliveries/{id}/evidence", "Attach an evidence file to the delivery (multipart)", 201), s.uploadDeliveryEvidence)
 	huma.Register(api, op("download-delivery-evidence", http.MethodGet, "/v1/deliveries/{id}/evidence/{evidence_id}", "Get a short-lived download URL of a delivery's evidence file", 200), s.downloadDeliveryEvidence)
+	startReturn := op("start-return", http.MethodPost, "/v1/cases/{id}/returns", "Start the return of an item", 201)
+	startReturn.Description = startReturnDoc + " " + startReturn.Description
+	huma.Register(api, startReturn, s.startReturn)
+	huma.Register(api, op("get-return", http.MethodGet, "/v1/returns/{id}", "Read a return", 200), s.getReturn)
+	huma.Register(api, op("inspect-return", http.MethodPost, "/v1/returns/{id}/inspection", "Record the seller's inspection of the returned item", 200), s.inspectReturn)
+	huma.Register(api, op("approve-return-refund", http.MethodPost, "/v1/returns/{id}/approval", "Approve or deny a refund above the approval limit", 200), s.approveReturnRefund)
+	huma.Register(api, op("cancel-return", http.MethodPost, "/v1/returns/{id}/cancel", "Cancel a return before the item ships", 200), s.cancelReturn)
+	openDispute := op("open-dispute", http.MethodPost, "/v1/cases/{id}/disputes", "Open a dispute between buyer and seller", 201)
+	openDispute.Description = openDisputeDoc + " " + openDispute.Description
+	huma.Register(api, openDispute, s.openDispute)
+	huma.Register(api, op("get-dispute", http.MethodGet, "/v1/disputes/{id}", "Read a dispute", 200), s.getDispute)
+	huma.Register(api, op("respond-to-dispute", http.MethodPost, "/v1/disputes/{id}/seller-response", "Record the seller's answer", 200), s.respondToDispute)
+	huma.Register(api, op("answer-dispute-offer", http.MethodPost, "/v1/disputes/{id}/buyer-answer", "Record the buyer's answer to the seller's offer", 200), s.answerDisputeOffer)
+	huma.Register(api, op("decide-dispute", http.MethodPost, "/v1/disputes/{id}/decision", "Decide a dispute under review", 200), s.decideDispute)
+	huma.Register(api, op("appeal-dispute", http.MethodPost, "/v1/disputes/{id}/appeal", "Appeal the latest decision", 200), s.appealDispute)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
@@ -201,6 +216,12 @@ func tag(path string) string {
 	}
 	if strings.HasPrefix(path, "/v1/deliveries") {
 		return "deliveries"
+	}
+	if strings.HasPrefix(path, "/v1/returns") || strings.HasSuffix(path, "/returns") {
+		return "returns"
+	}
+	if strings.HasPrefix(path, "/v1/disputes") || strings.HasSuffix(path, "/disputes") {
+		return "disputes"
 	}
 	if strings.HasPrefix(path, "/v1/evidence") || strings.HasSuffix(path, "/evidence") {
 		return "evidence"

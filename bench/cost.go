@@ -198,7 +198,8 @@ type costLifecycle struct {
 
 // costLifecycles are the lifecycles of the cost part, in the order they
 // run, each -cases times: the standard case (the targets are its),
-// the breach case and the standard delivery.
+// the breach case, the standard delivery, return and dispute (whose figures
+// are of the return's and dispute's own workflow, not their case's).
 func costLifecycles(env *Env) []costLifecycle {
 	caseRun := func(run func(context.Context) (string, int, error)) func(context.Context) (string, int, error) {
 		return func(ctx context.Context) (string, int, error) {
@@ -213,6 +214,8 @@ func costLifecycles(env *Env) []costLifecycle {
 		})},
 		{"breach", "case", false, caseRun(env.breachLifecycle)},
 		{"delivery", "delivery", false, env.deliveryLifecycle},
+		{"return", "return", false, env.returnLifecycle},
+		{"dispute", "dispute", false, env.disputeLifecycle},
 	}
 }
 

@@ -216,6 +216,11 @@ deliveries:
   confirmation_window: 72h
   warranty: 336h
   warranty_notice: 48h
+returns:
+  inspect_within: 48h
+disputes:
+  respond_business_days: 3
+  appeal_window: 2s
 calendars:
   24x7: {time_zone: UTC, always_open: true}
 ` + categoriesYAML + `policies:
