@@ -24,7 +24,7 @@ var benchAddress = map[string]string{"name": "Bench", "line1": "1 rue de la Paix
 // the refund ends the return's workflow. It answers the return's workflow
 // id and the API calls it made.
 func (e *Env) returnLifecycle(ctx context.Context) (string, int, error) {
-	c, err := e.openCase(ctx, vocab.CategoryReturnRequest, "")
+	c, err := e.openCase(ctx, vocab.CategoryReturnRequest, vocab.P3)
 	if err != nil {
 		return "", 0, err
 	}
@@ -75,7 +75,7 @@ func (e *Env) returnLifecycle(ctx context.Context) (string, int, error) {
 // buyer refunded in full), and the appeal window of the bench's policy
 // running out, which ends the dispute's workflow.
 func (e *Env) disputeLifecycle(ctx context.Context) (string, int, error) {
-	c, err := e.openCase(ctx, vocab.CategoryDispute, "")
+	c, err := e.openCase(ctx, vocab.CategoryDispute, vocab.P2)
 	if err != nil {
 		return "", 0, err
 	}

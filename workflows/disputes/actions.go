@@ -25,9 +25,8 @@ func (d *dispute) allow(action string, status Status) error {
 }
 
 func (d *dispute) validateSellerRespond(ctx workflow.Context, in SellerResponse) error {
-	if !d.opened {
-		return invalidTransition("respond", "opening")
-	}
+	// An answer that comes while the dispute is still opening (its hold
+	// being placed) is taken once the opening is recorded: see sellerRespond.
 	// A late seller hears of their deadline, whatever the marketplace
 	// did since.
 	if d.view.SellerResponse == nil && !workflow.Now(ctx).Before(d.view.SellerDueAt) {
@@ -60,6 +59,14 @@ func (d *dispute) validateSellerRespond(ctx workflow.Context, in SellerResponse)
 // full, a partial offer goes to the buyer, a contest goes to trust &
 // safety with the seller's statement.
 func (d *dispute) sellerRespond(ctx workflow.Context, in SellerResponse) (View, error) {
+	if !d.opened {
+		if err := workflow.Await(ctx, func() bool { return d.opened }); err != nil {
+			return d.result(), err
+		}
+		if err := d.validateSellerRespond(ctx, in); err != nil {
+			return d.result(), err
+		}
+	}
 	now := workflow.Now(ctx)
 	r := in
 	d.view.SellerResponse = &r
