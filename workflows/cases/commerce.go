@@ -113,6 +113,9 @@ func (c *supportCase) openDispute(ctx workflow.Context, in DisputeRequest) (Case
 	flow := &AccountFlow{ID: d.ID, WorkflowID: disputes.WorkflowID(d.ID), Running: true}
 	c.view.Dispute = flow
 	c.record(ctx, in.Actor, EventDisputeStarted, vocab.Payload("dispute_id", d.ID, "order_id", d.OrderID, "reason", d.Reason))
+	// A dispute about a delivered account puts the delivery under review.
+	c.tellDelivery(ctx, vocab.LinkedCaseOutcome{CaseID: c.in.ID, Outcome: vocab.OutcomeDisputed, Actor: in.Actor,
+		Detail: "dispute " + d.ID + " opened: " + d.Reason})
 	c.runChildWith(ctx, flow, disputes.ChildOptions(d, ""), disputes.WorkflowType, d,
 		func(ctx workflow.Context, f workflow.ChildWorkflowFuture) string {
 			var out disputes.View

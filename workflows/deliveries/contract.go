@@ -97,11 +97,13 @@ const (
 	EventAccountSignal      = "account_signal"
 	EventCaseLinked         = "case_linked"
 	EventReviewResolved     = "review_resolved"
-	EventRecovered          = "delivery_recovered"
-	EventWarrantyExtended   = "warranty_extended"
-	EventWarrantyEnding     = "warranty_ending"
-	EventRetired            = "delivery_retired"
-	EventNotifyFailed       = "notification_failed"
+	// EventDisputed records a dispute opened about the delivery by a case.
+	EventDisputed         = "disputed"
+	EventRecovered        = "delivery_recovered"
+	EventWarrantyExtended = "warranty_extended"
+	EventWarrantyEnding   = "warranty_ending"
+	EventRetired          = "delivery_retired"
+	EventNotifyFailed     = "notification_failed"
 )
 
 // NotifiedEvents lists every event a delivery tells the buyer about (and,
@@ -116,6 +118,8 @@ var NotifiedEvents = []string{
 const (
 	LinkProblemReport = "problem_report"
 	LinkSellerSignal  = "seller_signal"
+	// LinkDispute is a case that opened a dispute about the delivery.
+	LinkDispute = "dispute"
 )
 
 // RecoveryPath is how the delivered account is recovered if it is lost:

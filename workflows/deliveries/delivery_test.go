@@ -472,3 +472,25 @@ func TestInitialViewIsTheDeliveryAfterItsFirstTask(t *testing.T) {
 	_, ok = InitialView(in)
 	assert.False(t, ok, "without the start time the API reads the workflow")
 }
+
+func TestADisputeAboutTheDeliveryPutsItUnderReviewUntilItsCaseResolves(t *testing.T) {
+	dt := newDeliveryTest(t)
+	dt.delivered(time.Minute)
+	dt.at(time.Hour, func() {
+		dt.env.SignalWorkflow(SignalLinkedCase, vocab.LinkedCaseOutcome{CaseID: "C-D", Outcome: vocab.OutcomeDisputed,
+			Actor: "agent:bo", Detail: "dispute C-D-D1 opened: account_taken_back"})
+	})
+	dt.at(2*time.Hour, func() {
+		v := dt.view()
+		assert.Equal(t, StatusUnderReview, v.Status)
+		assert.Equal(t, []LinkedCase{{CaseID: "C-D", Reason: LinkDispute, Open: true}}, v.LinkedCases)
+		assert.Nil(t, v.ConfirmBy, "a dispute stops the confirmation by default")
+		dt.env.SignalWorkflow(SignalLinkedCase, vocab.LinkedCaseOutcome{CaseID: "C-D", Outcome: vocab.OutcomeResolved, Actor: "trust_safety:tess"})
+	})
+	dt.at(3*time.Hour, func() {
+		assert.Equal(t, StatusDelivered, dt.view().Status)
+		dt.mustUpdate(UpdateRetire, ReasonInput{Actor: "trust_safety:tess", Reason: "done"})
+	})
+	v := dt.run(testInput())
+	assert.Contains(t, kinds(v.Timeline), EventDisputed)
+}

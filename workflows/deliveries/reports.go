@@ -18,6 +18,10 @@ import (
 // delivery under review to delivered, a completed recovery makes it
 // recovered and tells the buyer.
 func (d *delivery) onCaseOutcome(ctx workflow.Context, o vocab.LinkedCaseOutcome) {
+	if o.Outcome == vocab.OutcomeDisputed {
+		d.onDispute(ctx, o)
+		return
+	}
 	for i := range d.view.LinkedCases {
 		if c := &d.view.LinkedCases[i]; c.CaseID == o.CaseID {
 			c.Outcome = o.Outcome
@@ -42,6 +46,27 @@ func (d *delivery) onCaseOutcome(ctx workflow.Context, o vocab.LinkedCaseOutcome
 			"resolution", o.Detail, "status", string(d.view.Status)))
 		d.changed(ctx)
 	}
+}
+
+// onDispute takes a dispute a case opened about the delivery: the case
+// joins the linked cases, open, and a live delivery goes under review until
+// it resolves.
+func (d *delivery) onDispute(ctx workflow.Context, o vocab.LinkedCaseOutcome) {
+	linked := false
+	for i := range d.view.LinkedCases {
+		if c := &d.view.LinkedCases[i]; c.CaseID == o.CaseID {
+			c.Open, linked = true, true
+		}
+	}
+	if !linked {
+		d.view.LinkedCases = append(d.view.LinkedCases, LinkedCase{CaseID: o.CaseID, Reason: LinkDispute, Open: true})
+	}
+	live := d.view.Status == StatusDelivered || d.view.Status == StatusWaitingCustomer || d.view.Status == StatusRecovered
+	if live {
+		d.review()
+	}
+	d.record(ctx, o.Actor, EventDisputed, vocab.Payload("case_id", o.CaseID, "detail", o.Detail, "status", string(d.view.Status)))
+	d.changed(ctx)
 }
 
 // anyCaseOpen reports whether a linked case is still being worked.

@@ -44,6 +44,9 @@ const (
 	OutcomeResolved = "resolved"
 	// OutcomeRecovered: an account recovery of the case completed.
 	OutcomeRecovered = "recovered"
+	// OutcomeDisputed: the case opened a buyer-seller dispute about the
+	// delivery; the delivery is under review until the case resolves.
+	OutcomeDisputed = "disputed"
 )
 
 // LinkedCaseOutcome is what a linked case reports to its delivery.
