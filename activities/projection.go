@@ -10,6 +10,8 @@ import (
 	"handoff/store"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
+	"handoff/workflows/disputes"
+	"handoff/workflows/returns"
 )
 
 // Projection writes the read model of cases and deliveries to Postgres,
@@ -53,6 +55,34 @@ func (p *Projection) ProjectDelivery(ctx context.Context, in deliveries.Projecti
 	}
 	if err := p.store.ProjectDelivery(ctx, in); err != nil {
 		return fmt.Errorf("project delivery %s: %w", in.Delivery.ID, err)
+	}
+	return nil
+}
+
+// ProjectReturn writes the return row and its new timeline events
+// (returns.ActivityProjectReturn). Like ProjectCase: writing the same
+// input twice changes nothing, an older input after a newer one leaves the
+// newer row, and a return without an id is refused for good.
+func (p *Projection) ProjectReturn(ctx context.Context, in returns.ProjectionInput) error {
+	if strings.TrimSpace(in.Return.ID) == "" {
+		return temporal.NewNonRetryableApplicationError(
+			"projection of a return without an id", ErrTypeInvalidProjection, nil)
+	}
+	if err := p.store.ProjectReturn(ctx, in); err != nil {
+		return fmt.Errorf("project return %s: %w", in.Return.ID, err)
+	}
+	return nil
+}
+
+// ProjectDispute writes the dispute row and its new timeline events
+// (disputes.ActivityProjectDispute), with the guarantees of ProjectReturn.
+func (p *Projection) ProjectDispute(ctx context.Context, in disputes.ProjectionInput) error {
+	if strings.TrimSpace(in.Dispute.ID) == "" {
+		return temporal.NewNonRetryableApplicationError(
+			"projection of a dispute without an id", ErrTypeInvalidProjection, nil)
+	}
+	if err := p.store.ProjectDispute(ctx, in); err != nil {
+		return fmt.Errorf("project dispute %s: %w", in.Dispute.ID, err)
 	}
 	return nil
 }

@@ -137,6 +137,7 @@ var access = map[string][]store.Role{
 	// and alone approves a large refund. Everyone reads one.
 	"start-return":          {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
 	"get-return":            allRoles,
+	"list-returns":          allRoles,
 	"inspect-return":        {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},
 	"approve-return-refund": {store.RoleTrustSafety, store.RoleAdmin},
 	"cancel-return":         {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
@@ -146,6 +147,7 @@ var access = map[string][]store.Role{
 	// reads one.
 	"open-dispute":         {store.RoleIntegration, store.RoleAgent, store.RoleTrustSafety, store.RoleAdmin},
 	"get-dispute":          allRoles,
+	"list-disputes":        allRoles,
 	"respond-to-dispute":   {store.RoleIntegration, store.RoleAdmin},
 	"answer-dispute-offer": {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
 	"decide-dispute":       {store.RoleTrustSafety, store.RoleAdmin},

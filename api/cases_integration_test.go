@@ -852,11 +852,13 @@ func validBodies(tag string) map[string]any {
 		// the case id is no return or dispute (404).
 		"start-return":          validReturnBody(),
 		"get-return":            nil,
+		"list-returns":          nil,
 		"inspect-return":        map[string]string{"outcome": "refund_full"},
 		"approve-return-refund": map[string]bool{"approve": true},
 		"cancel-return":         map[string]string{"reason": "changed my mind"},
 		"open-dispute":          validDisputeBody(),
 		"get-dispute":           nil,
+		"list-disputes":         nil,
 		"respond-to-dispute":    map[string]string{"kind": "accept"},
 		"answer-dispute-offer":  map[string]string{"answer": "accept_offer"},
 		"decide-dispute":        map[string]string{"outcome": "deny", "reason": "no proof"},

@@ -181,6 +181,7 @@ func (s *server) register(api huma.API) {
 	startReturn := op("start-return", http.MethodPost, "/v1/cases/{id}/returns", "Start the return of an item", 201)
 	startReturn.Description = startReturnDoc + " " + startReturn.Description
 	huma.Register(api, startReturn, s.startReturn)
+	huma.Register(api, op("list-returns", http.MethodGet, "/v1/returns", "List returns, the soonest deadline first", 200), s.listReturns)
 	huma.Register(api, op("get-return", http.MethodGet, "/v1/returns/{id}", "Read a return", 200), s.getReturn)
 	huma.Register(api, op("inspect-return", http.MethodPost, "/v1/returns/{id}/inspection", "Record the seller's inspection of the returned item", 200), s.inspectReturn)
 	huma.Register(api, op("approve-return-refund", http.MethodPost, "/v1/returns/{id}/approval", "Approve or deny a refund above the approval limit", 200), s.approveReturnRefund)
@@ -188,6 +189,7 @@ func (s *server) register(api huma.API) {
 	openDispute := op("open-dispute", http.MethodPost, "/v1/cases/{id}/disputes", "Open a dispute between buyer and seller", 201)
 	openDispute.Description = openDisputeDoc + " " + openDispute.Description
 	huma.Register(api, openDispute, s.openDispute)
+	huma.Register(api, op("list-disputes", http.MethodGet, "/v1/disputes", "List disputes, the soonest deadline first", 200), s.listDisputes)
 	huma.Register(api, op("get-dispute", http.MethodGet, "/v1/disputes/{id}", "Read a dispute", 200), s.getDispute)
 	huma.Register(api, op("respond-to-dispute", http.MethodPost, "/v1/disputes/{id}/seller-response", "Record the seller's answer", 200), s.respondToDispute)
 	huma.Register(api, op("answer-dispute-offer", http.MethodPost, "/v1/disputes/{id}/buyer-answer", "Record the buyer's answer to the seller's offer", 200), s.answerDisputeOffer)

@@ -18,7 +18,7 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// What the read models of cases and deliveries share: the projection of
+// What the read models of cases, deliveries, returns and disputes share: the projection of
 // a view and its events, a view by id, a timeline, and keyset-paginated
 // lists. Every piece of SQL here is written from the constants of this
 // package's readModel and keysetList values, never from a request.

@@ -55,6 +55,13 @@ const (
 	QueryDispute = "dispute"
 )
 
+// Names of the activities Dispute calls besides the shared vocab ones.
+const (
+	// ActivityProjectDispute writes a dispute's read model to Postgres
+	// (activities.Projection.ProjectDispute).
+	ActivityProjectDispute = "ProjectDispute"
+)
+
 // Status is where a dispute is.
 type Status string
 
@@ -411,6 +418,14 @@ type View struct {
 	// Timeline is filled by the query and the result; update results
 	// leave it out.
 	Timeline []vocab.Event `json:"timeline,omitempty"`
+}
+
+// ProjectionInput is what the workflow hands the read model after a change:
+// the dispute (without its timeline) and the events since the last
+// projection. Writing it twice changes nothing.
+type ProjectionInput struct {
+	Dispute View          `json:"dispute"`
+	Events  []vocab.Event `json:"events"`
 }
 
 // ChildOptions answers the options a case starts dispute in with: its id,

@@ -52,7 +52,11 @@ type dispute struct {
 	// results are the payment results received, deduplicated by event id.
 	results []vocab.PaymentResult
 	seen    map[string]bool
-	attrs   attributes
+	// projects is false for disputes that began before the read model
+	// existed; projectedSeq is the newest event written to it.
+	projects     bool
+	projectedSeq int
+	attrs        attributes
 }
 
 func newDispute(ctx workflow.Context, in Input) (*dispute, error) {
@@ -78,6 +82,7 @@ func newDispute(ctx workflow.Context, in Input) (*dispute, error) {
 }
 
 func (d *dispute) setup(ctx workflow.Context) error {
+	d.projects = workflow.GetVersion(ctx, changeReadModel, workflow.DefaultVersion, 1) >= 1
 	handlers := []struct {
 		name      string
 		handler   any
@@ -101,13 +106,16 @@ func (d *dispute) setup(ctx workflow.Context) error {
 	}
 	workflow.Go(ctx, d.takePaymentResults)
 	workflow.Go(ctx, d.tellCase)
+	if d.projects {
+		workflow.Go(ctx, d.project)
+	}
 	return nil
 }
 
 // run opens the dispute, then waits on whoever must act next and does
 // what the dispute's status asks, until it is closed or its money could
-// not be moved; it ends once the case has heard everything and no update
-// is still being handled.
+// not be moved; it ends once the case and the read model have everything
+// and no update is still being handled.
 func (d *dispute) run(ctx workflow.Context) (View, error) {
 	d.open(ctx)
 	for !d.ended() {
@@ -131,7 +139,7 @@ func (d *dispute) run(ctx workflow.Context) (View, error) {
 			return d.fullView(), err
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return len(d.outbox) == 0 && workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return len(d.outbox) == 0 && d.caughtUp() && workflow.AllHandlersFinished(ctx) }); err != nil {
 		return d.fullView(), err
 	}
 	return d.fullView(), nil

@@ -102,6 +102,9 @@ func newDisputeTest(t *testing.T) *disputeTest {
 		activity.RegisterOptions{Name: vocab.ActivityRefund})
 	dt.env.RegisterActivityWithOptions(func(context.Context, vocab.ReleaseRequest) (vocab.Movement, error) { return vocab.Movement{}, nil },
 		activity.RegisterOptions{Name: vocab.ActivityReleaseFunds})
+	// The read model is written by a stand-in that keeps nothing.
+	dt.env.RegisterActivityWithOptions(func(context.Context, ProjectionInput) error { return nil },
+		activity.RegisterOptions{Name: ActivityProjectDispute})
 	dt.env.OnActivity(vocab.ActivityHoldFunds, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, r vocab.HoldRequest) (vocab.Movement, error) {
 			dt.mu.Lock()

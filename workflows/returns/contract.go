@@ -54,6 +54,13 @@ const (
 	QueryReturn = "return"
 )
 
+// Names of the activities Return calls besides the shared vocab ones.
+const (
+	// ActivityProjectReturn writes a return's read model to Postgres
+	// (activities.Projection.ProjectReturn).
+	ActivityProjectReturn = "ProjectReturn"
+)
+
 // Status is where a return is.
 type Status string
 
@@ -365,6 +372,14 @@ type View struct {
 	// Timeline is filled by the query and the workflow's result; update
 	// results leave it out.
 	Timeline []vocab.Event `json:"timeline,omitempty"`
+}
+
+// ProjectionInput is what the workflow hands the read model after a change:
+// the return (without its timeline) and the events since the last
+// projection. Writing it twice changes nothing.
+type ProjectionInput struct {
+	Return View          `json:"return"`
+	Events []vocab.Event `json:"events"`
 }
 
 // LabelKey is the carrier's idempotency key of return id's label.

@@ -54,8 +54,12 @@ type itemReturn struct {
 	outbox []vocab.CaseEvent
 	// version grows with every change so run wakes up and re-arms its timer.
 	version int
-	timer   deadlineTimer
-	attrs   attributes
+	// projects is false for returns that began before the read model
+	// existed; projectedSeq is the newest event written to it.
+	projects     bool
+	projectedSeq int
+	timer        deadlineTimer
+	attrs        attributes
 }
 
 // Actors of what the return hears from outside systems.
@@ -85,6 +89,7 @@ func newReturn(ctx workflow.Context, in Input) *itemReturn {
 }
 
 func (r *itemReturn) setup(ctx workflow.Context) error {
+	r.projects = workflow.GetVersion(ctx, changeReadModel, workflow.DefaultVersion, 1) >= 1
 	handlers := []struct {
 		name      string
 		handler   any
@@ -124,6 +129,9 @@ func (r *itemReturn) setup(ctx workflow.Context) error {
 		}
 	})
 	workflow.Go(ctx, r.sendReports)
+	if r.projects {
+		workflow.Go(ctx, r.project)
+	}
 	r.changed(ctx)
 	return nil
 }
@@ -182,10 +190,10 @@ func (r *itemReturn) awaitNext(ctx workflow.Context) error {
 // ended reports that the return is in a final status.
 func (r *itemReturn) ended() bool { return slices.Contains(FinalStatuses, r.view.Status) }
 
-// idle reports that the case has heard every event and no update is
-// still being handled.
+// idle reports that the case and the read model have every event and no
+// update is still being handled.
 func (r *itemReturn) idle(ctx workflow.Context) bool {
-	return len(r.outbox) == 0 && workflow.AllHandlersFinished(ctx)
+	return len(r.outbox) == 0 && r.caughtUp() && workflow.AllHandlersFinished(ctx)
 }
 
 // record appends an event to the timeline and bumps the version.

@@ -78,6 +78,9 @@ func newReturnTest(t *testing.T) *returnTest {
 	env.RegisterActivityWithOptions(func(context.Context, vocab.RefundRequest) (vocab.Movement, error) {
 		return vocab.Movement{}, errors.New("not mocked")
 	}, activity.RegisterOptions{Name: vocab.ActivityRefund})
+	// The read model is written by a stand-in that keeps nothing.
+	env.RegisterActivityWithOptions(func(context.Context, ProjectionInput) error { return nil },
+		activity.RegisterOptions{Name: ActivityProjectReturn})
 	env.OnActivity(vocab.ActivityCreateReturnLabel, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, req vocab.LabelRequest) (vocab.Label, error) {
 			rt.mu.Lock()
