@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,13 +26,12 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.yaml.in/yaml/v3"
 
 	"handoff/config"
 	"handoff/stacktest"
+	"handoff/stacktest/stackworker"
 	"handoff/store"
-	"handoff/worker/registry"
 	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
@@ -82,14 +80,7 @@ func newCaseStack(t *testing.T) *caseStack {
 // a task queue of its own, stopped when tb ends, and answers the queue.
 func startCaseWorker(tb testing.TB, tc client.Client, cfg config.Config, db *store.Store) string {
 	tb.Helper()
-	queue := "test-api-" + unique()
-	cfg.Temporal.TaskQueue = queue
-	w := worker.New(tc, queue, worker.Options{})
-	require.NoError(tb, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
-		Store: db, Temporal: tc, S3: stacktest.S3(tb)}))
-	require.NoError(tb, w.Start(), "start worker on %s", queue)
-	tb.Cleanup(w.Stop)
-	return queue
+	return stackworker.Start(tb, cfg, "test-api").Temporal.TaskQueue
 }
 
 // newAPIKey creates a key of role, revoked when tb ends.

@@ -111,24 +111,15 @@ type disputeOutput struct {
 
 // getDispute answers a dispute, with its timeline, as its workflow sees it.
 func (s *server) getDispute(ctx context.Context, in *DisputeIDParam) (*disputeOutput, error) {
-	out := &disputeOutput{}
-	if err := s.queryFlow(ctx, disputes.WorkflowID(in.ID), disputes.QueryDispute, &out.Body); err != nil {
-		return nil, s.flowError(ctx, disputes.WorkflowID(in.ID), "dispute "+in.ID, err)
-	}
-	return out, nil
+	v, err := readFlow[disputeView](ctx, s, disputes.WorkflowID(in.ID), disputes.QueryDispute, "dispute "+in.ID)
+	return &disputeOutput{Body: v}, err
 }
 
 // actOnDispute runs an update on dispute id under the caller's
 // Idempotency-Key and answers the dispute as it now is.
 func (s *server) actOnDispute(ctx context.Context, id, key, name string, arg any) (*disputeOutput, error) {
-	if err := checkBodyText(arg); err != nil {
-		return nil, err
-	}
-	out := &disputeOutput{}
-	if err := s.runUpdate(ctx, disputes.WorkflowID(id), name, scopedKey(ctx, key), arg, &out.Body); err != nil {
-		return nil, s.flowError(ctx, disputes.WorkflowID(id), "dispute "+id, err)
-	}
-	return out, nil
+	v, err := actOnFlow[disputeView](ctx, s, disputes.WorkflowID(id), name, key, "dispute "+id, arg)
+	return &disputeOutput{Body: v}, err
 }
 
 type sellerResponseInput struct {

@@ -153,24 +153,38 @@ type returnOutput struct {
 
 // getReturn answers a return, with its timeline, as its workflow sees it.
 func (s *server) getReturn(ctx context.Context, in *ReturnIDParam) (*returnOutput, error) {
-	out := &returnOutput{}
-	if err := s.queryFlow(ctx, returns.WorkflowID(in.ID), returns.QueryReturn, &out.Body); err != nil {
-		return nil, s.flowError(ctx, returns.WorkflowID(in.ID), "return "+in.ID, err)
-	}
-	return out, nil
+	v, err := readFlow[returnView](ctx, s, returns.WorkflowID(in.ID), returns.QueryReturn, "return "+in.ID)
+	return &returnOutput{Body: v}, err
 }
 
 // actOnReturn runs an update on return id under the caller's
 // Idempotency-Key and answers the return as it now is.
 func (s *server) actOnReturn(ctx context.Context, id, key, name string, arg any) (*returnOutput, error) {
+	v, err := actOnFlow[returnView](ctx, s, returns.WorkflowID(id), name, key, "return "+id, arg)
+	return &returnOutput{Body: v}, err
+}
+
+// readFlow answers the view a child workflow of a case (a return, a
+// dispute) answers to query; what names it in errors.
+func readFlow[V any](ctx context.Context, s *server, workflowID, query, what string) (V, error) {
+	var v V
+	if err := s.queryFlow(ctx, workflowID, query, &v); err != nil {
+		return v, s.flowError(ctx, workflowID, what, err)
+	}
+	return v, nil
+}
+
+// actOnFlow runs update name on a child workflow of a case under the
+// caller's Idempotency-Key key and answers its view as it now is.
+func actOnFlow[V any](ctx context.Context, s *server, workflowID, name, key, what string, arg any) (V, error) {
+	var v V
 	if err := checkBodyText(arg); err != nil {
-		return nil, err
+		return v, err
 	}
-	out := &returnOutput{}
-	if err := s.runUpdate(ctx, returns.WorkflowID(id), name, scopedKey(ctx, key), arg, &out.Body); err != nil {
-		return nil, s.flowError(ctx, returns.WorkflowID(id), "return "+id, err)
+	if err := s.runUpdate(ctx, workflowID, name, scopedKey(ctx, key), arg, &v); err != nil {
+		return v, s.flowError(ctx, workflowID, what, err)
 	}
-	return out, nil
+	return v, nil
 }
 
 type inspectReturnInput struct {

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/smtp"
 	"net/textproto"
@@ -27,15 +26,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"handoff/config"
 	"handoff/evidence"
 	"handoff/links"
 	"handoff/mailin"
 	"handoff/stacktest"
+	"handoff/stacktest/stackworker"
 	"handoff/store"
-	"handoff/worker/registry"
 	"handoff/workflows/cases"
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
@@ -61,13 +59,8 @@ func unique() string {
 
 func newMailStack(t *testing.T) *mailStack {
 	t.Helper()
-	cfg := stacktest.Config(t)
+	cfg := stackworker.Start(t, stacktest.Config(t), "test-mail")
 	db, tc, s3c := stacktest.Store(t), stacktest.Temporal(t), stacktest.S3(t)
-	cfg.Temporal.TaskQueue = "test-mail-" + unique()
-	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
-	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler), Store: db, Temporal: tc, S3: s3c}))
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
 	book, err := sla.Load(cfg.SLAPolicyFile)
 	require.NoError(t, err)
 	signer, err := links.FromConfig(cfg.Notify.LinkKeys)

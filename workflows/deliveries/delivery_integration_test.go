@@ -4,7 +4,6 @@ package deliveries_test
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,14 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"handoff/accounts"
 	"handoff/codes"
 	"handoff/config"
 	"handoff/evidence"
 	"handoff/stacktest"
-	"handoff/worker/registry"
+	"handoff/stacktest/stackworker"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
@@ -171,16 +169,8 @@ func TestAProblemRecoveredOnTheRealStackMakesTheDeliveryRecovered(t *testing.T) 
 // startWorker runs every workflow and activity on a task queue of its own.
 func startWorker(t *testing.T) (client.Client, string, config.Config) {
 	t.Helper()
-	c := stacktest.Temporal(t)
-	cfg := stacktest.Config(t)
-	queue := fmt.Sprintf("test-delivery-%d", time.Now().UnixNano())
-	cfg.Temporal.TaskQueue = queue
-	w := worker.New(c, queue, worker.Options{})
-	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
-		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
-	return c, queue, cfg
+	cfg := stackworker.Start(t, stacktest.Config(t), "test-delivery")
+	return stacktest.Temporal(t), cfg.Temporal.TaskQueue, cfg
 }
 
 // recordHistory writes workflowID's history under testdata for the replay test.

@@ -4,7 +4,6 @@ package disputes_test
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,10 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"handoff/stacktest"
-	"handoff/worker/registry"
+	"handoff/stacktest/stackworker"
 	"handoff/workflows/cases"
 	"handoff/workflows/disputes"
 	"handoff/workflows/sla"
@@ -31,13 +29,7 @@ import (
 func TestASilentSellerLosesTheDisputeByPolicy(t *testing.T) {
 	ctx := stacktest.Context(t)
 	c := stacktest.Temporal(t)
-	cfg := stacktest.Config(t)
-	cfg.Temporal.TaskQueue = fmt.Sprintf("test-dispute-%d", time.Now().UnixNano())
-	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
-	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
-		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	cfg := stackworker.Start(t, stacktest.Config(t), "test-dispute")
 	book, err := sla.Load(cfg.SLAPolicyFile)
 	require.NoError(t, err)
 
