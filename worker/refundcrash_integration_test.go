@@ -52,20 +52,27 @@ func TestARefundMovesMoneyOnceAcrossAWorkerKill(t *testing.T) {
 	})
 
 	var tracking string
-	require.Eventually(t, func() bool {
-		res, err := c.QueryWorkflow(ctx, run.GetID(), "", returns.QueryReturn)
-		if err != nil {
-			return false
-		}
-		var v returns.View
-		require.NoError(t, res.Get(&v))
-		tracking = v.TrackingNumber
-		return v.Status == returns.StatusLabelSent
-	}, 30*time.Second, 100*time.Millisecond)
+	await := func(status returns.Status) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			res, err := c.QueryWorkflow(ctx, run.GetID(), "", returns.QueryReturn)
+			if err != nil {
+				return false
+			}
+			var v returns.View
+			require.NoError(t, res.Get(&v))
+			tracking = v.TrackingNumber
+			return v.Status == status
+		}, 30*time.Second, 100*time.Millisecond, "the return never got %s", status)
+	}
+	await(returns.StatusLabelSent)
 	for i, kind := range []string{vocab.TrackingShipped, vocab.TrackingDelivered} {
 		require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), "", vocab.SignalTracking,
 			vocab.TrackingEvent{ID: fmt.Sprintf("%s-%d", id, i), Kind: kind, TrackingNumber: tracking, At: time.Now()}))
 	}
+	// The signals are taken in their own workflow tasks: the inspection
+	// waits for the parcel to be received.
+	await(returns.StatusReceived)
 
 	// The next refund commits, then its answer fails.
 	fault, err := http.Post(cfg.Commerce.PaymentsURL+"/faults", "application/json",
