@@ -78,6 +78,8 @@ type disputeTest struct {
 	refund  func(vocab.RefundRequest) (vocab.Movement, error)
 	release func(vocab.ReleaseRequest) (vocab.Movement, error)
 	steps   int
+	// holdCall is the hold's mock, for a test to delay it with After.
+	holdCall *testsuite.MockCallWrapper
 }
 
 func newDisputeTest(t *testing.T) *disputeTest {
@@ -105,7 +107,7 @@ func newDisputeTest(t *testing.T) *disputeTest {
 	// The read model is written by a stand-in that keeps nothing.
 	dt.env.RegisterActivityWithOptions(func(context.Context, ProjectionInput) error { return nil },
 		activity.RegisterOptions{Name: ActivityProjectDispute})
-	dt.env.OnActivity(vocab.ActivityHoldFunds, mock.Anything, mock.Anything).Return(
+	dt.holdCall = dt.env.OnActivity(vocab.ActivityHoldFunds, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, r vocab.HoldRequest) (vocab.Movement, error) {
 			dt.mu.Lock()
 			defer dt.mu.Unlock()
@@ -703,4 +705,22 @@ func TestRefusedUpdatesLeaveNoTrace(t *testing.T) {
 	})
 	final := dt.run(testInput())
 	assert.Equal(t, StatusClosed, final.Status)
+}
+
+func TestASellerAnswerDuringTheOpeningIsTakenOnceTheHoldIsPlaced(t *testing.T) {
+	dt := newDisputeTest(t)
+	dt.holdCall.After(10 * time.Minute)
+	var answered View
+	dt.at(time.Minute, func() {
+		dt.update(UpdateSellerRespond, SellerResponse{Actor: "seller:sel-1", Kind: RespondAccept}, func(v View, err error) {
+			require.NoError(t, err, "an answer while the hold is placed waits, it is not refused")
+			answered = v
+		})
+	})
+	final := dt.run(testInput())
+	assert.Equal(t, HoldKept, final.Funds.HoldState)
+	require.NotNil(t, answered.SellerResponse)
+	dt.mu.Lock()
+	defer dt.mu.Unlock()
+	assert.Equal(t, []string{"hold", "refund"}, dt.calls, "the refund comes after the hold")
 }
