@@ -3,14 +3,14 @@ SHELL := /bin/bash
 GO ?= go
 export GOFLAGS ?= -buildvcs=false
 
-BINARIES := bin/handoff-worker bin/handoff-api bin/handoff-inbox bin/handoff-payments bin/handoff-carrier bin/localstack bin/starter
+BINARIES := bin/handoff-worker bin/handoff-api bin/handoff-inbox bin/handoff-payments bin/handoff-carrier bin/handoff-verification bin/localstack bin/starter
 
 .PHONY: run stop clean status tools build test test-unit lint fmt help bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-run: tools build ## start Temporal, Postgres, MinIO, Mailpit, the webhook inbox, the payment and carrier stand-ins, the worker and the API; Ctrl-C stops them
+run: tools build ## start Temporal, Postgres, MinIO, Mailpit, the webhook inbox, the payment, carrier and verification stand-ins, the worker and the API; Ctrl-C stops them
 	bin/localstack run
 
 stop: bin/localstack ## stop every process a `make run` or `make test` left running
@@ -26,12 +26,13 @@ clean: ## stop the stack and delete its data (.dev) and the built binaries (bin)
 tools: ## build the pinned tools (Temporal CLI, MinIO, Mailpit, linters) into ./bin
 	deploy/tools.sh
 
-build: ## build the worker, the API, the webhook inbox, the payment and carrier stand-ins, the stack supervisor and the command-line tool
+build: ## build the worker, the API, the webhook inbox, the payment, carrier and verification stand-ins, the stack supervisor and the command-line tool
 	$(GO) build -o bin/handoff-worker ./worker
 	$(GO) build -o bin/handoff-api ./api
 	$(GO) build -o bin/handoff-inbox ./deploy/webhookinbox/cmd/handoff-inbox
 	$(GO) build -o bin/handoff-payments ./deploy/paymentsim/cmd/handoff-payments
 	$(GO) build -o bin/handoff-carrier ./deploy/carriersim/cmd/handoff-carrier
+	$(GO) build -o bin/handoff-verification ./deploy/verificationsim/cmd/handoff-verification
 	$(GO) build -o bin/localstack ./deploy/localstack
 	$(GO) build -o bin/starter ./starter
 
@@ -48,7 +49,10 @@ bin/handoff-payments: $(shell find deploy/paymentsim payments signedhttp config 
 bin/handoff-carrier: $(shell find deploy/carriersim carrier signedhttp standardwebhooks config telemetry -name '*.go' 2>/dev/null) go.mod
 	$(GO) build -o bin/handoff-carrier ./deploy/carriersim/cmd/handoff-carrier
 
-test: bin/localstack bin/handoff-inbox bin/handoff-payments bin/handoff-carrier ## every test: unit tests and integration tests on the real stack (started if not running)
+bin/handoff-verification: $(shell find deploy/verificationsim verification signedhttp standardwebhooks config telemetry -name '*.go' 2>/dev/null) go.mod
+	$(GO) build -o bin/handoff-verification ./deploy/verificationsim/cmd/handoff-verification
+
+test: bin/localstack bin/handoff-inbox bin/handoff-payments bin/handoff-carrier bin/handoff-verification ## every test: unit tests and integration tests on the real stack (started if not running)
 	deploy/tools.sh temporal minio mailpit
 	deploy/test.sh
 

@@ -26,6 +26,8 @@ type Config struct {
 	Accounts    Accounts
 	Inbound     Inbound
 	Commerce    Commerce
+	// Verification is the seller identity-verification (KYC) provider.
+	Verification Verification
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -177,6 +179,24 @@ type Commerce struct {
 	CarrierAddr  string
 }
 
+// Verification says how Handoff reaches the seller identity-verification
+// (KYC) provider (docs/verification.md) and how its decision webhooks are
+// signed. The defaults are the local stand-in's own (deploy/verificationsim),
+// so `make run` needs none set.
+type Verification struct {
+	// URL is the provider's base URL.
+	URL string
+	// KeyID names Secret in every request (X-Handoff-Key-Id).
+	KeyID string
+	// Secret signs every request to the provider (HMAC-SHA256, at least 32 bytes).
+	Secret string
+	// WebhookSecret verifies the provider's decision webhooks: "whsec_"
+	// then the base64 of the key (Standard Webhooks).
+	WebhookSecret string
+	// Addr is where the local stack's stand-in listens; only the local stack uses it.
+	Addr string
+}
+
 // LinkKey is one key signing customer links, named by the id the links carry.
 type LinkKey struct {
 	ID     string
@@ -269,6 +289,10 @@ var Vars = []Var{
 	{"CARRIER_KEY_ID", "handoff", "Id of the carrier secret, sent in the X-Handoff-Key-Id header so the carrier can rotate secrets."},
 	{"CARRIER_SECRET", "handoff-local-dev-carrier-secret-0001", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the carrier; the default is the local stand-in's, for local use only."},
 	{"CARRIER_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the carrier's tracking webhooks to POST /webhooks/carrier; the default is the local stand-in's, for local use only."},
+	{"KYC_URL", "http://127.0.0.1:8029", "Base URL of the seller identity-verification (KYC) provider's signed API (docs/verification.md) that seller checks go to; the default is the local stand-in (deploy/verificationsim)."},
+	{"KYC_KEY_ID", "handoff", "Id of the verification secret, sent in the X-Handoff-Key-Id header so the provider can rotate secrets."},
+	{"KYC_SECRET", "handoff-local-dev-verification-secret-01", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the verification provider; the default is the local stand-in's, for local use only."},
+	{"KYC_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtdmVyaWZpY2F0aW9uLXdlYmhvb2s=", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the verification provider's decision webhooks to POST /webhooks/verification; the default is the local stand-in's, for local use only."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
@@ -278,6 +302,7 @@ var Vars = []Var{
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"PAYMENTS_ADDR", "127.0.0.1:8027", "Where the local stack's payment provider stand-in (bin/handoff-payments) listens; `make run` points the worker's PAYMENTS_URL there unless it is set."},
 	{"CARRIER_ADDR", "127.0.0.1:8028", "Where the local stack's carrier stand-in (bin/handoff-carrier) listens; `make run` points the worker's CARRIER_URL there unless it is set, and has the stand-in post its tracking webhooks to the API at HTTP_ADDR."},
+	{"KYC_ADDR", "127.0.0.1:8029", "Where the local stack's verification stand-in (bin/handoff-verification) listens; `make run` points the worker's KYC_URL there unless it is set, and has the stand-in post its decision webhooks to the API at HTTP_ADDR."},
 	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
 }
@@ -360,6 +385,13 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			CarrierWebhookSecret:  r.webhookSecret("CARRIER_WEBHOOK_SECRET"),
 			PaymentsAddr:          r.hostPort("PAYMENTS_ADDR"),
 			CarrierAddr:           r.hostPort("CARRIER_ADDR"),
+		},
+		Verification: Verification{
+			URL:           r.baseURL("KYC_URL"),
+			KeyID:         r.token("KYC_KEY_ID"),
+			Secret:        r.requiredSecret("KYC_SECRET"),
+			WebhookSecret: r.webhookSecret("KYC_WEBHOOK_SECRET"),
+			Addr:          r.hostPort("KYC_ADDR"),
 		},
 		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:          r.hostPort("HTTP_ADDR"),

@@ -51,11 +51,19 @@ func TestDefaultsServeTheLocalStack(t *testing.T) {
 		PaymentsAddr:          "127.0.0.1:8027",
 		CarrierAddr:           "127.0.0.1:8028",
 	}, cfg.Commerce)
+	assert.Equal(t, Verification{
+		URL:           "http://127.0.0.1:8029",
+		KeyID:         "handoff",
+		Secret:        "handoff-local-dev-verification-secret-01",
+		WebhookSecret: "whsec_aGFuZG9mZi1sb2NhbC1kZXYtdmVyaWZpY2F0aW9uLXdlYmhvb2s=",
+		Addr:          "127.0.0.1:8029",
+	}, cfg.Verification)
 }
 
 // The stand-ins read their own variables with their own defaults
-// (deploy/paymentsim and deploy/carriersim, package main, which no test
-// can import); `make run` works with nothing set only while both agree.
+// (deploy/paymentsim, deploy/carriersim and deploy/verificationsim, package
+// main, which no test can import); `make run` works with nothing set only
+// while both agree.
 func TestCommerceDefaultsAreTheStandInsDefaults(t *testing.T) {
 	for file, want := range map[string]map[string]string{
 		"../deploy/paymentsim/cmd/handoff-payments/main.go": {
@@ -64,6 +72,10 @@ func TestCommerceDefaultsAreTheStandInsDefaults(t *testing.T) {
 		"../deploy/carriersim/cmd/handoff-carrier/main.go": {
 			"DefaultAddr": "CARRIER_ADDR", "DefaultKeyID": "CARRIER_KEY_ID", "DefaultSecret": "CARRIER_SECRET",
 			"DefaultWebhookSecret": "CARRIER_WEBHOOK_SECRET",
+		},
+		"../deploy/verificationsim/cmd/handoff-verification/main.go": {
+			"DefaultAddr": "KYC_ADDR", "DefaultKeyID": "KYC_KEY_ID", "DefaultSecret": "KYC_SECRET",
+			"DefaultWebhookSecret": "KYC_WEBHOOK_SECRET",
 		},
 	} {
 		consts := stringConstants(t, file)
@@ -78,6 +90,7 @@ func TestCommerceDefaultsAreTheStandInsDefaults(t *testing.T) {
 	// The stand-ins' own URLs are where they listen by default.
 	assert.Equal(t, "http://"+defaultOf(t, "PAYMENTS_ADDR"), defaultOf(t, "PAYMENTS_URL"))
 	assert.Equal(t, "http://"+defaultOf(t, "CARRIER_ADDR"), defaultOf(t, "CARRIER_URL"))
+	assert.Equal(t, "http://"+defaultOf(t, "KYC_ADDR"), defaultOf(t, "KYC_URL"))
 }
 
 // stringConstants answers the string constants a Go file declares.
@@ -168,6 +181,11 @@ func TestMalformedValuesFailNamingTheVariable(t *testing.T) {
 		"CARRIER_WEBHOOK_SECRET":        "aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r",
 		"PAYMENTS_ADDR":                 "8027",
 		"CARRIER_ADDR":                  "127.0.0.1:port",
+		"KYC_URL":                       "kyc.example",
+		"KYC_KEY_ID":                    "key/1",
+		"KYC_SECRET":                    "too-short",
+		"KYC_WEBHOOK_SECRET":            "whsec_c2hvcnQ=",
+		"KYC_ADDR":                      "",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -184,9 +202,12 @@ func TestCommerceSecretsAreNeverQuoted(t *testing.T) {
 		"PAYMENTS_WEBHOOK_SECRET": "hunter2-webhook",
 		"CARRIER_SECRET":          "hunter2-carrier",
 		"CARRIER_WEBHOOK_SECRET":  "whsec_aHVudGVyMg==",
+		"KYC_SECRET":              "hunter2-verification",
+		"KYC_WEBHOOK_SECRET":      "whsec_aHVudGVyMg==",
 	}))
 	require.Error(t, err)
-	for _, name := range []string{"PAYMENTS_SECRET", "PAYMENTS_WEBHOOK_SECRET", "CARRIER_SECRET", "CARRIER_WEBHOOK_SECRET"} {
+	for _, name := range []string{"PAYMENTS_SECRET", "PAYMENTS_WEBHOOK_SECRET", "CARRIER_SECRET", "CARRIER_WEBHOOK_SECRET",
+		"KYC_SECRET", "KYC_WEBHOOK_SECRET"} {
 		assert.Contains(t, err.Error(), name+":")
 	}
 	assert.NotContains(t, err.Error(), "hunter2")

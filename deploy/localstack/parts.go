@@ -38,10 +38,14 @@ var (
 	// like the inbox, stop after the worker that calls them.
 	paymentsInfo = partInfo{"payments", "handoff-payments", syscall.SIGTERM}
 	carrierInfo  = partInfo{"carrier", "handoff-carrier", syscall.SIGTERM}
-	workerInfo   = partInfo{"worker", "handoff-worker", syscall.SIGTERM}
-	apiInfo      = partInfo{"api", "handoff-api", syscall.SIGTERM}
+	// The identity-verification stand-in needs no Postgres (its checks are
+	// in memory) but starts and stops with the other stand-ins.
+	verificationInfo = partInfo{"verification", "handoff-verification", syscall.SIGTERM}
+	workerInfo       = partInfo{"worker", "handoff-worker", syscall.SIGTERM}
+	apiInfo          = partInfo{"api", "handoff-api", syscall.SIGTERM}
 
-	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, webhookInboxInfo, paymentsInfo, carrierInfo, workerInfo, apiInfo}
+	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, webhookInboxInfo,
+		paymentsInfo, carrierInfo, verificationInfo, workerInfo, apiInfo}
 )
 
 // partByName answers the part called name.

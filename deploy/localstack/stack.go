@@ -57,6 +57,7 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 	standIns := []infra{
 		&paymentsPart{cfg: cfg.Commerce, databaseURL: cfg.DatabaseURL, layout: l},
 		&carrierPart{cfg: cfg.Commerce, httpAddr: cfg.HTTPAddr, lookup: os.LookupEnv, layout: l},
+		&verificationPart{cfg: cfg.Verification, httpAddr: cfg.HTTPAddr, lookup: os.LookupEnv, layout: l},
 	}
 	return &stack{
 		cfg:      cfg,
@@ -201,7 +202,8 @@ type app struct {
 func (s *stack) apps() []app {
 	return []app{
 		{workerInfo, s.cfg.WorkerMetricsAddr, "http://" + s.cfg.WorkerMetricsAddr + "/healthz",
-			slices.Concat(inboxWebhookEnv(os.LookupEnv, s.cfg.WebhookInboxAddr), standInURLEnv(os.LookupEnv, s.cfg.Commerce))},
+			slices.Concat(inboxWebhookEnv(os.LookupEnv, s.cfg.WebhookInboxAddr), standInURLEnv(os.LookupEnv, s.cfg.Commerce),
+				verificationURLEnv(os.LookupEnv, s.cfg.Verification))},
 		{apiInfo, s.cfg.HTTPAddr, "http://" + s.cfg.HTTPAddr + "/readyz", nil},
 	}
 }
