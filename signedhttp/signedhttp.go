@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,6 +106,26 @@ func Verify(h http.Header, secret []byte, method, target string, body []byte, no
 		return &VerifyError{Failure: BadSignature, Timestamp: ts}
 	}
 	return nil
+}
+
+// Refusal answers why request r with body is not signed by key keyID with
+// secret within tolerance of now, in words a client can act on, or "" when
+// it is: the check of a server (a local stand-in) that takes signed requests.
+func Refusal(r *http.Request, body []byte, keyID string, secret []byte, now time.Time, tolerance time.Duration) string {
+	if r.Header.Get(HeaderKeyID) != keyID {
+		return fmt.Sprintf("unknown %s %q", HeaderKeyID, r.Header.Get(HeaderKeyID))
+	}
+	var ve *VerifyError
+	if !errors.As(Verify(r.Header, secret, r.Method, r.RequestURI, body, now, tolerance), &ve) {
+		return ""
+	}
+	switch ve.Failure {
+	case BadTimestamp:
+		return HeaderTimestamp + " is not Unix seconds"
+	case StaleTimestamp:
+		return HeaderTimestamp + " is too far from now"
+	}
+	return HeaderSignature + " does not match"
 }
 
 // Config says how a Client reaches its server. Zero durations and counts

@@ -19,7 +19,6 @@ package carriersim
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,7 +29,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,23 +76,18 @@ type label struct {
 
 // Sim is an http.Handler serving the carrier API. Close stops its webhook sender.
 type Sim struct {
-	opts       Options
-	secret     []byte
-	webhookKey []byte
-	logger     *slog.Logger
-	now        func() time.Time
-	client     *http.Client
-	mux        *http.ServeMux
+	opts   Options
+	secret []byte
+	logger *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
 
 	mu         sync.Mutex
 	byKey      map[string]*label
 	byTracking map[string]*label
 	order      []*label
 
-	queue  chan carrier.Event
-	stop   context.CancelFunc
-	ctx    context.Context
-	done   chan struct{}
+	hooks  *standardwebhooks.Sender
 	closed sync.Once
 }
 
@@ -116,32 +109,19 @@ func New(opts Options) (*Sim, error) {
 	if opts.WebhookKeyID == "" {
 		opts.WebhookKeyID = "carrier"
 	}
-	if opts.DeliveryAttempts <= 0 {
-		opts.DeliveryAttempts = 5
-	}
-	if opts.DeliveryBackoff <= 0 {
-		opts.DeliveryBackoff = 500 * time.Millisecond
-	}
 	if opts.Tolerance <= 0 {
 		opts.Tolerance = 5 * time.Minute
 	}
 	s := &Sim{
-		opts: opts, secret: []byte(opts.Secret), webhookKey: key,
-		logger: opts.Logger, now: opts.Now, client: opts.Client,
+		opts: opts, secret: []byte(opts.Secret),
+		logger: opts.Logger, now: opts.Now,
 		byKey: map[string]*label{}, byTracking: map[string]*label{},
-		queue: make(chan carrier.Event, 1024), done: make(chan struct{}),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.client == nil {
-		s.client = &http.Client{
-			Timeout:       10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /labels", s.signed(s.createLabel))
@@ -150,16 +130,17 @@ func New(opts Options) (*Sim, error) {
 	s.mux.HandleFunc("GET /labels/{tracking}/label.pdf", s.labelDocument)
 	s.mux.HandleFunc("GET /labels", s.list)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	s.ctx, s.stop = context.WithCancel(context.Background())
-	go s.send()
+	s.hooks = standardwebhooks.NewSender(standardwebhooks.SenderOptions{
+		URL: opts.WebhookURL, Key: key, KeyID: opts.WebhookKeyID, UserAgent: "Handoff-CarrierSim/1",
+		Attempts: opts.DeliveryAttempts, Backoff: opts.DeliveryBackoff, Client: opts.Client, Logger: s.logger, Now: s.now,
+	})
 	return s, nil
 }
 
 // Close stops sending webhooks (one being retried is dropped) and waits for the sender.
 func (s *Sim) Close() {
 	s.closed.Do(func() {
-		s.stop()
-		<-s.done
+		s.hooks.Close()
 	})
 }
 
@@ -186,20 +167,7 @@ func (s *Sim) signed(next func(http.ResponseWriter, *http.Request, []byte)) http
 
 // verify answers why r's signature does not verify, or "".
 func (s *Sim) verify(r *http.Request, body []byte) string {
-	if r.Header.Get(signedhttp.HeaderKeyID) != s.opts.KeyID {
-		return fmt.Sprintf("unknown %s %q", signedhttp.HeaderKeyID, r.Header.Get(signedhttp.HeaderKeyID))
-	}
-	var ve *signedhttp.VerifyError
-	if !errors.As(signedhttp.Verify(r.Header, s.secret, r.Method, r.RequestURI, body, s.now(), s.opts.Tolerance), &ve) {
-		return ""
-	}
-	switch ve.Failure {
-	case signedhttp.BadTimestamp:
-		return signedhttp.HeaderTimestamp + " is not Unix seconds"
-	case signedhttp.StaleTimestamp:
-		return signedhttp.HeaderTimestamp + " is too far from now"
-	}
-	return signedhttp.HeaderSignature + " does not match"
+	return signedhttp.Refusal(r, body, s.opts.KeyID, s.secret, s.now(), s.opts.Tolerance)
 }
 
 func (s *Sim) createLabel(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -362,78 +330,10 @@ func (s *Sim) list(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// enqueue hands ev to the sender; a full queue drops it with a warning.
+// enqueue hands ev to the webhook sender.
 func (s *Sim) enqueue(ev carrier.Event) {
-	select {
-	case s.queue <- ev:
-	default:
-		s.logger.Warn("webhook queue full; event not sent", "event_id", ev.ID)
-	}
-}
-
-// send delivers the queued events one at a time, in order, until Close.
-func (s *Sim) send() {
-	defer close(s.done)
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case ev := <-s.queue:
-			s.deliver(s.ctx, ev)
-		}
-	}
-}
-
-// deliver sends ev, retrying a network error, 408, 429 or 5xx with the same webhook-id.
-func (s *Sim) deliver(ctx context.Context, ev carrier.Event) {
 	body, _ := json.Marshal(ev)
-	wait := s.opts.DeliveryBackoff
-	for attempt := 1; ; attempt++ {
-		retry, err := s.post(ctx, ev.ID, body)
-		if err == nil {
-			s.logger.Info("webhook delivered", "event_id", ev.ID, "kind", ev.Kind, "attempt", attempt)
-			return
-		}
-		if !retry || attempt >= s.opts.DeliveryAttempts {
-			s.logger.Warn("webhook not delivered; giving up", "event_id", ev.ID, "attempt", attempt, "err", err)
-			return
-		}
-		s.logger.Warn("webhook not delivered; retrying", "event_id", ev.ID, "attempt", attempt, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return
-		}
-		wait = min(wait*2, 30*time.Second)
-	}
-}
-
-func (s *Sim) post(ctx context.Context, id string, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
-	ts := s.now().Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Handoff-CarrierSim/1")
-	req.Header.Set(standardwebhooks.HeaderID, id)
-	req.Header.Set(standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(standardwebhooks.HeaderSignature, standardwebhooks.Sign(s.webhookKey, id, ts, body))
-	req.Header.Set(standardwebhooks.HeaderKeyID, s.opts.WebhookKeyID)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return ctx.Err() == nil, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		return false, nil
-	}
-	err = fmt.Errorf("receiver answered %s", resp.Status)
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500, err
+	s.hooks.Send(ev.ID, body)
 }
 
 func randomHex(n int) string {

@@ -21,7 +21,6 @@ package verificationsim
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,7 +31,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,13 +119,11 @@ type event struct {
 // Sim is an http.Handler serving the verification API. Close stops its
 // webhook sender and the pending checks' timers.
 type Sim struct {
-	opts       Options
-	secret     []byte
-	webhookKey []byte
-	logger     *slog.Logger
-	now        func() time.Time
-	client     *http.Client
-	mux        *http.ServeMux
+	opts   Options
+	secret []byte
+	logger *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
 
 	mu     sync.Mutex
 	byKey  map[string]*check
@@ -135,10 +131,7 @@ type Sim struct {
 	order  []*check
 	timers []*time.Timer
 
-	queue  chan event
-	stop   context.CancelFunc
-	ctx    context.Context
-	done   chan struct{}
+	hooks  *standardwebhooks.Sender
 	closed sync.Once
 }
 
@@ -163,20 +156,13 @@ func New(opts Options) (*Sim, error) {
 	if opts.Delay <= 0 {
 		opts.Delay = DefaultDelay
 	}
-	if opts.DeliveryAttempts <= 0 {
-		opts.DeliveryAttempts = 5
-	}
-	if opts.DeliveryBackoff <= 0 {
-		opts.DeliveryBackoff = 500 * time.Millisecond
-	}
 	if opts.Tolerance <= 0 {
 		opts.Tolerance = 5 * time.Minute
 	}
 	s := &Sim{
-		opts: opts, secret: []byte(opts.Secret), webhookKey: key,
-		logger: opts.Logger, now: opts.Now, client: opts.Client,
+		opts: opts, secret: []byte(opts.Secret),
+		logger: opts.Logger, now: opts.Now,
 		byKey: map[string]*check{}, byID: map[string]*check{},
-		queue: make(chan event, 1024), done: make(chan struct{}),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -184,20 +170,16 @@ func New(opts Options) (*Sim, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.client == nil {
-		s.client = &http.Client{
-			Timeout:       10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /checks", s.signed(s.create))
 	s.mux.HandleFunc("GET /checks/{id}", s.signed(s.get))
 	s.mux.HandleFunc("POST /checks/{id}/decide", s.decide)
 	s.mux.HandleFunc("GET /checks", s.list)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	s.ctx, s.stop = context.WithCancel(context.Background())
-	go s.send()
+	s.hooks = standardwebhooks.NewSender(standardwebhooks.SenderOptions{
+		URL: opts.WebhookURL, Key: key, KeyID: opts.WebhookKeyID, UserAgent: "Handoff-VerificationSim/1",
+		Attempts: opts.DeliveryAttempts, Backoff: opts.DeliveryBackoff, Client: opts.Client, Logger: s.logger, Now: s.now,
+	})
 	return s, nil
 }
 
@@ -210,8 +192,7 @@ func (s *Sim) Close() {
 			t.Stop()
 		}
 		s.mu.Unlock()
-		s.stop()
-		<-s.done
+		s.hooks.Close()
 	})
 }
 
@@ -239,20 +220,7 @@ func (s *Sim) signed(next func(http.ResponseWriter, *http.Request, []byte)) http
 
 // verify answers why r's signature does not verify, or "".
 func (s *Sim) verify(r *http.Request, body []byte) string {
-	if r.Header.Get(signedhttp.HeaderKeyID) != s.opts.KeyID {
-		return fmt.Sprintf("unknown %s %q", signedhttp.HeaderKeyID, r.Header.Get(signedhttp.HeaderKeyID))
-	}
-	var ve *signedhttp.VerifyError
-	if !errors.As(signedhttp.Verify(r.Header, s.secret, r.Method, r.RequestURI, body, s.now(), s.opts.Tolerance), &ve) {
-		return ""
-	}
-	switch ve.Failure {
-	case signedhttp.BadTimestamp:
-		return signedhttp.HeaderTimestamp + " is not Unix seconds"
-	case signedhttp.StaleTimestamp:
-		return signedhttp.HeaderTimestamp + " is too far from now"
-	}
-	return signedhttp.HeaderSignature + " does not match"
+	return signedhttp.Refusal(r, body, s.opts.KeyID, s.secret, s.now(), s.opts.Tolerance)
 }
 
 func (s *Sim) create(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -311,7 +279,7 @@ func (s *Sim) create(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // decideLate passes a "late" check still pending once Delay has passed.
 func (s *Sim) decideLate(id string) {
-	if s.ctx.Err() != nil {
+	if s.hooks.Closed() {
 		return
 	}
 	s.mu.Lock()
@@ -415,78 +383,10 @@ func cloneCheck(c verification.Check) verification.Check {
 	return c
 }
 
-// enqueue hands ev to the sender; a full queue drops it with a warning.
+// enqueue hands ev to the webhook sender.
 func (s *Sim) enqueue(ev event) {
-	select {
-	case s.queue <- ev:
-	default:
-		s.logger.Warn("webhook queue full; decision not sent", "event_id", ev.id)
-	}
-}
-
-// send delivers the queued decisions one at a time, in order, until Close.
-func (s *Sim) send() {
-	defer close(s.done)
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case ev := <-s.queue:
-			s.deliver(s.ctx, ev)
-		}
-	}
-}
-
-// deliver sends ev, retrying a network error, 408, 429 or 5xx with the same webhook-id.
-func (s *Sim) deliver(ctx context.Context, ev event) {
 	body, _ := json.Marshal(ev.check)
-	wait := s.opts.DeliveryBackoff
-	for attempt := 1; ; attempt++ {
-		retry, err := s.post(ctx, ev.id, body)
-		if err == nil {
-			s.logger.Info("webhook delivered", "event_id", ev.id, "status", ev.check.Status, "attempt", attempt)
-			return
-		}
-		if !retry || attempt >= s.opts.DeliveryAttempts {
-			s.logger.Warn("webhook not delivered; giving up", "event_id", ev.id, "attempt", attempt, "err", err)
-			return
-		}
-		s.logger.Warn("webhook not delivered; retrying", "event_id", ev.id, "attempt", attempt, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return
-		}
-		wait = min(wait*2, 30*time.Second)
-	}
-}
-
-func (s *Sim) post(ctx context.Context, id string, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
-	ts := s.now().Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Handoff-VerificationSim/1")
-	req.Header.Set(standardwebhooks.HeaderID, id)
-	req.Header.Set(standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(standardwebhooks.HeaderSignature, standardwebhooks.Sign(s.webhookKey, id, ts, body))
-	req.Header.Set(standardwebhooks.HeaderKeyID, s.opts.WebhookKeyID)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return ctx.Err() == nil, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		return false, nil
-	}
-	err = fmt.Errorf("receiver answered %s", resp.Status)
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500, err
+	s.hooks.Send(ev.id, body)
 }
 
 func randomHex(n int) string {
