@@ -162,3 +162,98 @@ func ReturnWorkflowID(id string) string { return "return/" + id }
 
 // DisputeWorkflowID is the workflow id of dispute id.
 func DisputeWorkflowID(id string) string { return "dispute/" + id }
+
+// ActivityHoldPayouts stops a seller's payouts until the hold is released
+// (PayoutHoldRequest, answered as a Movement of kind payout_hold); the
+// release is ActivityReleaseFunds with the hold's id.
+const ActivityHoldPayouts = "HoldPayouts"
+
+// MovementPayoutHold is the movement kind of a payout hold.
+const MovementPayoutHold = "payout_hold"
+
+// PayoutHoldRequest holds every payout of a seller: none is paid until the
+// hold is released. Key is the idempotency key ("verification/<id>/hold").
+type PayoutHoldRequest struct {
+	Key      string `json:"key"`
+	SellerID string `json:"seller_id"`
+	Reason   string `json:"reason"`
+}
+
+// Why a seller's payouts are held (PayoutHold.Reason).
+const (
+	// HoldReasonVerification: the seller's identity is not verified yet.
+	HoldReasonVerification = "verification"
+	// HoldReasonFraudReview: a fraud review of the seller is under way.
+	HoldReasonFraudReview = "fraud_review"
+)
+
+// States of a payout hold (PayoutHold.State).
+const (
+	PayoutHoldPending  = "pending"
+	PayoutHoldHeld     = "held"
+	PayoutHoldReleased = "released"
+	// PayoutHoldRefused: the provider refused the hold; nothing is held.
+	PayoutHoldRefused = "refused"
+)
+
+// PayoutHold is a hold on a seller's payouts as the workflow that placed
+// it keeps it, and as the read model shows it: why, since and until when,
+// and what became of it. Its owner takes the release and extend updates.
+type PayoutHold struct {
+	// Key is the hold's idempotency key; it names the hold before the
+	// provider answers an id.
+	Key      string `json:"key"`
+	ID       string `json:"id,omitempty"`
+	SellerID string `json:"seller_id"`
+	Reason   string `json:"reason"`
+	// Detail says what the hold waits for, for people.
+	Detail string `json:"detail,omitempty"`
+	// Owner is the workflow id that placed the hold and releases it.
+	Owner    string    `json:"owner"`
+	State    string    `json:"state"`
+	PlacedAt time.Time `json:"placed_at"`
+	// Until is when the hold ends by itself unless extended; nil holds
+	// until its owner decides (a verification, a fraud decision).
+	Until *time.Time `json:"until,omitempty"`
+	// CaseID is the case that reviews the hold, when there is one.
+	CaseID        string     `json:"case_id,omitempty"`
+	ReleasedAt    *time.Time `json:"released_at,omitempty"`
+	ReleasedBy    string     `json:"released_by,omitempty"`
+	ReleaseReason string     `json:"release_reason,omitempty"`
+	// Error is why the provider refused the hold or its release.
+	Error string `json:"error,omitempty"`
+}
+
+// Names of the updates a payout hold's owner takes from trust_safety.
+const (
+	// UpdateReleaseHold releases a hold now (HoldChange; Until unused).
+	UpdateReleaseHold = "release-hold"
+	// UpdateExtendHold moves a hold's end to HoldChange.Until.
+	UpdateExtendHold = "extend-hold"
+)
+
+// HoldChange is trust_safety's release or extension of a payout hold.
+type HoldChange struct {
+	Actor  string `json:"actor"`
+	HoldID string `json:"hold_id"`
+	Reason string `json:"reason"`
+	// Until is the new end of an extended hold.
+	Until time.Time `json:"until,omitzero"`
+	// CaseID is the seller_payment case the change was asked from; it
+	// hears of it.
+	CaseID string `json:"case_id,omitempty"`
+}
+
+// ActivityProjectPayoutHold writes a payout hold to the read model
+// (activities.Projection.ProjectPayoutHold); writing it twice changes nothing.
+const ActivityProjectPayoutHold = "ProjectPayoutHold"
+
+// SellerWorkflowID is the workflow id of seller id's onboarding.
+func SellerWorkflowID(id string) string { return "seller/" + id }
+
+// VerificationWorkflowID is the workflow id of seller id's identity check.
+func VerificationWorkflowID(id string) string { return "verification/" + id }
+
+// FraudWatchWorkflowID is the workflow id of the fraud watch of a party
+// (party is buyer or seller).
+func FraudWatchWorkflowID(party, id string) string { return "fraud/" + party + "-" + id }

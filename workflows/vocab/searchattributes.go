@@ -36,6 +36,12 @@ var (
 	DisputeStatusKey = temporal.NewSearchAttributeKeyKeywordList("DisputeStatus")
 	// RespondByKey is when the party a dispute or return waits on must act.
 	RespondByKey = temporal.NewSearchAttributeKeyTime("RespondBy")
+	// VerificationStatusKey is a seller's identity-check status, as a
+	// one-item keyword list for the same reason (the third and last list
+	// SQL visibility allows).
+	VerificationStatusKey = temporal.NewSearchAttributeKeyKeywordList("VerificationStatus")
+	// PayoutHoldKey says a seller's payouts are held by this workflow.
+	PayoutHoldKey = temporal.NewSearchAttributeKeyBool("PayoutHold")
 )
 
 // SearchAttribute names one custom search attribute and its indexed type,
@@ -65,6 +71,8 @@ var SearchAttributes = []SearchAttribute{
 	{ReturnStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST},
 	{DisputeStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST},
 	{RespondByKey.GetName(), enumspb.INDEXED_VALUE_TYPE_DATETIME},
+	{VerificationStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST},
+	{PayoutHoldKey.GetName(), enumspb.INDEXED_VALUE_TYPE_BOOL},
 }
 
 // RegisterSearchAttributes adds to namespace every attribute of
