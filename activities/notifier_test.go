@@ -149,6 +149,9 @@ events:
   dispute_decided: {}
   dispute_appeal_open: {}
   dispute_review_needed: {}
+  seller_step_reminder: {}
+  seller_verified: {}
+  seller_verification_failed: {}
   security_lock: {}
   recovery_steps: {}
   account_locked: {}

@@ -10,6 +10,7 @@ import (
 	"handoff/workflows/deliveries"
 	"handoff/workflows/disputes"
 	"handoff/workflows/returns"
+	"handoff/workflows/sellers"
 	"handoff/workflows/vocab"
 	htmltemplate "html/template"
 	"io/fs"
@@ -56,6 +57,7 @@ var NotifiedEvents = []string{
 	returns.NoticeCredited, returns.EventRejected, returns.EventIneligible,
 	disputes.NoticeSeller, disputes.NoticeSellerLate, disputes.NoticeOffer, disputes.NoticeDecided,
 	disputes.NoticeAppealOpen, disputes.NoticeReviewNeeded,
+	sellers.NoticeStepReminder, sellers.NoticeVerified, sellers.NoticeVerificationFailed,
 }
 
 // The events of the messages SendCode sends. A code goes to the one

@@ -7,6 +7,7 @@ import (
 	"handoff/workflows/deliveries"
 	"handoff/workflows/disputes"
 	"handoff/workflows/returns"
+	"handoff/workflows/sellers"
 	"handoff/workflows/vocab"
 	"html"
 	"io/fs"
@@ -61,6 +62,9 @@ var subjects = map[string]map[string]string{
 	disputes.NoticeDecided:             {"en": "Your dispute is decided", "fr": "Votre litige est tranché"},
 	disputes.NoticeAppealOpen:          {"en": "Your dispute is under review again", "fr": "Votre litige est réexaminé"},
 	disputes.NoticeReviewNeeded:        {"en": "Dispute awaits a decision", "fr": "Litige en attente de décision"},
+	sellers.NoticeStepReminder:         {"en": "Your seller account: a step is waiting", "fr": "Votre compte vendeur : une étape vous attend"},
+	sellers.NoticeVerified:             {"en": "Your seller account is verified", "fr": "Votre compte vendeur est vérifié"},
+	sellers.NoticeVerificationFailed:   {"en": "Your seller account could not be verified", "fr": "Votre compte vendeur n’a pas pu être vérifié"},
 	returns.NoticeLabel:                {"en": "Your return label is ready", "fr": "Votre étiquette de retour est prête"},
 	returns.EventReminder:              {"en": "Reminder: please ship your return", "fr": "Rappel : merci d'expédier votre retour"},
 	returns.EventNotShipped:            {"en": "Your return was not shipped in time", "fr": "Votre retour n'a pas été expédié à temps"},
@@ -87,7 +91,8 @@ var subjects = map[string]map[string]string{
 // workflowNotifiedEvents answers every event the workflows tell someone
 // about, as the workflow areas export them.
 func workflowNotifiedEvents() []string {
-	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents, deliveries.NotifiedEvents, returns.NotifiedEvents, disputes.NotifiedEvents)
+	return slices.Concat(cases.NotifiedEvents, accountflows.NotifiedEvents, deliveries.NotifiedEvents, returns.NotifiedEvents, disputes.NotifiedEvents,
+		sellers.NotifiedEvents)
 }
 
 // deliveryNote answers the notification the delivery workflow sends the

@@ -28,6 +28,10 @@ type Config struct {
 	Commerce    Commerce
 	// Verification is the seller identity-verification (KYC) provider.
 	Verification Verification
+	// SellerEventsSecret verifies the marketplace's seller events posted to
+	// POST /webhooks/marketplace: "whsec_" then the base64 of the key
+	// (Standard Webhooks).
+	SellerEventsSecret string
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -302,6 +306,7 @@ var Vars = []Var{
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"PAYMENTS_ADDR", "127.0.0.1:8027", "Where the local stack's payment provider stand-in (bin/handoff-payments) listens; `make run` points the worker's PAYMENTS_URL there unless it is set."},
 	{"CARRIER_ADDR", "127.0.0.1:8028", "Where the local stack's carrier stand-in (bin/handoff-carrier) listens; `make run` points the worker's CARRIER_URL there unless it is set, and has the stand-in post its tracking webhooks to the API at HTTP_ADDR."},
+	{"SELLER_EVENTS_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtc2VsbGVyLWV2ZW50cy13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the marketplace's seller events (a listing published, payout details verified...) to POST /webhooks/marketplace, which complete the steps of a seller's onboarding; the default is for local use only."},
 	{"KYC_ADDR", "127.0.0.1:8029", "Where the local stack's verification stand-in (bin/handoff-verification) listens; `make run` points the worker's KYC_URL there unless it is set, and has the stand-in post its decision webhooks to the API at HTTP_ADDR."},
 	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
@@ -393,15 +398,16 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			WebhookSecret: r.webhookSecret("KYC_WEBHOOK_SECRET"),
 			Addr:          r.hostPort("KYC_ADDR"),
 		},
-		SLAPolicyFile:     r.nonEmpty("SLA_POLICY_FILE"),
-		HTTPAddr:          r.hostPort("HTTP_ADDR"),
-		WorkerMetricsAddr: r.hostPort("WORKER_METRICS_ADDR"),
-		WebhookInboxAddr:  r.hostPort("WEBHOOK_INBOX_ADDR"),
-		LogLevel:          r.logLevel("LOG_LEVEL"),
-		ShutdownTimeout:   r.positiveDuration("SHUTDOWN_TIMEOUT"),
-		WorkflowPollers:   r.positiveInt("WORKER_WORKFLOW_POLLERS"),
-		ActivityPollers:   r.positiveInt("WORKER_ACTIVITY_POLLERS"),
-		WorkflowTaskSlots: r.positiveInt("WORKER_WORKFLOW_TASK_SLOTS"),
+		SellerEventsSecret: r.webhookSecret("SELLER_EVENTS_WEBHOOK_SECRET"),
+		SLAPolicyFile:      r.nonEmpty("SLA_POLICY_FILE"),
+		HTTPAddr:           r.hostPort("HTTP_ADDR"),
+		WorkerMetricsAddr:  r.hostPort("WORKER_METRICS_ADDR"),
+		WebhookInboxAddr:   r.hostPort("WEBHOOK_INBOX_ADDR"),
+		LogLevel:           r.logLevel("LOG_LEVEL"),
+		ShutdownTimeout:    r.positiveDuration("SHUTDOWN_TIMEOUT"),
+		WorkflowPollers:    r.positiveInt("WORKER_WORKFLOW_POLLERS"),
+		ActivityPollers:    r.positiveInt("WORKER_ACTIVITY_POLLERS"),
+		WorkflowTaskSlots:  r.positiveInt("WORKER_WORKFLOW_TASK_SLOTS"),
 	}
 	r.pair("TEMPORAL_TLS_CLIENT_CERT_PATH", cfg.Temporal.TLSCertPath, "TEMPORAL_TLS_CLIENT_KEY_PATH", cfg.Temporal.TLSKeyPath)
 	r.pair("S3_ACCESS_KEY_ID", cfg.S3.AccessKeyID, "S3_SECRET_ACCESS_KEY", cfg.S3.SecretAccessKey)

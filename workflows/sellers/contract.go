@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
 
@@ -165,6 +166,7 @@ const (
 	EventStepDone             = "seller_step_done"
 	EventStepOverdue          = "seller_step_overdue"
 	EventStepStalled          = "seller_step_stalled"
+	EventCaseOpened           = "seller_case_opened"
 	EventOnboarded            = "seller_onboarded"
 	EventVerification         = "seller_verification"
 	EventSuspended            = "seller_suspended"
@@ -190,13 +192,11 @@ const (
 	NoticeVerified = "seller_verified"
 	// NoticeVerificationFailed tells the seller selling is closed, and why (Detail).
 	NoticeVerificationFailed = "seller_verification_failed"
-	// NoticeReviewNeeded tells trust_safety (team) a check awaits its review.
-	NoticeReviewNeeded = "seller_review_needed"
 )
 
 // NotifiedEvents lists every event a seller workflow tells someone about:
 // each needs its templates and routes.
-var NotifiedEvents = []string{NoticeStepReminder, NoticeVerified, NoticeVerificationFailed, NoticeReviewNeeded}
+var NotifiedEvents = []string{NoticeStepReminder, NoticeVerified, NoticeVerificationFailed}
 
 // StepPolicy is one step of the checklist: it is due Due after the
 // onboarding starts; then the seller is reminded, and EscalateAfter later
@@ -474,4 +474,15 @@ func childOptions(in VerificationInput, taskQueue string) workflow.ChildWorkflow
 			vocab.PayoutHoldKey.ValueSet(in.Policy.HoldPayouts),
 		),
 	}
+}
+
+// PolicyFrom answers a seller's onboarding policy from the policy file's
+// sellers section.
+func PolicyFrom(t sla.SellerTerms) Policy {
+	p := Policy{Verification: VerificationPolicy{HoldPayouts: t.HoldPayoutsUntilVerified,
+		PollEvery: t.VerificationPollEvery, ReviewWithin: t.VerificationReviewWithin}}
+	for _, s := range t.Steps {
+		p.Steps = append(p.Steps, StepPolicy{Name: s.Step, Due: s.Due, EscalateAfter: s.EscalateAfter})
+	}
+	return p
 }

@@ -27,6 +27,8 @@ type Book struct {
 	deliveries DeliveryPolicy
 	returns    ReturnTerms
 	disputes   DisputeTerms
+	sellers    SellerTerms
+	fraud      FraudTerms
 	calendars  map[string]bookCalendar
 	categories map[string]CategoryDefaults
 	rules      []rule

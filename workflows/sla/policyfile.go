@@ -58,6 +58,17 @@ func Load(path string) (*Book, error) {
 //	  offer_answer_within: 72h        # the buyer's time to answer a partial offer
 //	  review_within: 120h             # trust_safety's time; past it the case escalates once
 //	  appeal_window: 720h             # either party may appeal this long after a decision
+//	sellers:                          # optional; each key defaults to DefaultSellerTerms
+//	  steps:                          # the checklist, replacing the default one whole
+//	    - {step: first_listing, due: 168h, escalate_after: 48h}   # reminder at due, trust_safety's case at due+escalate_after
+//	  hold_payouts_until_verified: true
+//	  verification_poll_every: 1h     # ask the provider when its webhook has not come
+//	  verification_review_within: 48h # trust_safety's time for a doubted check
+//	fraud:                            # optional; each key defaults to DefaultFraudTerms
+//	  rules:                          # threshold signals of kinds within window open one fraud case
+//	    - {name: disputes_lost, kinds: [dispute_lost], threshold: 3, window: 720h}
+//	  review_within: 24h              # trust_safety's time; past it the case escalates once
+//	  hold_for: 720h                  # a fraud hold on payouts ends by itself then, unless extended
 //	calendars:                        # name -> business calendar
 //	  24x7: {time_zone: UTC, always_open: true}
 //	  eu-business:
@@ -110,6 +121,8 @@ type file struct {
 	Deliveries       *fileDeliveries         `yaml:"deliveries"`
 	Returns          *fileReturns            `yaml:"returns"`
 	Disputes         *fileDisputes           `yaml:"disputes"`
+	Sellers          *fileSellers            `yaml:"sellers"`
+	Fraud            *fileFraud              `yaml:"fraud"`
 	Calendars        map[string]fileCalendar `yaml:"calendars"`
 	Categories       map[string]fileCategory `yaml:"categories"`
 	Policies         []filePolicy            `yaml:"policies"`

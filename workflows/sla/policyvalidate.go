@@ -79,6 +79,8 @@ func (v *validator) book(f *file) *Book {
 	b.deliveries = v.deliveries(f.Deliveries)
 	b.returns = v.returnTerms(f.Returns)
 	b.disputes = v.disputeTerms(f.Disputes, f.Calendars)
+	b.sellers = v.sellerTerms(f.Sellers)
+	b.fraud = v.fraudTerms(f.Fraud)
 	for _, name := range sortedKeys(f.Calendars) {
 		b.calendars[name] = v.calendar(name, f.Calendars[name])
 	}
