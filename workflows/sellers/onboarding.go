@@ -89,6 +89,9 @@ func (o *onboarding) run(ctx workflow.Context) (SellerView, error) {
 	checks := workflow.GetSignalChannel(ctx, SignalVerification)
 	standing := workflow.GetSignalChannel(ctx, SignalStanding)
 	for o.view.Status != SellerStatusClosed {
+		if err := ctx.Err(); err != nil {
+			return o.fullView(), temporal.NewCanceledError("onboarding cancelled")
+		}
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(events, func(c workflow.ReceiveChannel, _ bool) {
 			var e SellerEvent
@@ -204,8 +207,9 @@ func (o *onboarding) takeStanding(ctx workflow.Context, s Standing) {
 	o.changed(ctx)
 }
 
-// complete marks a step done, once; the last one makes the seller active.
-// A step that had stalled is reported to the onboarding case.
+// complete marks a step done, once; the last one makes the seller
+// onboarded, once, and active unless suspended (reinstating makes them
+// active then). A step that had stalled is reported to the onboarding case.
 func (o *onboarding) complete(ctx workflow.Context, name, actor string, kv ...string) {
 	i := slices.IndexFunc(o.view.Steps, func(s Step) bool { return s.Name == name })
 	if i < 0 || o.view.Steps[i].Status == StepDone {
@@ -219,8 +223,10 @@ func (o *onboarding) complete(ctx workflow.Context, name, actor string, kv ...st
 	if wasStalled {
 		o.tellCase(ctx, actor, EventStepDone, "step", name)
 	}
-	if o.view.Status == SellerStatusOnboarding && o.statusBySteps() == SellerStatusActive {
-		o.view.Status = SellerStatusActive
+	if o.view.Status != SellerStatusClosed && o.statusBySteps() == SellerStatusActive {
+		if o.view.Status == SellerStatusOnboarding {
+			o.view.Status = SellerStatusActive
+		}
 		o.record(ctx, vocab.SystemActor, EventOnboarded)
 		o.tellCase(ctx, vocab.SystemActor, EventOnboarded)
 	}
@@ -307,7 +313,7 @@ func (o *onboarding) remind(ctx workflow.Context, step string) {
 }
 
 // openCase opens the seller's onboarding case for trust_safety, naming
-// what is stuck; a case that cannot be opened is tried again at the next stall.
+// what is stuck; a case that cannot be opened is opened by the next stall.
 func (o *onboarding) openCase(ctx workflow.Context, stalled []string) {
 	lines := make([]string, 0, len(o.view.Steps))
 	for _, s := range o.view.Steps {
@@ -333,12 +339,10 @@ func (o *onboarding) openCase(ctx workflow.Context, stalled []string) {
 		AccountID: o.in.SellerID, OpenedBy: vocab.SystemActor, Channel: "seller_onboarding", Customer: &seller,
 	}).Get(ctx, &out)
 	if err != nil {
+		// Only a refusal gets here (the open retries for an hour first):
+		// the next stall tries again.
 		workflow.GetLogger(ctx).Error("onboarding case not opened", "seller", o.in.SellerID, "error", err)
-		for i := range o.view.Steps {
-			if slices.Contains(stalled, o.view.Steps[i].Name) {
-				o.view.Steps[i].StalledAt = nil
-			}
-		}
+		o.record(ctx, vocab.SystemActor, EventCaseOpened, "steps", strings.Join(stalled, ","), "error", err.Error())
 		return
 	}
 	o.view.CaseID = out.CaseID
@@ -444,6 +448,11 @@ func (o *onboarding) continueAsNew(ctx workflow.Context, channels ...workflow.Re
 		default:
 			if err := workflow.Await(ctx, func() bool { return o.projectedSeq == o.view.LastSeq && workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
+			}
+			if channels[0].Len()+channels[1].Len()+channels[2].Len() > 0 {
+				// A signal came while the read model was written: take it
+				// here, or the new run would never see it.
+				continue
 			}
 			const keepEvents, keepIDs = 50, 1000
 			tl := o.timeline[max(len(o.timeline)-keepEvents, 0):]

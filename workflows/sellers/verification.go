@@ -43,7 +43,9 @@ type verifying struct {
 	decided  workflow.ReceiveChannel
 	// decision is trust_safety's, taken by the update until run acts on it.
 	decision *VerificationDecision
-	attrs    sellerAttributes
+	// releasing says a release of the hold is under way.
+	releasing bool
+	attrs     sellerAttributes
 }
 
 func (v *verifying) setup(ctx workflow.Context) error {
@@ -78,6 +80,9 @@ func (v *verifying) run(ctx workflow.Context) (VerificationView, error) {
 	}
 	v.startCheck(ctx)
 	for !v.final() {
+		if ctx.Err() != nil {
+			return v.fullView(), temporal.NewCanceledError("verification cancelled")
+		}
 		if v.view.Status == VerificationNeedsReview {
 			v.awaitReview(ctx)
 		} else {
@@ -125,12 +130,18 @@ func (v *verifying) holdPayouts(ctx workflow.Context) {
 }
 
 // releasePayouts releases the hold, once: a hold already released (by
-// trust_safety, or before a retry) is left alone.
+// trust_safety, or before a retry) is left alone, and a release under way
+// (trust_safety's while the check passes) is waited for, not repeated.
 func (v *verifying) releasePayouts(ctx workflow.Context, actor, reason string) {
+	if err := workflow.Await(ctx, func() bool { return !v.releasing }); err != nil {
+		return
+	}
 	h := v.view.Hold
 	if h == nil || h.State != vocab.PayoutHoldHeld {
 		return
 	}
+	v.releasing = true
+	defer func() { v.releasing = false }()
 	var m vocab.Movement
 	err := workflow.ExecuteActivity(outsideOptions(ctx, "release the seller's payouts"), vocab.ActivityReleaseFunds,
 		vocab.ReleaseRequest{Key: h.Key + "/release", HoldID: h.ID, Reason: reason}).Get(ctx, &m)

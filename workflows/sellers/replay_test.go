@@ -1,0 +1,15 @@
+package sellers
+
+import (
+	"testing"
+
+	"handoff/workflows/replaytest"
+)
+
+// TestReplayRecordedHistories replays every seller onboarding and
+// verification recorded under testdata (from real runs:
+// `HANDOFF_RECORD_HISTORY=<name> make test`), so a change that would break
+// a running seller's replay fails here.
+func TestReplayRecordedHistories(t *testing.T) {
+	replaytest.Run(t, "testdata", Workflows)
+}
