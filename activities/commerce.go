@@ -12,11 +12,12 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// Commerce moves money and makes return labels for the return and dispute
-// workflows, through the payment provider and the carrier. Every call
-// carries the workflow's idempotency key, the same on every retry, so a
-// refund retried after a timeout or a worker killed mid-call moves the
-// money once: the provider answers a repeated key with its first result.
+// Commerce moves money, holds sellers' payouts and makes return labels for
+// the return, dispute and seller workflows, through the payment provider
+// and the carrier. Every call carries the workflow's idempotency key, the
+// same on every retry, so a refund retried after a timeout or a worker
+// killed mid-call moves the money once: the provider answers a repeated
+// key with its first result.
 type Commerce struct {
 	payments payments.Payments
 	carrier  carrier.Carrier
@@ -63,6 +64,17 @@ func (c *Commerce) ReleaseFunds(ctx context.Context, req vocab.ReleaseRequest) (
 	m, err := c.payments.Release(ctx, payments.ReleaseRequest{IdempotencyKey: req.Key, HoldID: req.HoldID, Reason: req.Reason})
 	if err != nil {
 		return vocab.Movement{}, paymentError("release "+req.Key, err)
+	}
+	return movement(m), nil
+}
+
+// HoldPayouts stops every payout of a seller until the hold is released
+// with ReleaseFunds and its id (activity vocab.ActivityHoldPayouts). The
+// movement answered has kind payout_hold, status held and no amount.
+func (c *Commerce) HoldPayouts(ctx context.Context, req vocab.PayoutHoldRequest) (vocab.Movement, error) {
+	m, err := c.payments.HoldPayouts(ctx, payments.PayoutHoldRequest{IdempotencyKey: req.Key, SellerID: req.SellerID, Reason: req.Reason})
+	if err != nil {
+		return vocab.Movement{}, paymentError("hold payouts "+req.Key, err)
 	}
 	return movement(m), nil
 }

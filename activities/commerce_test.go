@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,9 +17,10 @@ import (
 
 // fakePayments answers what a test sets and records the calls.
 type fakePayments struct {
-	calls []string
-	keys  []string
-	err   error
+	calls       []string
+	keys        []string
+	payoutHolds []payments.PayoutHoldRequest
+	err         error
 }
 
 func (f *fakePayments) answer(kind string, key string, amount payments.Money) (payments.Movement, error) {
@@ -40,6 +42,13 @@ func (f *fakePayments) StoreCredit(_ context.Context, r payments.StoreCreditRequ
 
 func (f *fakePayments) Hold(_ context.Context, r payments.HoldRequest) (payments.Movement, error) {
 	return f.answer(payments.KindHold, r.IdempotencyKey, r.Amount)
+}
+
+func (f *fakePayments) HoldPayouts(_ context.Context, r payments.PayoutHoldRequest) (payments.Movement, error) {
+	f.payoutHolds = append(f.payoutHolds, r)
+	m, err := f.answer(payments.KindPayoutHold, r.IdempotencyKey, payments.Money{})
+	m.Status = payments.StatusHeld
+	return m, err
 }
 
 func (f *fakePayments) Release(_ context.Context, r payments.ReleaseRequest) (payments.Movement, error) {
@@ -94,4 +103,29 @@ func TestCommerceRefusalsAreFinalAndOutagesRetried(t *testing.T) {
 	l, err := NewCommerce(&fakePayments{}, fakeCarrier{}).CreateReturnLabel(context.Background(), vocab.LabelRequest{Key: "return/R-1/label", ReturnID: "R-1"})
 	require.NoError(t, err)
 	assert.Equal(t, vocab.Label{ID: "lbl_1", TrackingNumber: "HC1", URL: "http://carrier/labels/HC1.pdf"}, l)
+}
+
+func TestCommerceHoldsPayoutsUnderTheWorkflowsKey(t *testing.T) {
+	p := &fakePayments{}
+	m, err := NewCommerce(p, fakeCarrier{}).HoldPayouts(context.Background(),
+		vocab.PayoutHoldRequest{Key: "verification/S-1/hold", SellerID: "S-1", Reason: vocab.HoldReasonVerification})
+	require.NoError(t, err)
+	assert.Equal(t, vocab.Movement{ID: "pm_1", Kind: vocab.MovementPayoutHold, Status: vocab.MovementHeld}, m)
+	assert.Equal(t, []payments.PayoutHoldRequest{{IdempotencyKey: "verification/S-1/hold", SellerID: "S-1", Reason: "verification"}}, p.payoutHolds)
+}
+
+func TestCommercePayoutHoldRefusalIsFinal(t *testing.T) {
+	refused := fmt.Errorf("hold payouts of seller S-1: %w", &payments.Error{Class: payments.ErrRefused, Code: payments.CodeInvalidRequest})
+	_, err := NewCommerce(&fakePayments{err: refused}, fakeCarrier{}).HoldPayouts(context.Background(), vocab.PayoutHoldRequest{Key: "fraud/seller-S-1/hold"})
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	assert.Equal(t, vocab.ErrTypePaymentRefused, app.Type())
+	assert.True(t, app.NonRetryable())
+	assert.Contains(t, app.Error(), "fraud/seller-S-1/hold")
+
+	transient := &payments.Error{Class: payments.ErrTransient, Status: 503}
+	_, err = NewCommerce(&fakePayments{err: transient}, fakeCarrier{}).HoldPayouts(context.Background(), vocab.PayoutHoldRequest{Key: "k"})
+	require.Error(t, err)
+	assert.False(t, errors.As(err, &app), "an outage is retried by Temporal: %v", err)
+	assert.ErrorIs(t, err, payments.ErrTransient)
 }

@@ -18,6 +18,7 @@ import (
 //	POST /refunds               RefundRequest      → 2xx Movement (Idempotency-Key)
 //	POST /store-credits         StoreCreditRequest → 2xx Movement (Idempotency-Key)
 //	POST /holds                 HoldRequest        → 2xx Movement (Idempotency-Key)
+//	POST /payout-holds          PayoutHoldRequest  → 2xx Movement (Idempotency-Key)
 //	POST /holds/{id}/release    {"reason": "..."}  → 2xx Movement (Idempotency-Key)
 //	GET  /movements/{id}                           → 200 Movement
 //
@@ -83,7 +84,13 @@ func (h *HTTP) Hold(ctx context.Context, req HoldRequest) (Movement, error) {
 	return h.move(ctx, "hold funds of seller "+req.SellerID, "/holds", req.IdempotencyKey, req, req.Validate())
 }
 
-// Release releases a hold to its seller, once per key.
+// HoldPayouts stops every payout of a seller until the hold is released,
+// once per key.
+func (h *HTTP) HoldPayouts(ctx context.Context, req PayoutHoldRequest) (Movement, error) {
+	return h.move(ctx, "hold payouts of seller "+req.SellerID, "/payout-holds", req.IdempotencyKey, req, req.Validate())
+}
+
+// Release releases a hold (of funds or of payouts) to its seller, once per key.
 func (h *HTTP) Release(ctx context.Context, req ReleaseRequest) (Movement, error) {
 	body := struct {
 		Reason string `json:"reason,omitempty"`

@@ -164,3 +164,158 @@ func TestUnsignedIsRefused(t *testing.T) {
 	assert.ErrorIs(t, err, payments.ErrRefused)
 	assert.Equal(t, payments.CodeUnauthorized, payments.CodeOf(err))
 }
+
+func TestPayoutHoldStopsPayoutsUntilReleasedOnce(t *testing.T) {
+	base, c := stack(t, 3)
+	ctx := stacktest.Context(t)
+	seller, order := unique("seller"), unique("ord")
+	simCfg := payments.HTTPConfig{BaseURL: base, Secret: simSecret}
+
+	holdReq := payments.PayoutHoldRequest{IdempotencyKey: unique("payout-hold"), SellerID: seller, Reason: "verification"}
+	hold, err := c.HoldPayouts(ctx, holdReq)
+	require.NoError(t, err)
+	assert.Equal(t, payments.KindPayoutHold, hold.Kind)
+	assert.Equal(t, payments.StatusHeld, hold.Status)
+	assert.Equal(t, seller, hold.SellerID)
+	assert.Zero(t, hold.Amount, "a payout hold has no amount")
+	again, err := c.HoldPayouts(ctx, holdReq)
+	require.NoError(t, err)
+	assert.Equal(t, hold, again, "a repeat of the key answers the first payout hold")
+	other := holdReq
+	other.Reason = "fraud_review"
+	_, err = c.HoldPayouts(ctx, other)
+	assert.ErrorIs(t, err, payments.ErrRefused)
+	assert.Equal(t, payments.CodeIdempotencyConflict, payments.CodeOf(err))
+
+	// An order hold of the same seller is in the seller's ledger but does not stop payouts.
+	orderHold, err := c.Hold(ctx, payments.HoldRequest{IdempotencyKey: unique("hold"), SellerID: seller, OrderID: order,
+		Amount: payments.Money{Minor: 300, Currency: "EUR"}, Reason: "dispute opened"})
+	require.NoError(t, err)
+
+	l, err := paymentsim.GetSellerLedger(ctx, base, seller)
+	require.NoError(t, err)
+	assert.True(t, l.PayoutsHeld)
+	assert.Equal(t, seller, l.SellerID)
+	assert.Equal(t, []string{hold.ID, orderHold.ID}, ids(l.Movements))
+	assert.Equal(t, int64(300), l.Held["EUR"])
+	assert.NotContains(t, l.Totals, payments.KindPayoutHold, "a payout hold moves no money")
+
+	payout := paymentsim.PayoutRequest{IdempotencyKey: unique("payout"), SellerID: seller, Amount: payments.Money{Minor: 12000, Currency: "EUR"}}
+	_, err = paymentsim.Payout(ctx, simCfg, payout)
+	assert.ErrorIs(t, err, payments.ErrRefused)
+	assert.Equal(t, payments.CodePayoutsHeld, payments.CodeOf(err))
+	var pe *payments.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 409, pe.Status)
+	assert.Contains(t, pe.Detail, hold.ID, "the refusal names the hold")
+
+	releaseKey := unique("release")
+	rel, err := c.Release(ctx, payments.ReleaseRequest{IdempotencyKey: releaseKey, HoldID: hold.ID, Reason: "identity verified"})
+	require.NoError(t, err)
+	assert.Equal(t, payments.KindRelease, rel.Kind)
+	assert.Equal(t, payments.StatusSucceeded, rel.Status)
+	assert.Equal(t, hold.ID, rel.HoldID)
+	assert.Equal(t, seller, rel.SellerID)
+	assert.Zero(t, rel.Amount)
+	relAgain, err := c.Release(ctx, payments.ReleaseRequest{IdempotencyKey: releaseKey, HoldID: hold.ID, Reason: "identity verified"})
+	require.NoError(t, err, "the same key answers the first release")
+	assert.Equal(t, rel, relAgain)
+	_, err = c.Release(ctx, payments.ReleaseRequest{IdempotencyKey: unique("release"), HoldID: hold.ID})
+	assert.ErrorIs(t, err, payments.ErrRefused)
+	assert.Equal(t, payments.CodeAlreadyReleased, payments.CodeOf(err))
+
+	now, err := c.Get(ctx, hold.ID)
+	require.NoError(t, err)
+	assert.Equal(t, payments.StatusReleased, now.Status)
+	assert.Equal(t, rel.ID, now.ReleasedBy)
+
+	// The refused payout recorded nothing: its key pays now, once.
+	paid, err := paymentsim.Payout(ctx, simCfg, payout)
+	require.NoError(t, err)
+	assert.Equal(t, payments.KindPayout, paid.Kind)
+	assert.Equal(t, payments.StatusSucceeded, paid.Status)
+	assert.Equal(t, payout.Amount, paid.Amount)
+	paidAgain, err := paymentsim.Payout(ctx, simCfg, payout)
+	require.NoError(t, err)
+	assert.Equal(t, paid, paidAgain, "a repeat of the key pays once")
+
+	l, err = paymentsim.GetSellerLedger(ctx, base, seller)
+	require.NoError(t, err)
+	assert.False(t, l.PayoutsHeld)
+	assert.Equal(t, []string{hold.ID, orderHold.ID, rel.ID, paid.ID}, ids(l.Movements))
+	assert.Equal(t, int64(12000), l.Totals[payments.KindPayout]["EUR"])
+	assert.Equal(t, int64(300), l.Held["EUR"], "the order hold is still held")
+
+	// The order's ledger is unchanged by the seller's payouts.
+	ol, err := paymentsim.GetLedger(ctx, base, order)
+	require.NoError(t, err)
+	assert.Equal(t, []string{orderHold.ID}, ids(ol.Movements))
+}
+
+func TestPayoutsStayHeldWhileAnyPayoutHoldIsHeld(t *testing.T) {
+	base, c := stack(t, 3)
+	ctx := stacktest.Context(t)
+	seller := unique("seller")
+	verification, err := c.HoldPayouts(ctx, payments.PayoutHoldRequest{IdempotencyKey: unique("payout-hold"), SellerID: seller, Reason: "verification"})
+	require.NoError(t, err)
+	fraud, err := c.HoldPayouts(ctx, payments.PayoutHoldRequest{IdempotencyKey: unique("payout-hold"), SellerID: seller, Reason: "fraud_review"})
+	require.NoError(t, err)
+	assert.NotEqual(t, verification.ID, fraud.ID)
+
+	_, err = c.Release(ctx, payments.ReleaseRequest{IdempotencyKey: unique("release"), HoldID: verification.ID})
+	require.NoError(t, err)
+	l, err := paymentsim.GetSellerLedger(ctx, base, seller)
+	require.NoError(t, err)
+	assert.True(t, l.PayoutsHeld, "the fraud review still holds")
+	cfg := stacktest.Config(t)
+	cfg.Commerce.PaymentsURL = base
+	ms, held, err := stacktest.SellerLedger(ctx, cfg, seller)
+	require.NoError(t, err)
+	assert.True(t, held, "stacktest.SellerLedger reads payouts_held")
+	require.Len(t, ms, 3)
+	assert.Equal(t, []string{payments.KindPayoutHold, payments.KindPayoutHold, payments.KindRelease}, []string{ms[0].Kind, ms[1].Kind, ms[2].Kind})
+	_, err = paymentsim.Payout(ctx, payments.HTTPConfig{BaseURL: base, Secret: simSecret},
+		paymentsim.PayoutRequest{IdempotencyKey: unique("payout"), SellerID: seller, Amount: payments.Money{Minor: 1, Currency: "EUR"}})
+	assert.Equal(t, payments.CodePayoutsHeld, payments.CodeOf(err))
+
+	_, err = c.Release(ctx, payments.ReleaseRequest{IdempotencyKey: unique("release"), HoldID: fraud.ID})
+	require.NoError(t, err)
+	l, err = paymentsim.GetSellerLedger(ctx, base, seller)
+	require.NoError(t, err)
+	assert.False(t, l.PayoutsHeld)
+	_, held, err = stacktest.SellerLedger(ctx, cfg, seller)
+	require.NoError(t, err)
+	assert.False(t, held)
+}
+
+func TestPayoutChecksItsRequest(t *testing.T) {
+	base, _ := stack(t, 1)
+	ctx := stacktest.Context(t)
+	cfg := payments.HTTPConfig{BaseURL: base, Secret: simSecret}
+	for name, req := range map[string]paymentsim.PayoutRequest{
+		"no key":      {SellerID: "s-1", Amount: payments.Money{Minor: 1, Currency: "EUR"}},
+		"no seller":   {IdempotencyKey: unique("payout"), Amount: payments.Money{Minor: 1, Currency: "EUR"}},
+		"zero amount": {IdempotencyKey: unique("payout"), SellerID: "s-1", Amount: payments.Money{Currency: "EUR"}},
+	} {
+		_, err := paymentsim.Payout(ctx, cfg, req)
+		assert.ErrorIs(t, err, payments.ErrRefused, name)
+		var pe *payments.Error
+		if assert.ErrorAs(t, err, &pe, name) {
+			assert.Equal(t, 422, pe.Status, name)
+		}
+	}
+	_, err := paymentsim.Payout(ctx, payments.HTTPConfig{BaseURL: base, Secret: "another-secret-of-at-least-32-bytes"},
+		paymentsim.PayoutRequest{IdempotencyKey: unique("payout"), SellerID: "s-1", Amount: payments.Money{Minor: 1, Currency: "EUR"}})
+	assert.Equal(t, payments.CodeUnauthorized, payments.CodeOf(err), "POST /payouts is signed")
+
+	_, err = paymentsim.GetLedger(ctx, base, "")
+	assert.Error(t, err, "the ledger wants order_id or seller_id")
+}
+
+func ids(ms []payments.Movement) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}

@@ -201,3 +201,56 @@ func TestNetworkErrorIsTransient(t *testing.T) {
 	_, err = c.Hold(context.Background(), HoldRequest{IdempotencyKey: "k", SellerID: "s", OrderID: "o", Amount: Money{1, "USD"}, Reason: "r"})
 	assert.ErrorIs(t, err, ErrTransient)
 }
+
+const payoutHoldJSON = `{"id":"pm_2","kind":"payout_hold","status":"held","amount":{"minor":0,"currency":""},"seller_id":"s-1","reason":"verification","idempotency_key":"verification/s-1/hold"}`
+
+func TestHoldPayoutsPostsTheSellerAndReasonOnly(t *testing.T) {
+	c, f := newClient(t, func(int) (int, string) { return 201, payoutHoldJSON })
+	m, err := c.HoldPayouts(context.Background(), PayoutHoldRequest{IdempotencyKey: "verification/s-1/hold", SellerID: "s-1", Reason: "verification"})
+	require.NoError(t, err)
+	assert.Equal(t, Movement{ID: "pm_2", Kind: KindPayoutHold, Status: StatusHeld, SellerID: "s-1", Reason: "verification",
+		IdempotencyKey: "verification/s-1/hold"}, m)
+
+	require.Len(t, f.got, 1)
+	g := f.got[0]
+	assert.Equal(t, "POST", g.Method)
+	assert.Equal(t, "/pay/payout-holds", g.Target)
+	assert.Equal(t, "verification/s-1/hold", g.Key)
+	assert.True(t, g.SignatureOK)
+	assert.Equal(t, map[string]any{"seller_id": "s-1", "reason": "verification"}, g.Body, "no amount, no key in the body")
+}
+
+func TestHoldPayoutsChecksBeforeSending(t *testing.T) {
+	c, f := newClient(t, func(int) (int, string) { return 201, payoutHoldJSON })
+	for name, req := range map[string]PayoutHoldRequest{
+		"no key":    {SellerID: "s-1", Reason: "verification"},
+		"no seller": {IdempotencyKey: "k", Reason: "verification"},
+		"no reason": {IdempotencyKey: "k", SellerID: "s-1"},
+	} {
+		_, err := c.HoldPayouts(context.Background(), req)
+		assert.ErrorIs(t, err, ErrRefused, name)
+		assert.Equal(t, CodeInvalidRequest, CodeOf(err), name)
+	}
+	assert.Empty(t, f.got, "nothing invalid is sent")
+	assert.NoError(t, PayoutHoldRequest{SellerID: "s-1", Reason: "fraud_review"}.Validate())
+}
+
+func TestHoldPayoutsRefusalsAndOutages(t *testing.T) {
+	c, f := newClient(t, func(int) (int, string) { return 409, `{"code":"idempotency_conflict"}` })
+	_, err := c.HoldPayouts(context.Background(), PayoutHoldRequest{IdempotencyKey: "k", SellerID: "s-1", Reason: "verification"})
+	assert.ErrorIs(t, err, ErrRefused)
+	assert.Equal(t, CodeIdempotencyConflict, CodeOf(err))
+	assert.Len(t, f.got, 1, "a refusal is not retried")
+
+	c, f = newClient(t, func(n int) (int, string) {
+		if n == 1 {
+			return 503, `{"code":"unavailable"}`
+		}
+		return 201, payoutHoldJSON
+	})
+	m, err := c.HoldPayouts(context.Background(), PayoutHoldRequest{IdempotencyKey: "k-9", SellerID: "s-1", Reason: "verification"})
+	require.NoError(t, err)
+	assert.Equal(t, "pm_2", m.ID)
+	require.Len(t, f.got, 2)
+	assert.Equal(t, []string{"k-9", "k-9"}, []string{f.got[0].Key, f.got[1].Key}, "retried with the same key")
+}

@@ -1,9 +1,9 @@
 // Package payments is Handoff's seam to the marketplace's payment
 // provider: refunds (full or partial), store credit, holds on a seller's
-// funds and their release. Payments is the interface the activities use;
-// HTTP implements it over the signed JSON wire format of docs/payments.md,
-// and deploy/paymentsim is the local stand-in that serves that format with
-// its own ledger in Postgres.
+// funds, holds on every payout of a seller, and their release. Payments
+// is the interface the activities use; HTTP implements it over the signed
+// JSON wire format of docs/payments.md, and deploy/paymentsim is the local
+// stand-in that serves that format with its own ledger in Postgres.
 //
 // Every money movement carries an idempotency key, the same on every retry
 // of one request: the provider applies a key once and answers a repeat with
@@ -29,7 +29,11 @@ type Payments interface {
 	StoreCredit(ctx context.Context, req StoreCreditRequest) (Movement, error)
 	// Hold sets aside a seller's funds for an order until Release.
 	Hold(ctx context.Context, req HoldRequest) (Movement, error)
-	// Release gives held funds back to the seller; a hold is released once.
+	// HoldPayouts stops every payout of a seller until Release: the
+	// seller's identity is not verified yet, or a fraud review is under way.
+	HoldPayouts(ctx context.Context, req PayoutHoldRequest) (Movement, error)
+	// Release gives held funds back to the seller, or lets a seller's
+	// payouts go again; a hold (of either kind) is released once.
 	Release(ctx context.Context, req ReleaseRequest) (Movement, error)
 	// Get answers a movement by id, as it is now (a released hold says so).
 	Get(ctx context.Context, id string) (Movement, error)
@@ -102,7 +106,18 @@ type HoldRequest struct {
 	Reason         string `json:"reason"`
 }
 
-// ReleaseRequest releases a hold, all of it, to the seller.
+// PayoutHoldRequest stops every payout of a seller until the hold is
+// released. It has no amount: it holds whatever the seller would be paid.
+type PayoutHoldRequest struct {
+	// IdempotencyKey is the same on every retry of this hold (required).
+	IdempotencyKey string `json:"-"`
+	SellerID       string `json:"seller_id"`
+	// Reason says why (verification, fraud_review…), in the ledger (required).
+	Reason string `json:"reason"`
+}
+
+// ReleaseRequest releases a hold, all of it, to the seller, or a payout
+// hold, letting the seller's payouts go again.
 type ReleaseRequest struct {
 	// IdempotencyKey is the same on every retry of this release (required).
 	IdempotencyKey string `json:"-"`
@@ -116,6 +131,12 @@ const (
 	KindStoreCredit = "store_credit"
 	KindHold        = "hold"
 	KindRelease     = "release"
+	// KindPayoutHold stops every payout of a seller while held; its
+	// amount is zero (minor 0, no currency).
+	KindPayoutHold = "payout_hold"
+	// KindPayout is a payout to a seller. The marketplace pays out, not
+	// Handoff; ledgers (the stand-in's) list payouts beside the holds.
+	KindPayout = "payout"
 )
 
 // The statuses of a movement. A provider may answer a refund pending and
@@ -135,7 +156,8 @@ type Movement struct {
 	Status string `json:"status"`
 	Amount Money  `json:"amount"`
 	// OrderID, BuyerID and SellerID are set as the kind has them; a
-	// release has the order and seller of its hold.
+	// release has the order and seller of its hold. A payout hold (and
+	// its release) has the seller only, and a zero Amount.
 	OrderID  string `json:"order_id,omitempty"`
 	BuyerID  string `json:"buyer_id,omitempty"`
 	SellerID string `json:"seller_id,omitempty"`
@@ -174,6 +196,9 @@ const (
 	CodeUnauthorized        = "unauthorized"
 	CodeNotFound            = "not_found"
 	CodeUnavailable         = "unavailable"
+	// CodePayoutsHeld refuses a payout while a payout hold of the seller
+	// is held (the stand-in's POST /payouts).
+	CodePayoutsHeld = "payouts_held"
 )
 
 // Error is a failure of a payments call. It matches its class (ErrNotFound,
@@ -246,6 +271,11 @@ func (r StoreCreditRequest) Validate() error {
 func (r HoldRequest) Validate() error {
 	return errors.Join(required("seller_id", r.SellerID), required("order_id", r.OrderID),
 		r.Amount.Validate(), required("reason", r.Reason))
+}
+
+// Validate reports a payout hold that cannot be sent (the idempotency key aside).
+func (r PayoutHoldRequest) Validate() error {
+	return errors.Join(required("seller_id", r.SellerID), required("reason", r.Reason))
 }
 
 func required(field, v string) error {

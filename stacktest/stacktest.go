@@ -272,3 +272,29 @@ func PaymentsLedger(ctx context.Context, cfg config.Config, orderID string) ([]L
 	}
 	return out.Movements, nil
 }
+
+// SellerLedger answers the movements of sellerID in the local payments
+// stand-in's ledger (PAYMENTS_URL's GET /ledger?seller_id=), oldest first,
+// and whether the seller's payouts are held now (a payout hold not released).
+func SellerLedger(ctx context.Context, cfg config.Config, sellerID string) ([]LedgerMovement, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Commerce.PaymentsURL+"/ledger?seller_id="+url.QueryEscape(sellerID), nil)
+	if err != nil {
+		return nil, false, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, false, fmt.Errorf("the payments stand-in at %s is not reachable: %w; %s", cfg.Commerce.PaymentsURL, err, hint)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, fmt.Errorf("ledger of seller %s: %s", sellerID, resp.Status)
+	}
+	var out struct {
+		Movements   []LedgerMovement `json:"movements"`
+		PayoutsHeld bool             `json:"payouts_held"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, false, fmt.Errorf("decode the ledger of seller %s: %w", sellerID, err)
+	}
+	return out.Movements, out.PayoutsHeld, nil
+}

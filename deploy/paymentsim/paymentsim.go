@@ -4,9 +4,11 @@
 // Postgres in its own tables (paymentsim_*), created on start, so tests and
 // demos can check that every cent moved exactly once:
 //
-//	POST /refunds, /store-credits, /holds, /holds/{id}/release   signed, Idempotency-Key
+//	POST /refunds, /store-credits, /holds, /payout-holds         signed, Idempotency-Key
+//	POST /holds/{id}/release (a hold or a payout hold)           signed, Idempotency-Key
+//	POST /payouts (refused while the seller's payouts are held)  signed, Idempotency-Key
 //	GET  /movements/{id}                                         signed
-//	GET  /ledger?order_id=                                       unsigned, local only
+//	GET  /ledger?order_id= or ?seller_id=                        unsigned, local only
 //	POST /faults {"fail_next": N, "status": 503}                 unsigned, local only
 //	GET  /healthz
 //
@@ -107,7 +109,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, secret string, opts Options) (
 	mux.HandleFunc("POST /refunds", s.signed(s.refund))
 	mux.HandleFunc("POST /store-credits", s.signed(s.storeCredit))
 	mux.HandleFunc("POST /holds", s.signed(s.hold))
+	mux.HandleFunc("POST /payout-holds", s.signed(s.holdPayouts))
 	mux.HandleFunc("POST /holds/{id}/release", s.signed(s.release))
+	mux.HandleFunc("POST /payouts", s.signed(s.payout))
 	mux.HandleFunc("GET /movements/{id}", s.signed(s.get))
 	mux.HandleFunc("GET /ledger", s.ledger)
 	mux.HandleFunc("POST /faults", s.setFaults)
@@ -127,13 +131,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // schema is the stand-in's own tables; the unique index on the idempotency
 // key is what makes a movement happen once per key, and the one on
-// hold_id what makes a hold released once.
+// hold_id what makes a hold (of either kind) released once. Every
+// statement is safe to run again, on a table an older stand-in created
+// too: that table's check (amount_minor > 0) refuses the zero amount of a
+// payout hold, so it is replaced by amount_by_kind the first time only,
+// and later starts take no lock on the table.
 const schema = `
 CREATE TABLE IF NOT EXISTS paymentsim_movements (
 	id              text PRIMARY KEY,
 	kind            text NOT NULL,
 	status          text NOT NULL,
-	amount_minor    bigint NOT NULL CHECK (amount_minor > 0),
+	amount_minor    bigint NOT NULL,
 	currency        text NOT NULL,
 	order_id        text NOT NULL DEFAULT '',
 	buyer_id        text NOT NULL DEFAULT '',
@@ -150,6 +158,16 @@ CREATE TABLE IF NOT EXISTS paymentsim_movements (
 CREATE UNIQUE INDEX IF NOT EXISTS paymentsim_movements_idempotency_key ON paymentsim_movements (idempotency_key);
 CREATE UNIQUE INDEX IF NOT EXISTS paymentsim_movements_release_once ON paymentsim_movements (hold_id) WHERE kind = 'release';
 CREATE INDEX IF NOT EXISTS paymentsim_movements_order ON paymentsim_movements (order_id, created_at);
+CREATE INDEX IF NOT EXISTS paymentsim_movements_seller ON paymentsim_movements (seller_id, created_at);
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_constraint
+		WHERE conrelid = 'paymentsim_movements'::regclass AND conname = 'paymentsim_movements_amount_by_kind') THEN
+		ALTER TABLE paymentsim_movements DROP CONSTRAINT IF EXISTS paymentsim_movements_amount_minor_check;
+		ALTER TABLE paymentsim_movements ADD CONSTRAINT paymentsim_movements_amount_by_kind
+			CHECK (amount_minor > 0 OR (amount_minor = 0 AND kind IN ('payout_hold', 'release')));
+	END IF;
+END $$;
 `
 
 // Migrate creates the stand-in's tables when missing; concurrent callers
@@ -292,7 +310,7 @@ func (s *Server) release(w http.ResponseWriter, req request) {
 		err := tx.QueryRow(ctx, `SELECT kind, status, amount_minor, currency, order_id, seller_id
 			FROM paymentsim_movements WHERE id = $1 FOR UPDATE`, holdID).
 			Scan(&kind, &status, &m.Amount.Minor, &m.Amount.Currency, &m.OrderID, &m.SellerID)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && kind != payments.KindHold) {
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && kind != payments.KindHold && kind != payments.KindPayoutHold) {
 			return &payments.Error{Class: payments.ErrNotFound, Status: http.StatusNotFound, Code: payments.CodeNotFound,
 				Detail: fmt.Sprintf("no hold %s", holdID)}
 		}
@@ -407,40 +425,6 @@ func (s *Server) record(w http.ResponseWriter, req request, fingerprint any, inv
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(answer)
-}
-
-// Ledger is what GET /ledger answers: every movement of an order, oldest
-// first, and the sums per kind and currency in minor units.
-type Ledger struct {
-	OrderID   string                      `json:"order_id"`
-	Movements []payments.Movement         `json:"movements"`
-	Totals    map[string]map[string]int64 `json:"totals"`
-	// Held is what is held now per currency: holds not released.
-	Held map[string]int64 `json:"held"`
-}
-
-func (s *Server) ledger(w http.ResponseWriter, r *http.Request) {
-	orderID := r.URL.Query().Get("order_id")
-	if orderID == "" {
-		problem(w, http.StatusBadRequest, payments.CodeInvalidRequest, "order_id is required")
-		return
-	}
-	ms, err := s.query(r.Context(), `WHERE order_id = $1`, orderID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	l := Ledger{OrderID: orderID, Movements: ms, Totals: map[string]map[string]int64{}, Held: map[string]int64{}}
-	for _, m := range ms {
-		if l.Totals[m.Kind] == nil {
-			l.Totals[m.Kind] = map[string]int64{}
-		}
-		l.Totals[m.Kind][m.Amount.Currency] += m.Amount.Minor
-		if m.Kind == payments.KindHold && m.Status == payments.StatusHeld {
-			l.Held[m.Amount.Currency] += m.Amount.Minor
-		}
-	}
-	writeJSON(w, http.StatusOK, l)
 }
 
 func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
