@@ -152,6 +152,18 @@ var access = map[string][]store.Role{
 	"answer-dispute-offer": {store.RoleIntegration, store.RoleAgent, store.RoleAdmin},
 	"decide-dispute":       {store.RoleTrustSafety, store.RoleAdmin},
 	"appeal-dispute":       {store.RoleIntegration, store.RoleAgent, store.RoleTrustSafety, store.RoleAdmin},
+	// Sellers: the marketplace starts an onboarding; support reads a
+	// seller; trust & safety decides doubted identity checks and payout holds.
+	"start-seller-onboarding":    {store.RoleIntegration, store.RoleAdmin},
+	"get-seller":                 {store.RoleIntegration, store.RoleAgent, store.RoleTrustSafety, store.RoleAdmin},
+	"decide-seller-verification": {store.RoleTrustSafety, store.RoleAdmin},
+	"release-payout-hold":        {store.RoleTrustSafety, store.RoleAdmin},
+	"extend-payout-hold":         {store.RoleTrustSafety, store.RoleAdmin},
+	// Fraud: the marketplace (and trust & safety) report behaviour; trust &
+	// safety reads the watch and decides its review.
+	"report-behaviour":    {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},
+	"get-fraud-watch":     {store.RoleTrustSafety, store.RoleAdmin},
+	"decide-fraud-review": {store.RoleTrustSafety, store.RoleAdmin},
 }
 
 var (

@@ -90,6 +90,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	sellerHooks, err := newSellerWebhooks(tc, cfg.SellerEventsSecret, cfg.Verification.WebhookSecret, logger.With("part", "seller-webhooks"), nil)
+	if err != nil {
+		return err
+	}
 	srv := &server{
 		logger:   logger,
 		registry: reg,
@@ -108,6 +112,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		inboxSecret:   []byte(cfg.Inbound.WebhookSecret),
 		inboxMaxBytes: cfg.Inbound.MaxBytes,
 		commerce:      hooks,
+		sellers:       sellerHooks,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

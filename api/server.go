@@ -55,6 +55,9 @@ type server struct {
 	// commerce takes the carrier's and the payment provider's webhooks;
 	// nil turns them off.
 	commerce *commerceWebhooks
+	// sellers takes the marketplace's seller events and the identity-check
+	// provider's decisions; nil turns them off.
+	sellers *sellerWebhooks
 }
 
 // routes answers the API's router with its middleware.
@@ -86,6 +89,11 @@ func (s *server) routes() http.Handler {
 	if s.commerce != nil {
 		r.Post(carrierWebhookPath, s.commerce.carrierWebhook)
 		r.Post(paymentsWebhookPath, s.commerce.paymentsWebhook)
+	}
+	// And the marketplace's seller events and the identity-check provider's decisions.
+	if s.sellers != nil {
+		r.Post(marketplaceWebhookPath, s.sellers.marketplaceWebhook)
+		r.Post(verificationWebhookPath, s.sellers.verificationWebhook)
 	}
 	r.Group(func(r chi.Router) {
 		lookup := s.lookupKey
@@ -195,6 +203,8 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("answer-dispute-offer", http.MethodPost, "/v1/disputes/{id}/buyer-answer", "Record the buyer's answer to the seller's offer", 200), s.answerDisputeOffer)
 	huma.Register(api, op("decide-dispute", http.MethodPost, "/v1/disputes/{id}/decision", "Decide a dispute under review", 200), s.decideDispute)
 	huma.Register(api, op("appeal-dispute", http.MethodPost, "/v1/disputes/{id}/appeal", "Appeal the latest decision", 200), s.appealDispute)
+	s.registerSellers(api, op)
+	s.registerFraud(api, op)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
@@ -224,6 +234,12 @@ func tag(path string) string {
 	}
 	if strings.HasPrefix(path, "/v1/disputes") || strings.HasSuffix(path, "/disputes") {
 		return "disputes"
+	}
+	if strings.HasPrefix(path, "/v1/sellers") {
+		return "sellers"
+	}
+	if strings.HasPrefix(path, "/v1/fraud") || strings.HasPrefix(path, "/v1/behaviour-signals") {
+		return "fraud"
 	}
 	if strings.HasPrefix(path, "/v1/evidence") || strings.HasSuffix(path, "/evidence") {
 		return "evidence"

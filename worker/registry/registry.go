@@ -20,11 +20,14 @@ import (
 	"handoff/evidence"
 	"handoff/payments"
 	"handoff/store"
+	"handoff/verification"
 	"handoff/workflows/accountflows"
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
 	"handoff/workflows/disputes"
+	"handoff/workflows/fraud"
 	"handoff/workflows/returns"
+	"handoff/workflows/sellers"
 	"handoff/workflows/sla"
 )
 
@@ -43,7 +46,7 @@ type Deps struct {
 func Workflows() map[string]any {
 	all := map[string]any{}
 	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows, deliveries.Workflows,
-		returns.Workflows, disputes.Workflows} {
+		returns.Workflows, disputes.Workflows, sellers.Workflows, fraud.Workflows} {
 		maps.Copy(all, area)
 	}
 	return all
@@ -69,6 +72,11 @@ func Register(w sdkworker.Registry, d Deps) error {
 	if err != nil {
 		return err
 	}
+	kyc, err := verification.NewHTTP(verification.HTTPConfig{BaseURL: d.Config.Verification.URL, KeyID: d.Config.Verification.KeyID,
+		Secret: d.Config.Verification.Secret, Logger: d.Logger})
+	if err != nil {
+		return fmt.Errorf("KYC_URL, KYC_SECRET: %w", err)
+	}
 	for _, name := range slices.Sorted(maps.Keys(Workflows())) {
 		w.RegisterWorkflowWithOptions(Workflows()[name], workflow.RegisterOptions{Name: name})
 	}
@@ -77,6 +85,7 @@ func Register(w sdkworker.Registry, d Deps) error {
 	w.RegisterActivity(activities.NewAccounts(dir, evidence.NewStore(d.S3, d.Config.S3.Bucket, d.Config.Evidence),
 		cases.Opener{Temporal: d.Temporal, Book: book, TaskQueue: d.Config.Temporal.TaskQueue}))
 	w.RegisterActivity(commerce)
+	w.RegisterActivity(activities.NewVerification(kyc))
 	return nil
 }
 

@@ -27,7 +27,7 @@ var lockOnOpen = []vocab.Category{vocab.CategorySecurityAlert, vocab.CategoryFra
 
 // lockIfReported locks the account of a security case that just opened.
 func (c *supportCase) lockIfReported(ctx workflow.Context) {
-	if c.in.AccountID != "" && slices.Contains(lockOnOpen, c.in.Category) &&
+	if c.in.AccountID != "" && slices.Contains(lockOnOpen, c.in.Category) && !c.in.KeepAccountOpen &&
 		c.has(ctx, changeAccountFlows) {
 		c.startIncident(ctx, c.in.OpenedBy, "reported in case "+c.in.ID+": "+c.in.Subject)
 	}

@@ -170,6 +170,10 @@ type CaseInput struct {
 	// FollowsUp, when set, is the closed case this one continues: the
 	// customer answered it after its reopen window.
 	FollowsUp string `json:"follows_up,omitempty"`
+	// KeepAccountOpen, for a fraud_report case the fraud watch opens,
+	// leaves its account unlocked while trust_safety reviews (the watch
+	// holds the payouts instead, and the decision may suspend).
+	KeepAccountOpen bool `json:"keep_account_open,omitempty"`
 	// Revision is the CaseRevision the case was opened under (zero before
 	// revisions existed): the behaviour changes it includes are on without
 	// a version marker.

@@ -33,6 +33,8 @@ type OpenRequest struct {
 	DeliveryID string
 	// FollowsUp is the closed case this one continues.
 	FollowsUp string
+	// KeepAccountOpen opens a fraud_report case without locking its account.
+	KeepAccountOpen bool
 }
 
 // NewCaseInput resolves req against the policy book: the default priority
@@ -47,7 +49,8 @@ func NewCaseInput(book *sla.Book, req OpenRequest, now time.Time) (CaseInput, er
 		ID: req.ID, Category: req.Category, Priority: req.Priority,
 		Subject: strings.TrimSpace(req.Subject), Description: strings.TrimSpace(req.Description),
 		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel, DeliveryID: req.DeliveryID, FollowsUp: req.FollowsUp,
-		Team: vocab.Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
+		KeepAccountOpen: req.KeepAccountOpen,
+		Team:            vocab.Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
 		Revision: CaseRevision,
 	}
 	if in.Priority == "" {

@@ -135,7 +135,7 @@ func openState(in CaseInput, now time.Time) (*supportCase, error) {
 // and answers false for a case whose opening starts other workflows (a
 // security case locking its account), whose first state the API reads.
 func InitialView(in CaseInput) (CaseView, bool, error) {
-	if in.OpenedAt.IsZero() || (in.AccountID != "" && slices.Contains(lockOnOpen, in.Category)) {
+	if in.OpenedAt.IsZero() || (in.AccountID != "" && slices.Contains(lockOnOpen, in.Category) && !in.KeepAccountOpen) {
 		return CaseView{}, false, nil
 	}
 	c, err := openedByAPI(in)

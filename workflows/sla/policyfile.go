@@ -67,6 +67,7 @@ func Load(path string) (*Book, error) {
 //	fraud:                            # optional; each key defaults to DefaultFraudTerms
 //	  rules:                          # threshold signals of kinds within window open one fraud case
 //	    - {name: disputes_lost, kinds: [dispute_lost], threshold: 3, window: 720h}
+//	    - {name: payout_redirect, kinds: [payout_destination_changed, large_payout], sequence: true, window: 48h}
 //	  review_within: 24h              # trust_safety's time; past it the case escalates once
 //	  hold_for: 720h                  # a fraud hold on payouts ends by itself then, unless extended
 //	calendars:                        # name -> business calendar

@@ -45,12 +45,14 @@ var DefaultSellerTerms = SellerTerms{
 }
 
 // FraudRule is one rule of the fraud section: Threshold behaviour signals
-// of Kinds within the rolling Window open a fraud case.
+// of Kinds within the rolling Window open a fraud case; a Sequence rule
+// fires when its Kinds happen in that order within Window instead.
 type FraudRule struct {
 	Name      string        `json:"name"`
 	Kinds     []string      `json:"kinds"`
-	Threshold int           `json:"threshold"`
+	Threshold int           `json:"threshold,omitempty"`
 	Window    time.Duration `json:"window"`
+	Sequence  bool          `json:"sequence,omitempty"`
 }
 
 // FraudTerms are the fraud section: the rules, trust_safety's review time
@@ -65,16 +67,18 @@ type FraudTerms struct {
 var FraudSignalKinds = []string{"refund_requested", "dispute_lost", "chargeback", "account_signal", "payout_destination_changed", "large_payout"}
 
 // DefaultFraudTerms: three lost disputes or three chargebacks in 30 days,
-// five refund requests in 7 days, a new payout destination and a large
-// payout within 48 hours; a day to review; a hold of 30 days at most.
+// five refund requests in 7 days, three account signals in a day, a new
+// payout destination then a large payout within 48 hours; 72 hours to
+// review; a hold of 14 days unless extended.
 var DefaultFraudTerms = FraudTerms{
 	Rules: []FraudRule{
 		{Name: "disputes_lost", Kinds: []string{"dispute_lost"}, Threshold: 3, Window: 30 * 24 * time.Hour},
 		{Name: "chargebacks", Kinds: []string{"chargeback"}, Threshold: 3, Window: 30 * 24 * time.Hour},
 		{Name: "refund_requests", Kinds: []string{"refund_requested"}, Threshold: 5, Window: 7 * 24 * time.Hour},
-		{Name: "payout_redirect", Kinds: []string{"payout_destination_changed", "large_payout"}, Threshold: 2, Window: 48 * time.Hour},
+		{Name: "account_signals", Kinds: []string{"account_signal"}, Threshold: 3, Window: 24 * time.Hour},
+		{Name: "payout_redirect", Kinds: []string{"payout_destination_changed", "large_payout"}, Sequence: true, Window: 48 * time.Hour},
 	},
-	ReviewWithin: 24 * time.Hour, HoldFor: 30 * 24 * time.Hour,
+	ReviewWithin: 72 * time.Hour, HoldFor: 14 * 24 * time.Hour,
 }
 
 // Sellers answers the seller checklist and identity-check terms.
@@ -104,6 +108,7 @@ type fileFraud struct {
 		Kinds     []string `yaml:"kinds"`
 		Threshold int      `yaml:"threshold"`
 		Window    string   `yaml:"window"`
+		Sequence  bool     `yaml:"sequence"`
 	} `yaml:"rules"`
 	ReviewWithin string `yaml:"review_within"`
 	HoldFor      string `yaml:"hold_for"`
@@ -166,11 +171,14 @@ func (v *validator) fraudTerms(f *fileFraud) FraudTerms {
 					v.failf(here.and("kinds"), "unknown signal kind %q", k)
 				}
 			}
-			if r.Threshold < 1 {
+			if r.Sequence && len(r.Kinds) < 2 {
+				v.failf(here.and("kinds"), "a sequence names at least two kinds in order")
+			}
+			if !r.Sequence && r.Threshold < 1 {
 				v.failf(here.and("threshold"), "%d is not a positive count", r.Threshold)
 			}
 			t.Rules = append(t.Rules, FraudRule{Name: r.Name, Kinds: slices.Clone(r.Kinds), Threshold: r.Threshold,
-				Window: v.duration(here.and("window"), r.Window)})
+				Window: v.duration(here.and("window"), r.Window), Sequence: r.Sequence})
 		}
 	}
 	if f.ReviewWithin != "" {

@@ -24,6 +24,9 @@ type OpenCaseRequest struct {
 	// DeliveryID links the case to an account delivery, which hears its
 	// outcome (SignalLinkedCase).
 	DeliveryID string `json:"delivery_id,omitempty"`
+	// KeepAccountOpen opens a fraud_report case without locking its
+	// account (the fraud watch holds payouts and trust_safety decides).
+	KeepAccountOpen bool `json:"keep_account_open,omitempty"`
 }
 
 // OpenCaseResult answers the opened case's id.
