@@ -93,17 +93,15 @@ func (s *server) reportBehaviour(ctx context.Context, in *behaviourInput) (*beha
 	if b.At != nil {
 		sig.At = b.At.UTC()
 	}
-	start := fraud.Input{Party: string(b.Party), PartyID: b.PartyID, Policy: s.fraudPolicy()}
-	id := fraud.WorkflowID(start.Party, start.PartyID)
+	r := fraud.Report{Party: string(b.Party), PartyID: b.PartyID, Behaviour: sig}
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, fraud.SignalBehaviour, sig,
-		fraud.StartOptions(start, s.taskQueue), fraud.WorkflowType, start)
+	id, err := fraud.SignalWithStart(ctx, s.temporal, s.taskQueue, s.fraudPolicy(), r)
 	if err != nil {
-		return nil, s.flowError(ctx, id, "fraud watch of "+start.Party+" "+start.PartyID, err)
+		return nil, s.flowError(ctx, id, "fraud watch of "+r.Party+" "+r.PartyID, err)
 	}
 	return &behaviourOutput{Status: http.StatusAccepted, Body: behaviourAccepted{
-		Party: start.Party, PartyID: start.PartyID, Kind: sig.Kind, ID: sig.ID, Watch: id}}, nil
+		Party: r.Party, PartyID: r.PartyID, Kind: sig.Kind, ID: sig.ID, Watch: id}}, nil
 }
 
 // FraudPartyParam names a party's fraud watch in a path.

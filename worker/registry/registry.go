@@ -86,6 +86,7 @@ func Register(w sdkworker.Registry, d Deps) error {
 		cases.Opener{Temporal: d.Temporal, Book: book, TaskQueue: d.Config.Temporal.TaskQueue}))
 	w.RegisterActivity(commerce)
 	w.RegisterActivity(activities.NewVerification(kyc))
+	w.RegisterActivity(activities.NewBehaviour(d.Temporal, d.Config.Temporal.TaskQueue, fraud.PolicyFrom(book.Fraud())))
 	return nil
 }
 

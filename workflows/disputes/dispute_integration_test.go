@@ -17,6 +17,7 @@ import (
 	"handoff/stacktest/stackworker"
 	"handoff/workflows/cases"
 	"handoff/workflows/disputes"
+	"handoff/workflows/fraud"
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
@@ -51,7 +52,7 @@ func TestASilentSellerLosesTheDisputeByPolicy(t *testing.T) {
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: cases.CaseWorkflowID(opened.ID), UpdateName: cases.UpdateOpenDispute, WaitForStage: client.WorkflowUpdateStageCompleted,
 		Args: []any{cases.DisputeRequest{Actor: "agent:ines", Dispute: disputes.Input{
-			SellerID: "seller-9", SellerRegion: "fr", Amount: amount, Reason: disputes.Reasons[0],
+			SellerID: "seller-" + order, SellerRegion: "fr", Amount: amount, Reason: disputes.Reasons[0],
 			Description: "not received", Policy: rules,
 		}}}})
 	require.NoError(t, err)
@@ -87,6 +88,18 @@ func TestASilentSellerLosesTheDisputeByPolicy(t *testing.T) {
 	for _, k := range []string{cases.EventDisputeStarted, "dispute_opened", "dispute_seller_late", "dispute_refunded", cases.EventEscalated} {
 		assert.True(t, seen[k], "the case timeline shows %s", k)
 	}
+
+	// The lost dispute counts towards the seller's fraud watch.
+	watch := fraud.WorkflowID(fraud.PartySeller, "seller-"+order)
+	t.Cleanup(func() { _ = c.TerminateWorkflow(ctx, watch, "", "test over") })
+	require.Eventually(t, func() bool {
+		res, err := c.QueryWorkflow(ctx, watch, "", fraud.QueryWatch)
+		if err != nil {
+			return false
+		}
+		var w fraud.View
+		return res.Get(&w) == nil && len(w.Recent) == 1 && w.Recent[0].Kind == fraud.KindDisputeLost
+	}, 20*time.Second, 100*time.Millisecond, "the seller's fraud watch counts the lost dispute")
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
 		stacktest.WriteHistory(t, c, disputes.WorkflowID(id), "", filepath.Join("testdata", "dispute-seller-silent-"+name+".json"))

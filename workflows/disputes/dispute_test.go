@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/fraud"
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
 )
@@ -73,6 +74,8 @@ type disputeTest struct {
 	// calls names every money call in order: hold, refund, release.
 	calls   []string
 	upserts []temporal.SearchAttributes
+	// lost are the reports to the seller's fraud watch.
+	lost []fraud.Report
 
 	hold    func(vocab.HoldRequest) (vocab.Movement, error)
 	refund  func(vocab.RefundRequest) (vocab.Movement, error)
@@ -107,6 +110,12 @@ func newDisputeTest(t *testing.T) *disputeTest {
 	// The read model is written by a stand-in that keeps nothing.
 	dt.env.RegisterActivityWithOptions(func(context.Context, ProjectionInput) error { return nil },
 		activity.RegisterOptions{Name: ActivityProjectDispute})
+	dt.env.RegisterActivityWithOptions(func(_ context.Context, r fraud.Report) error {
+		dt.mu.Lock()
+		defer dt.mu.Unlock()
+		dt.lost = append(dt.lost, r)
+		return nil
+	}, activity.RegisterOptions{Name: fraud.ActivityReportBehaviour})
 	dt.holdCall = dt.env.OnActivity(vocab.ActivityHoldFunds, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, r vocab.HoldRequest) (vocab.Movement, error) {
 			dt.mu.Lock()
@@ -296,6 +305,7 @@ func TestASellerWhoAcceptsRefundsTheBuyerInFullOnceAndTheHoldCoversIt(t *testing
 	assert.Equal(t, disputed, dt.refunds[0].Amount)
 	assert.Equal(t, "buy-1", dt.refunds[0].BuyerID)
 	assert.Empty(t, dt.releases, "a full refund keeps the seller's hold")
+	assert.Empty(t, dt.lost, "a refund the seller accepted is no dispute lost")
 	dt.mu.Unlock()
 
 	assert.Equal(t, HoldKept, final.Funds.HoldState)
@@ -422,6 +432,10 @@ func TestAnUnansweredDisputeEscalatesAtTheThirdBusinessDayAndDecidesForTheBuyer(
 	require.Len(t, dt.refunds, 1)
 	assert.Equal(t, disputed, dt.refunds[0].Amount)
 	upserts := slices.Clone(dt.upserts)
+	require.Len(t, dt.lost, 1, "the seller's fraud watch hears of the lost dispute once")
+	assert.Equal(t, fraud.Report{Party: fraud.PartySeller, PartyID: "sel-1", Behaviour: fraud.Behaviour{
+		ID: "dispute/DP-1/lost", Kind: fraud.KindDisputeLost, At: sellerDue, Amount: disputed, ReportedBy: vocab.SystemActor,
+		Detail: "dispute DP-1 on order ord-1 (not_received): refund_full by system"}}, dt.lost[0])
 	dt.mu.Unlock()
 
 	// One upsert per transition, carrying what changed: executing (no one

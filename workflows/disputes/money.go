@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/fraud"
 	"handoff/workflows/vocab"
 )
 
@@ -193,6 +194,42 @@ func (d *dispute) resolve(ctx workflow.Context, dec Decision, refundedNow vocab.
 		"refunded", d.view.Funds.Refunded.String(), "hold", d.view.Funds.HoldState, "appeal_until", appealUntil,
 		"final", boolText(dec.Final))
 	d.changed(ctx)
+	if lostBySeller(dec) && workflow.GetVersion(ctx, changeFraudSignals, workflow.DefaultVersion, 1) >= 1 {
+		d.reportLost(ctx, dec)
+	}
+}
+
+// changeFraudSignals is the workflow.GetVersion change id under which a
+// dispute the seller lost is reported to the seller's fraud watch; older
+// histories replay without the report.
+const changeFraudSignals = "fraud-signals"
+
+// lostBySeller reports a decision that found for the buyer against the
+// seller: trust_safety's or the policy's (on the seller's silence), not a
+// refund the seller accepted or an offer the parties agreed on.
+func lostBySeller(dec Decision) bool {
+	return (dec.Party == PartyTrustSafety || dec.Party == PartySystem) &&
+		(dec.Outcome == OutcomeRefundFull || dec.Outcome == OutcomeRefundPartial)
+}
+
+// reportLost tells the seller's fraud watch the seller lost this dispute,
+// once per dispute (the watch counts the behaviour id once, whatever
+// decisions an appeal adds). A report that cannot be made is logged; the
+// dispute goes on.
+func (d *dispute) reportLost(ctx workflow.Context, dec Decision) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: time.Hour, Summary: "tell the seller's fraud watch",
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	err := workflow.ExecuteActivity(actx, fraud.ActivityReportBehaviour, fraud.Report{
+		Party: fraud.PartySeller, PartyID: d.in.SellerID, Behaviour: fraud.Behaviour{
+			ID: WorkflowID(d.in.ID) + "/lost", Kind: fraud.KindDisputeLost, At: dec.At, Amount: dec.Amount,
+			Detail:     fmt.Sprintf("dispute %s on order %s (%s): %s by %s", d.in.ID, d.in.OrderID, d.in.Reason, dec.Outcome, dec.Party),
+			ReportedBy: vocab.SystemActor,
+		}}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("fraud watch not told of the lost dispute", "dispute", d.in.ID, "error", err)
+	}
 }
 
 // moneyOptions are the options of payment activities: short attempts

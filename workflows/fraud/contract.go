@@ -10,6 +10,7 @@
 package fraud
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -364,4 +365,29 @@ func PolicyFrom(t sla.FraudTerms) Policy {
 		p.Rules = append(p.Rules, Rule{Name: r.Name, Kinds: slices.Clone(r.Kinds), Threshold: r.Threshold, Window: r.Window, Sequence: r.Sequence})
 	}
 	return p
+}
+
+// ActivityReportBehaviour hands a behaviour a workflow saw to its party's
+// watch, starting the watch when none runs (activities.Behaviour).
+const ActivityReportBehaviour = "ReportBehaviour"
+
+// Report is one behaviour of a party, as a workflow or the API hands it on.
+type Report struct {
+	Party     string    `json:"party"`
+	PartyID   string    `json:"party_id"`
+	Behaviour Behaviour `json:"behaviour"`
+}
+
+// SignalWithStart hands r's behaviour to its party's watch, starting the
+// watch under policy on taskQueue when none runs, and answers the watch's
+// workflow id. A behaviour id the watch has seen changes nothing, so a
+// retried report counts once.
+func SignalWithStart(ctx context.Context, c client.Client, taskQueue string, policy Policy, r Report) (string, error) {
+	start := Input{Party: r.Party, PartyID: r.PartyID, Policy: policy}
+	id := WorkflowID(r.Party, r.PartyID)
+	if _, err := c.SignalWithStartWorkflow(ctx, id, SignalBehaviour, r.Behaviour,
+		StartOptions(start, taskQueue), WorkflowType, start); err != nil {
+		return id, fmt.Errorf("report %s to the fraud watch of %s %s: %w", r.Behaviour.Kind, r.Party, r.PartyID, err)
+	}
+	return id, nil
 }
