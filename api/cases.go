@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,12 +170,40 @@ type CaseIDParam struct {
 	ID string `path:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The case id."`
 }
 
-func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseOutput, error) {
+func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseReadOutput, error) {
 	v, err := s.readCase(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &caseOutput{Status: http.StatusOK, Body: v}, nil
+	out := &caseReadOutput{Body: caseRead{CaseView: v}}
+	if v.Category == vocab.CategorySellerPayment {
+		holds, err := s.store.PayoutHolds(ctx, v.Customer.ID)
+		if err != nil {
+			return nil, s.sellerStoreError(ctx, v.Customer.ID, err)
+		}
+		out.Body.SellerPayments = &sellerPayments{SellerID: v.Customer.ID, PayoutsHeld: slices.ContainsFunc(holds,
+			func(h vocab.PayoutHold) bool { return h.State == vocab.PayoutHoldHeld }), Holds: holds}
+	}
+	return out, nil
+}
+
+// caseReadOutput is a case as GET /v1/cases/{id} answers it.
+type caseReadOutput struct {
+	Body caseRead
+}
+
+// caseRead is a case with, for a seller_payment case, the seller's payout
+// holds: why the money is held, since and until when, and by whom released.
+type caseRead struct {
+	cases.CaseView
+	SellerPayments *sellerPayments `json:"seller_payments,omitempty" doc:"For a seller_payment case: the payout holds of the seller (the case's customer), newest first."`
+}
+
+// sellerPayments are a seller's payout holds as a seller_payment case shows them.
+type sellerPayments struct {
+	SellerID    string             `json:"seller_id"`
+	PayoutsHeld bool               `json:"payouts_held" doc:"True while any hold keeps the seller's payouts."`
+	Holds       []vocab.PayoutHold `json:"holds"`
 }
 
 // readCase answers a case from its workflow while it runs (so a write is

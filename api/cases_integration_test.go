@@ -854,6 +854,17 @@ func validBodies(tag string) map[string]any {
 		"answer-dispute-offer":  map[string]string{"answer": "accept_offer"},
 		"decide-dispute":        map[string]string{"outcome": "deny", "reason": "no proof"},
 		"appeal-dispute":        map[string]string{"party": "buyer", "reason": "unfair"},
+		// Sellers and fraud: an empty start or report is refused (422); the
+		// case id is no seller (404); {party} and {hold_id} are left in the
+		// path, refused by their patterns (422).
+		"start-seller-onboarding":    map[string]string{},
+		"get-seller":                 nil,
+		"decide-seller-verification": map[string]string{"outcome": "pass", "reason": "documents match"},
+		"release-payout-hold":        map[string]string{"reason": "verified by hand"},
+		"extend-payout-hold":         map[string]string{"reason": "still reviewing", "until": "2099-01-01T00:00:00Z"},
+		"report-behaviour":           map[string]string{},
+		"get-fraud-watch":            nil,
+		"decide-fraud-review":        map[string]string{"outcome": "release", "reason": "false alarm"},
 	}
 }
 
