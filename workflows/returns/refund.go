@@ -3,9 +3,12 @@ package returns
 import (
 	"fmt"
 	"strconv"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/fraud"
 	"handoff/workflows/vocab"
 )
 
@@ -108,4 +111,28 @@ func (r *itemReturn) refundFailed(ctx workflow.Context, actor, why string, refus
 	r.step(ctx, actor, EventRefundFailed, vocab.Payload("movement_id", movement, "amount", r.view.Amount.String(),
 		"error", why, "refused", strconv.FormatBool(refused)),
 		escalate(fmt.Sprintf("refund of %s for return %s (order %s) failed: %s", r.view.Amount, r.in.ID, r.in.OrderID, why)))
+}
+
+// changeFraudSignals is the workflow.GetVersion change id under which a
+// return is reported to the buyer's fraud watch as a refund request;
+// older histories replay without the report.
+const changeFraudSignals = "fraud-signals"
+
+// reportRefundRequest tells the buyer's fraud watch the buyer asked for a
+// refund, once per return (the watch counts the behaviour id once). A
+// report that cannot be made is logged; the return goes on.
+func (r *itemReturn) reportRefundRequest(ctx workflow.Context) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: time.Hour, Summary: "tell the buyer's fraud watch",
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	err := workflow.ExecuteActivity(actx, fraud.ActivityReportBehaviour, fraud.Report{
+		Party: fraud.PartyBuyer, PartyID: r.in.Buyer.ID, Behaviour: fraud.Behaviour{
+			ID: WorkflowID(r.in.ID) + "/refund-requested", Kind: fraud.KindRefundRequested, At: r.in.OpenedAt, Amount: r.in.Paid,
+			Detail:     fmt.Sprintf("return %s of order %s from seller %s (%s)", r.in.ID, r.in.OrderID, r.in.SellerID, r.in.Reason),
+			ReportedBy: vocab.SystemActor,
+		}}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("fraud watch not told of the refund request", "return", r.in.ID, "error", err)
+	}
 }

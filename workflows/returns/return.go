@@ -141,6 +141,9 @@ func (r *itemReturn) setup(ctx workflow.Context) error {
 // case has heard everything.
 func (r *itemReturn) run(ctx workflow.Context) (View, error) {
 	r.report(r.timeline[0])
+	if workflow.GetVersion(ctx, changeFraudSignals, workflow.DefaultVersion, 1) >= 1 {
+		workflow.Go(ctx, r.reportRefundRequest)
+	}
 	if why := r.ineligibility(); why != "" {
 		r.refuseAsIneligible(ctx, why)
 	}

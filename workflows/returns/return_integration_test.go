@@ -16,6 +16,7 @@ import (
 	"handoff/stacktest"
 	"handoff/stacktest/stackworker"
 	"handoff/workflows/cases"
+	"handoff/workflows/fraud"
 	"handoff/workflows/returns"
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
@@ -104,6 +105,18 @@ func TestAReturnGoesFromLabelToRefundOnce(t *testing.T) {
 	for _, k := range []string{cases.EventReturnStarted, "return_label_sent", "return_shipped", "return_received", "return_inspected"} {
 		assert.True(t, kinds[k], "the case timeline shows %s", k)
 	}
+
+	// The return counts as a refund request towards the buyer's fraud watch.
+	watch := fraud.WorkflowID(fraud.PartyBuyer, "cus-"+order)
+	t.Cleanup(func() { _ = c.TerminateWorkflow(ctx, watch, "", "test over") })
+	require.Eventually(t, func() bool {
+		res, err := c.QueryWorkflow(ctx, watch, "", fraud.QueryWatch)
+		if err != nil {
+			return false
+		}
+		var w fraud.View
+		return res.Get(&w) == nil && len(w.Recent) == 1 && w.Recent[0].Kind == fraud.KindRefundRequested
+	}, 20*time.Second, 100*time.Millisecond, "the buyer's fraud watch counts the refund request")
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
 		stacktest.WriteHistory(t, c, returns.WorkflowID(id), "", filepath.Join("testdata", "return-refunded-"+name+".json"))

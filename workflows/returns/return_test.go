@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/fraud"
 	"handoff/workflows/vocab"
 )
 
@@ -55,6 +56,8 @@ type returnTest struct {
 	labels  []vocab.LabelRequest
 	refunds []vocab.RefundRequest
 	upserts []temporal.SearchAttributes
+	// reports are what the return told the buyer's fraud watch.
+	reports []fraud.Report
 	// labelErr and refundErr make the activity fail; refundStatus is the
 	// movement's status the provider answers (succeeded by default).
 	labelErr     error
@@ -81,6 +84,12 @@ func newReturnTest(t *testing.T) *returnTest {
 	// The read model is written by a stand-in that keeps nothing.
 	env.RegisterActivityWithOptions(func(context.Context, ProjectionInput) error { return nil },
 		activity.RegisterOptions{Name: ActivityProjectReturn})
+	env.RegisterActivityWithOptions(func(_ context.Context, r fraud.Report) error {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		rt.reports = append(rt.reports, r)
+		return nil
+	}, activity.RegisterOptions{Name: fraud.ActivityReportBehaviour})
 	env.OnActivity(vocab.ActivityCreateReturnLabel, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, req vocab.LabelRequest) (vocab.Label, error) {
 			rt.mu.Lock()
@@ -312,6 +321,10 @@ func TestAReturnShippedReceivedAndInspectedIsRefundedInFull(t *testing.T) {
 	assert.Equal(t, "Lyon", rt.labels[0].From.City)
 	assert.Equal(t, "Lille", rt.labels[0].To.City)
 	assert.Equal(t, 1200, rt.labels[0].WeightGrams)
+	require.Len(t, rt.reports, 1, "the buyer's fraud watch hears of the refund request once")
+	assert.Equal(t, fraud.PartyBuyer, rt.reports[0].Party)
+	assert.Equal(t, fraud.KindRefundRequested, rt.reports[0].Behaviour.Kind)
+	assert.Equal(t, "return/R-1/refund-requested", rt.reports[0].Behaviour.ID)
 	rt.mu.Unlock()
 
 	// The case heard every step but the in-transit scan, in order, each
