@@ -37,6 +37,7 @@ commands:
   case open [flags]                    open a demo case (see case open -h)
   case show ID                         print a case as its workflow holds it
   accounts seed [--reset]              put the demo accounts in the Postgres account directory
+  seller event --seller ID --kind K    post a signed marketplace seller event to the API (see seller event -h)
   bench [flags]                        measure the running stack beside the bare engine (see bench -h)
 `
 
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, cfg, logger, args[1:], stdout)
 	case args[0] == "accounts" && len(args) > 1 && args[1] == "seed":
 		return seedAccounts(ctx, cfg, logger, args[2:], stdout)
+	case args[0] == "seller" && len(args) > 1 && args[1] == "event":
+		return sendSellerEvent(ctx, cfg, args[2:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
