@@ -150,6 +150,15 @@ const (
 	VerificationFailed      = "failed"
 )
 
+// FirstVerificationStatus is where a seller's identity check starts:
+// holding the payouts when the policy holds them, else at the provider.
+func FirstVerificationStatus(holdPayouts bool) string {
+	if holdPayouts {
+		return VerificationHolding
+	}
+	return VerificationChecking
+}
+
 // VerificationStatuses lists every verification status, in order.
 var VerificationStatuses = []string{VerificationHolding, VerificationChecking, VerificationNeedsReview, VerificationPassed, VerificationFailed}
 
@@ -455,7 +464,7 @@ func StartOptions(in OnboardingInput, taskQueue string) client.StartWorkflowOpti
 		StaticSummary:         fmt.Sprintf("Seller %s · region %s · onboarding", in.SellerID, in.Region),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			vocab.SellerIDKey.ValueSet(in.SellerID),
-			vocab.VerificationStatusKey.ValueSet([]string{VerificationHolding}),
+			vocab.VerificationStatusKey.ValueSet([]string{FirstVerificationStatus(in.Policy.Verification.HoldPayouts)}),
 		),
 	}
 }
@@ -470,7 +479,7 @@ func childOptions(in VerificationInput, taskQueue string) workflow.ChildWorkflow
 		StaticSummary:         fmt.Sprintf("Identity check of seller %s", in.SellerID),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			vocab.SellerIDKey.ValueSet(in.SellerID),
-			vocab.VerificationStatusKey.ValueSet([]string{VerificationHolding}),
+			vocab.VerificationStatusKey.ValueSet([]string{FirstVerificationStatus(in.Policy.HoldPayouts)}),
 			vocab.PayoutHoldKey.ValueSet(in.Policy.HoldPayouts),
 		),
 	}

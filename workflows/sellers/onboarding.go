@@ -60,7 +60,7 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) *onboarding {
 		o.in.Carried = nil
 	} else {
 		o.view = SellerView{SellerID: in.SellerID, Region: in.Region, Status: SellerStatusOnboarding,
-			StartedAt: in.StartedAt, UpdatedAt: workflow.Now(ctx), Verification: VerificationStatus{Status: VerificationHolding}}
+			StartedAt: in.StartedAt, UpdatedAt: workflow.Now(ctx), Verification: VerificationStatus{Status: FirstVerificationStatus(in.Policy.Verification.HoldPayouts)}}
 		for _, p := range in.Policy.Steps {
 			due := in.StartedAt.Add(p.Due)
 			o.view.Steps = append(o.view.Steps, Step{Name: p.Name, Status: StepPending, DueAt: due, EscalateAt: due.Add(p.EscalateAfter)})

@@ -27,7 +27,7 @@ func SellerVerification(ctx workflow.Context, in VerificationInput) (Verificatio
 	}
 	v := &verifying{in: in, decided: workflow.GetSignalChannel(ctx, SignalCheckDecided)}
 	now := workflow.Now(ctx)
-	v.view = VerificationView{SellerID: in.SellerID, Status: VerificationHolding, StartedAt: now, UpdatedAt: now}
+	v.view = VerificationView{SellerID: in.SellerID, Status: FirstVerificationStatus(in.Policy.HoldPayouts), StartedAt: now, UpdatedAt: now}
 	v.attrs = startedSellerAttributes(ctx)
 	if err := v.setup(ctx); err != nil {
 		return v.view, err
@@ -95,10 +95,18 @@ func (v *verifying) run(ctx workflow.Context) (VerificationView, error) {
 	} else {
 		v.notifySeller(ctx, NoticeVerificationFailed, strings.Join(v.view.Reasons, "; "))
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// A failed seller's payouts stay held until trust_safety releases them
+	// (what the seller earned before selling closed is theirs once checked):
+	// the verification keeps the hold, and takes its release, until then.
+	if err := workflow.Await(ctx, func() bool { return !v.holding() && workflow.AllHandlersFinished(ctx) }); err != nil {
 		return v.fullView(), err
 	}
 	return v.fullView(), nil
+}
+
+// holding reports that the payouts are held (or a release is under way).
+func (v *verifying) holding() bool {
+	return v.releasing || (v.view.Hold != nil && v.view.Hold.State == vocab.PayoutHoldHeld)
 }
 
 // final reports that the check is decided.
@@ -231,7 +239,10 @@ func (v *verifying) take(ctx workflow.Context, actor string, r CheckResult) {
 			v.startReview(ctx)
 		}
 	default:
-		v.view.Status = VerificationChecking
+		// Pending: still with the provider; a check under review stays there.
+		if v.view.Status != VerificationNeedsReview {
+			v.view.Status = VerificationChecking
+		}
 	}
 	v.tellOnboarding(ctx, actor)
 	v.changed(ctx)
@@ -343,7 +354,11 @@ func (v *verifying) validateReleaseHold(c vocab.HoldChange) error {
 // trust_safety's word.
 func (v *verifying) releaseHold(ctx workflow.Context, c vocab.HoldChange) (vocab.PayoutHold, error) {
 	v.releasePayouts(ctx, c.Actor, c.Reason)
-	v.reportHoldChange(ctx, c, EventPayoutsReleased)
+	if v.view.Hold.State == vocab.PayoutHoldReleased {
+		v.reportHoldChange(ctx, c, EventPayoutsReleased)
+	} else {
+		v.reportHoldChange(ctx, c, EventHoldFailed)
+	}
 	return *v.view.Hold, nil
 }
 

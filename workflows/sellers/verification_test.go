@@ -516,6 +516,15 @@ func TestOverdueReviewEscalatesOnce(t *testing.T) {
 		assert.Equal(t, VerificationNeedsReview, vt.view().Status)
 		vt.decide(VerificationDecision{Actor: "trust_safety:tess", Outcome: DecisionFail, Reason: "documents forged"})
 	})
+	vt.at(reviewWithin+31*24*time.Hour, func() {
+		assert.Equal(t, 0, vt.releaseCount(), "a failed seller's payouts stay held")
+		v := vt.view()
+		require.NotNil(t, v.Hold)
+		assert.Equal(t, vocab.PayoutHoldHeld, v.Hold.State)
+		assert.True(t, vt.payoutHeldAttr(true))
+		vt.update(vocab.UpdateReleaseHold, vocab.HoldChange{Actor: "trust_safety:tess", HoldID: "hold-1", Reason: "closing balance checked"},
+			func(_ any, err error) { require.NoError(t, err) })
+	})
 	final := vt.run(verificationInput())
 
 	assert.Equal(t, VerificationFailed, final.Status)
@@ -524,10 +533,7 @@ func TestOverdueReviewEscalatesOnce(t *testing.T) {
 	assert.Equal(t, sellerStart.Add(reviewWithin), overdue.At.UTC(), "escalated exactly at the review deadline")
 	assert.Equal(t, []string{NoticeVerificationFailed}, vt.notices())
 	assert.Contains(t, vt.notice(NoticeVerificationFailed).Detail, "documents forged")
-	assert.Equal(t, 0, vt.releaseCount(), "a failed seller's payouts stay held")
-	require.NotNil(t, final.Hold)
-	assert.Equal(t, vocab.PayoutHoldHeld, final.Hold.State)
-	assert.True(t, vt.payoutHeldAttr(true))
+	assert.Equal(t, 1, vt.releaseCount(), "trust_safety's release, once")
 	assert.Equal(t, VerificationFailed, vt.lastTold().Status)
 }
 
@@ -537,13 +543,20 @@ func TestFailKeepsTheHoldAndTellsTheSellerWhy(t *testing.T) {
 		return CheckResult{ID: "chk-1", SellerID: r.SellerID, Status: CheckFailed,
 			Reasons: []string{"name does not match the document", "document expired"}}
 	}
+	vt.at(90*24*time.Hour, func() {
+		assert.Equal(t, VerificationFailed, vt.view().Status)
+		assert.Equal(t, 0, vt.releaseCount(), "the hold outlives the fail until trust_safety releases it")
+		assert.True(t, vt.payoutHeldAttr(true), "PayoutHold stays true")
+		vt.update(vocab.UpdateReleaseHold, vocab.HoldChange{Actor: "trust_safety:tess", HoldID: "hold-1", Reason: "closing balance checked"},
+			func(_ any, err error) { require.NoError(t, err) })
+	})
 	final := vt.run(verificationInput())
 
 	assert.Equal(t, VerificationFailed, final.Status)
-	assert.Equal(t, 0, vt.releaseCount())
+	assert.Equal(t, 1, vt.releaseCount())
 	require.NotNil(t, final.Hold)
-	assert.Equal(t, vocab.PayoutHoldHeld, final.Hold.State)
-	assert.True(t, vt.payoutHeldAttr(true), "PayoutHold stays true")
+	assert.Equal(t, vocab.PayoutHoldReleased, final.Hold.State)
+	assert.Equal(t, "trust_safety:tess", final.Hold.ReleasedBy)
 	assert.Equal(t, []string{NoticeVerificationFailed}, vt.notices())
 	detail := vt.notice(NoticeVerificationFailed).Detail
 	assert.Contains(t, detail, "name does not match the document")
