@@ -45,7 +45,10 @@ type verifying struct {
 	decision *VerificationDecision
 	// releasing says a release of the hold is under way.
 	releasing bool
-	attrs     sellerAttributes
+	// settled says what the decision asks is done: the pass's release,
+	// the seller told.
+	settled bool
+	attrs   sellerAttributes
 }
 
 func (v *verifying) setup(ctx workflow.Context) error {
@@ -95,6 +98,7 @@ func (v *verifying) run(ctx workflow.Context) (VerificationView, error) {
 	} else {
 		v.notifySeller(ctx, NoticeVerificationFailed, strings.Join(v.view.Reasons, "; "))
 	}
+	v.settled = true
 	// A failed seller's payouts stay held until trust_safety releases them
 	// (what the seller earned before selling closed is theirs once checked):
 	// the verification keeps the hold, and takes its release, until then.
@@ -337,7 +341,10 @@ func (v *verifying) validateDecide(d VerificationDecision) error {
 func (v *verifying) decide(ctx workflow.Context, d VerificationDecision) (VerificationView, error) {
 	d.At = workflow.Now(ctx)
 	v.decision = &d
-	if err := workflow.Await(ctx, func() bool { return v.decision == nil }); err != nil {
+	// The answer shows the decision carried out: a pass with its hold released.
+	if err := workflow.Await(ctx, func() bool {
+		return v.decision == nil && (v.view.Status == VerificationNeedsReview || v.settled)
+	}); err != nil {
 		return v.result(), err
 	}
 	return v.result(), nil

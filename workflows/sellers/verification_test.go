@@ -198,6 +198,9 @@ func (vt *verificationTest) decide(d VerificationDecision) {
 		view, ok := v.(VerificationView)
 		require.True(vt.t, ok, "the decision answers the verification")
 		assert.NotEqual(vt.t, VerificationNeedsReview, view.Status, "answered once the decision was acted on")
+		if view.Status == VerificationPassed && view.Hold != nil {
+			assert.Equal(vt.t, vocab.PayoutHoldReleased, view.Hold.State, "a pass answers with its hold released")
+		}
 	})
 }
 
