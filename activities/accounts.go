@@ -157,7 +157,7 @@ func (a *Accounts) OpenCase(ctx context.Context, req vocab.OpenCaseRequest) (voc
 	in, err := a.opener.Open(ctx, cases.OpenRequest{
 		Category: req.Category, Subject: req.Subject, Description: req.Description,
 		Customer: *customer, AccountID: req.AccountID, OrderID: req.OrderID, DeliveryID: req.DeliveryID,
-		Channel: req.Channel, OpenedBy: req.OpenedBy, KeepAccountOpen: req.KeepAccountOpen,
+		Channel: req.Channel, OpenedBy: req.OpenedBy, KeepAccountOpen: req.KeepAccountOpen, Confidential: req.Confidential,
 	}, vocab.Once{Key: req.Key, KeyScope: "workflow"})
 	var refused *temporal.ApplicationError
 	if errors.As(err, &refused) && refused.Type() == vocab.ErrInvalidArgument {

@@ -174,6 +174,10 @@ type CaseInput struct {
 	// leaves its account unlocked while trust_safety reviews (the watch
 	// holds the payouts instead, and the decision may suspend).
 	KeepAccountOpen bool `json:"keep_account_open,omitempty"`
+	// Confidential, for a case about its customer rather than for them (a
+	// fraud review the watch opened), never writes to the customer: no
+	// opening, reply or resolution reaches the party under review.
+	Confidential bool `json:"confidential,omitempty"`
 	// Revision is the CaseRevision the case was opened under (zero before
 	// revisions existed): the behaviour changes it includes are on without
 	// a version marker.

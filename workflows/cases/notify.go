@@ -62,8 +62,12 @@ const changeNotifyInTask = "notify-in-task"
 // one, and the read model's write is already one); a try that fails for
 // any reason but a refusal is handed to the notify activity with its full
 // retry budget. A delivery that fails past that budget is recorded on the
-// timeline and never fails the case.
+// timeline and never fails the case. A confidential case tells its staff
+// only.
 func (c *supportCase) deliver(ctx workflow.Context, n vocab.Notification) {
+	if n.Audience == vocab.AudienceCustomer && c.in.Confidential {
+		return
+	}
 	event, audience := n.Event, n.Audience
 	c.pending++
 	workflow.Go(ctx, func(gctx workflow.Context) {

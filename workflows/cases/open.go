@@ -35,6 +35,8 @@ type OpenRequest struct {
 	FollowsUp string
 	// KeepAccountOpen opens a fraud_report case without locking its account.
 	KeepAccountOpen bool
+	// Confidential opens a case that never writes to its customer.
+	Confidential bool
 }
 
 // NewCaseInput resolves req against the policy book: the default priority
@@ -49,8 +51,8 @@ func NewCaseInput(book *sla.Book, req OpenRequest, now time.Time) (CaseInput, er
 		ID: req.ID, Category: req.Category, Priority: req.Priority,
 		Subject: strings.TrimSpace(req.Subject), Description: strings.TrimSpace(req.Description),
 		Customer: req.Customer, AccountID: req.AccountID, OrderID: req.OrderID, Channel: req.Channel, DeliveryID: req.DeliveryID, FollowsUp: req.FollowsUp,
-		KeepAccountOpen: req.KeepAccountOpen,
-		Team:            vocab.Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
+		KeepAccountOpen: req.KeepAccountOpen, Confidential: req.Confidential,
+		Team: vocab.Team(defaults.Team), OpenedBy: req.OpenedBy, Lifecycle: book.Lifecycle(), Accounts: book.Accounts(),
 		Revision: CaseRevision,
 	}
 	if in.Priority == "" {

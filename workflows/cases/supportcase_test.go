@@ -716,3 +716,24 @@ func TestTheAcknowledgementTellsTheFirstResponseDue(t *testing.T) {
 	ct.env.ExecuteWorkflow(SupportCase, testInput(vocab.P1))
 	require.NoError(t, ct.env.GetWorkflowError())
 }
+
+func TestAConfidentialCaseNeverWritesToItsCustomer(t *testing.T) {
+	for _, confidential := range []bool{false, true} {
+		ct := newCaseTest(t)
+		ct.at(time.Hour, func() {
+			ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "reviewing the seller"})
+			ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "no fraud"})
+		})
+		in := testInput(vocab.P2)
+		in.Confidential = confidential
+		v := ct.run(in)
+		assert.Equal(t, StatusClosed, v.Status)
+		told := ct.notified(EventOpened, vocab.AudienceCustomer) + ct.notified(EventAgentReply, vocab.AudienceCustomer) +
+			ct.notified(EventResolved, vocab.AudienceCustomer)
+		if confidential {
+			assert.Zero(t, told, "the party under review heard of the case")
+		} else {
+			assert.Equal(t, 3, told, "an ordinary case tells its customer of the opening, the reply and the resolution")
+		}
+	}
+}

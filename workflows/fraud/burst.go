@@ -79,8 +79,9 @@ func (w *watch) openCase(ctx workflow.Context, n int, rule Rule, fired []Behavio
 		// sellers alike, by the party's id; it answers whom the case is for.
 		Description: strings.Join(lines, "\n"), AccountID: w.in.PartyID,
 		OpenedBy: vocab.SystemActor, Channel: "fraud_watch",
-		// The review holds payouts; only the decision suspends the party.
-		KeepAccountOpen: true,
+		// The review holds payouts; only the decision suspends the party,
+		// who is never written to from the case.
+		KeepAccountOpen: true, Confidential: true,
 	}).Get(ctx, &out)
 	return out.CaseID, err
 }

@@ -27,6 +27,9 @@ type OpenCaseRequest struct {
 	// KeepAccountOpen opens a fraud_report case without locking its
 	// account (the fraud watch holds payouts and trust_safety decides).
 	KeepAccountOpen bool `json:"keep_account_open,omitempty"`
+	// Confidential opens a case that never writes to its customer (the
+	// party a fraud review is about).
+	Confidential bool `json:"confidential,omitempty"`
 }
 
 // OpenCaseResult answers the opened case's id.
