@@ -159,6 +159,7 @@ var access = map[string][]store.Role{
 	"decide-seller-verification": {store.RoleTrustSafety, store.RoleAdmin},
 	"release-payout-hold":        {store.RoleTrustSafety, store.RoleAdmin},
 	"extend-payout-hold":         {store.RoleTrustSafety, store.RoleAdmin},
+	"change-seller-standing":     {store.RoleTrustSafety, store.RoleAdmin},
 	// Fraud: the marketplace (and trust & safety) report behaviour; trust &
 	// safety reads the watch and decides its review.
 	"report-behaviour":    {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},

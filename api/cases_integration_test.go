@@ -862,6 +862,7 @@ func validBodies(tag string) map[string]any {
 		"decide-seller-verification": map[string]string{"outcome": "pass", "reason": "documents match"},
 		"release-payout-hold":        map[string]string{"reason": "verified by hand"},
 		"extend-payout-hold":         map[string]string{"reason": "still reviewing", "until": "2099-01-01T00:00:00Z"},
+		"change-seller-standing":     map[string]any{"suspend": true, "reason": "fraud confirmed"},
 		"report-behaviour":           map[string]string{},
 		"get-fraud-watch":            nil,
 		"decide-fraud-review":        map[string]string{"outcome": "release", "reason": "false alarm"},

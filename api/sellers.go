@@ -39,6 +39,47 @@ func (s *server) registerSellers(api huma.API, op func(id, method, path, summary
 		"Release a hold on the seller's payouts", 200), s.releasePayoutHold)
 	huma.Register(api, op("extend-payout-hold", http.MethodPost, "/v1/sellers/{id}/holds/{hold_id}/extend",
 		"Move the end of a hold on the seller's payouts later", 200), s.extendPayoutHold)
+	huma.Register(api, op("change-seller-standing", http.MethodPost, "/v1/sellers/{id}/standing",
+		"Suspend a seller, or reinstate a suspended one", 202), s.changeSellerStanding)
+}
+
+// standingInput suspends or reinstates a seller.
+type standingInput struct {
+	SellerIDParam
+	Body struct {
+		Suspend bool   `json:"suspend" doc:"true suspends the seller; false reinstates a suspended one (to onboarding or active, as its checklist stands)."`
+		Reason  string `json:"reason" minLength:"1" maxLength:"2000"`
+		CaseID  string `json:"case_id,omitempty" maxLength:"64" pattern:"^[A-Za-z0-9_-]+$" doc:"The case that decided it, if any."`
+	}
+}
+
+type standingOutput struct {
+	Status int
+	Body   struct {
+		SellerID string `json:"seller_id"`
+		Suspend  bool   `json:"suspend"`
+	}
+}
+
+// changeSellerStanding hands trust_safety's suspension or reinstatement
+// to the seller's onboarding, which records it (202: GET the seller to
+// see it). It does not lock or unlock the seller's marketplace account:
+// that is security's, on a case.
+func (s *server) changeSellerStanding(ctx context.Context, in *standingInput) (*standingOutput, error) {
+	if err := checkBodyText(in.Body); err != nil {
+		return nil, err
+	}
+	id := sellers.OnboardingWorkflowID(in.ID)
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	err := s.temporal.SignalWorkflow(ctx, id, "", sellers.SignalStanding, sellers.Standing{
+		Suspend: in.Body.Suspend, Actor: callerFrom(ctx).actor(), Reason: in.Body.Reason, CaseID: in.Body.CaseID})
+	if err != nil {
+		return nil, s.flowError(ctx, id, "onboarding of seller "+in.ID, err)
+	}
+	out := &standingOutput{Status: http.StatusAccepted}
+	out.Body.SellerID, out.Body.Suspend = in.ID, in.Body.Suspend
+	return out, nil
 }
 
 // sellersPolicy answers the onboarding policy new sellers start under:

@@ -278,6 +278,19 @@ func TestASellerOnboardsThroughTheAPIAndIsPaidOnceVerified(t *testing.T) {
 	// Still released once.
 	l = s.ledgerOfSeller(t, id)
 	assert.True(t, releasedOnce(l), "one hold, one release: %+v", l)
+
+	// trust_safety suspends the seller, then reinstates them: active again.
+	path := "/v1/sellers/" + id + "/standing"
+	require.Equal(t, http.StatusForbidden, s.as(t, store.RoleAgent, http.MethodPost, path, map[string]any{"suspend": true, "reason": "x"}).Status)
+	r = s.as(t, store.RoleTrustSafety, http.MethodPost, path, map[string]any{"suspend": true, "reason": "chargebacks confirmed"})
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r)
+	v = s.awaitSellerView(t, id, "suspended", func(v sellerView) bool { return v.Status == sellers.SellerStatusSuspended })
+	assert.Equal(t, "chargebacks confirmed", v.Reason)
+	r = s.as(t, store.RoleTrustSafety, http.MethodPost, path, map[string]any{"suspend": false, "reason": "appeal upheld"})
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r)
+	s.awaitSellerView(t, id, "reinstated", func(v sellerView) bool { return v.Status == sellers.SellerStatusActive && v.Reason == "" })
+	problemOf(t, s.as(t, store.RoleTrustSafety, http.MethodPost, "/v1/sellers/nobody-"+id+"/standing",
+		map[string]any{"suspend": true, "reason": "x"}), http.StatusNotFound)
 }
 
 func TestADoubtedCheckIsDecidedByTrustSafety(t *testing.T) {
