@@ -198,25 +198,30 @@ func workflowOfKey(key string) (workflowID, owner string, ok bool) {
 	return "", "", false
 }
 
-// signal sends one webhook's signal and answers the sender: 204 when the
-// workflow has it; 202 with a note when the workflow does not exist or has
-// ended, so the sender stops retrying what can never land; 503 when
-// Temporal fails, so it retries with the same event.
+// signal sends one webhook's signal and answers the sender (signalWebhook).
 func (h *commerceWebhooks) signal(w http.ResponseWriter, r *http.Request, workflowID, name string, arg any, owner string, attrs ...any) {
+	signalWebhook(w, r, h.temporal, h.logger, workflowID, name, arg, owner, attrs...)
+}
+
+// signalWebhook sends one webhook's signal through t and answers the
+// sender: 204 when the workflow has it; 202 with a note when the workflow
+// does not exist or has ended, so the sender stops retrying what can never
+// land; 503 when Temporal fails, so it retries with the same event.
+func signalWebhook(w http.ResponseWriter, r *http.Request, t signaller, logger *slog.Logger, workflowID, name string, arg any, owner string, attrs ...any) {
 	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
 	defer cancel()
-	err := h.temporal.SignalWorkflow(ctx, workflowID, "", name, arg)
+	err := t.SignalWorkflow(ctx, workflowID, "", name, arg)
 	attrs = append(attrs, "workflow_id", workflowID, "signal", name)
 	var notFound *serviceerror.NotFound
 	switch {
 	case err == nil:
-		h.logger.InfoContext(r.Context(), "webhook signalled", attrs...)
+		logger.InfoContext(r.Context(), "webhook signalled", attrs...)
 		w.WriteHeader(http.StatusNoContent)
 	case errors.As(err, &notFound):
-		h.logger.WarnContext(r.Context(), "webhook for no running workflow; dropped", append(attrs, "error", err)...)
+		logger.WarnContext(r.Context(), "webhook for no running workflow; dropped", append(attrs, "error", err)...)
 		writeNote(w, "ignored", owner+" does not exist or has ended")
 	default:
-		h.logger.ErrorContext(r.Context(), "webhook not signalled", append(attrs, "error", err)...)
+		logger.ErrorContext(r.Context(), "webhook not signalled", append(attrs, "error", err)...)
 		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the workflow could not be signalled now; retry later"))
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.temporal.io/api/serviceerror"
 
 	"handoff/standardwebhooks"
 	"handoff/verification"
@@ -169,25 +166,7 @@ func missingWebhookFields(values map[string]string, names ...string) []fieldProb
 	return out
 }
 
-// signal sends one webhook's signal and answers the sender as
-// commerceWebhooks.signal does: 204 when the workflow has it; 202 with a
-// note when it does not exist or has ended; 503 when Temporal fails, so
-// the sender retries with the same webhook.
+// signal sends one webhook's signal and answers the sender (signalWebhook).
 func (h *sellerWebhooks) signal(w http.ResponseWriter, r *http.Request, workflowID, name string, arg any, owner string, attrs ...any) {
-	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
-	defer cancel()
-	err := h.temporal.SignalWorkflow(ctx, workflowID, "", name, arg)
-	attrs = append(attrs, "workflow_id", workflowID, "signal", name)
-	var notFound *serviceerror.NotFound
-	switch {
-	case err == nil:
-		h.logger.InfoContext(r.Context(), "webhook signalled", attrs...)
-		w.WriteHeader(http.StatusNoContent)
-	case errors.As(err, &notFound):
-		h.logger.WarnContext(r.Context(), "webhook for no running workflow; dropped", append(attrs, "error", err)...)
-		writeNote(w, "ignored", owner+" does not exist or has ended")
-	default:
-		h.logger.ErrorContext(r.Context(), "webhook not signalled", append(attrs, "error", err)...)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the workflow could not be signalled now; retry later"))
-	}
+	signalWebhook(w, r, h.temporal, h.logger, workflowID, name, arg, owner, attrs...)
 }
