@@ -97,6 +97,10 @@ func TestThreeLostDisputesHoldASellersPayoutsOnTheRealStack(t *testing.T) {
 	var final fraud.View
 	require.NoError(t, c.GetWorkflow(ctx, id, "").Get(ctx, &final), "the watch ends after its quiet window")
 	assert.Equal(t, fraud.StatusDecided, final.Status)
+	// The case is confidential: by now its opening would have been mailed.
+	mails, err := stacktest.MailpitSearch(ctx, "to:"+seller+"@example.com")
+	require.NoError(t, err)
+	assert.Empty(t, mails, "the seller under review was written to")
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
 		stacktest.WriteHistory(t, c, id, "", filepath.Join("testdata", "fraudwatch-seller-burst-"+name+".json"))
