@@ -160,6 +160,7 @@ var access = map[string][]store.Role{
 	"release-payout-hold":        {store.RoleTrustSafety, store.RoleAdmin},
 	"extend-payout-hold":         {store.RoleTrustSafety, store.RoleAdmin},
 	"change-seller-standing":     {store.RoleTrustSafety, store.RoleAdmin},
+	"upload-seller-document":     {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},
 	// Fraud: the marketplace (and trust & safety) report behaviour; trust &
 	// safety reads the watch and decides its review.
 	"report-behaviour":    {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},

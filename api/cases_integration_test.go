@@ -863,6 +863,7 @@ func validBodies(tag string) map[string]any {
 		"release-payout-hold":        map[string]string{"reason": "verified by hand"},
 		"extend-payout-hold":         map[string]string{"reason": "still reviewing", "until": "2099-01-01T00:00:00Z"},
 		"change-seller-standing":     map[string]any{"suspend": true, "reason": "fraud confirmed"},
+		"upload-seller-document":     nil,
 		"report-behaviour":           map[string]string{},
 		"get-fraud-watch":            nil,
 		"decide-fraud-review":        map[string]string{"outcome": "release", "reason": "false alarm"},

@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/api/serviceerror"
 
+	"handoff/evidence"
 	"handoff/store"
 	"handoff/workflows/sellers"
 	"handoff/workflows/sla"
@@ -39,8 +40,33 @@ func (s *server) registerSellers(api huma.API, op func(id, method, path, summary
 		"Release a hold on the seller's payouts", 200), s.releasePayoutHold)
 	huma.Register(api, op("extend-payout-hold", http.MethodPost, "/v1/sellers/{id}/holds/{hold_id}/extend",
 		"Move the end of a hold on the seller's payouts later", 200), s.extendPayoutHold)
+	registerUpload(api, op("upload-seller-document", http.MethodPost, "/v1/sellers/{id}/documents",
+		"Upload a seller's identity document (multipart, kind identity_document)", 201), s.uploadSellerDocument)
 	huma.Register(api, op("change-seller-standing", http.MethodPost, "/v1/sellers/{id}/standing",
 		"Suspend a seller, or reinstate a suspended one", 202), s.changeSellerStanding)
+}
+
+type uploadSellerDocumentInput struct {
+	SellerIDParam
+	UploadStream
+}
+
+// uploadSellerDocument stores an identity document in S3 under Object Lock
+// (it is what the identity check and any later dispute of it rest on) and
+// records it on the seller's onboarding; a seller who came without
+// documents is checked once the first arrives.
+func (s *server) uploadSellerDocument(ctx context.Context, in *uploadSellerDocumentInput) (*evidenceOutput, error) {
+	boundary, err := in.boundary(s.evidence.MaxBytes())
+	if err != nil {
+		return nil, err
+	}
+	return s.storeEvidence(ctx, in.body, boundary, in.contentLength, evidenceOwner{
+		meta: "seller-id", id: in.ID, key: evidence.SellerKey, update: sellers.UpdateAddDocument,
+		workflowID: sellers.OnboardingWorkflowID(in.ID), retained: true,
+		fail: func(ctx context.Context, id string, err error) error {
+			return s.flowError(ctx, sellers.OnboardingWorkflowID(id), "onboarding of seller "+id, err)
+		},
+	})
 }
 
 // standingInput suspends or reinstates a seller.
@@ -124,7 +150,7 @@ type sellerContactBody struct {
 type sellerIdentityBody struct {
 	LegalName          string   `json:"legal_name" minLength:"1" maxLength:"300" doc:"The person's or company's name as the documents show it."`
 	Country            string   `json:"country" pattern:"^[A-Z]{2}$" doc:"Where the seller is registered, ISO 3166-1 alpha-2 in upper case: FR."`
-	DocumentIDs        []string `json:"document_ids" minItems:"1" maxItems:"20" doc:"The evidence ids of the uploaded documents (ID card, registration extract)."`
+	DocumentIDs        []string `json:"document_ids,omitempty" maxItems:"20" doc:"The evidence ids of documents already uploaded elsewhere (ID card, registration extract); without any, the identity check waits for the first POST /v1/sellers/{id}/documents."`
 	PayoutAccountLast4 string   `json:"payout_account_last4,omitempty" pattern:"^[0-9]{4}$" doc:"The last four digits of the payout account."`
 }
 

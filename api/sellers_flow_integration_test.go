@@ -7,12 +7,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -506,4 +510,51 @@ func TestThreeLostDisputesOpenOneFraudCaseWithAHold(t *testing.T) {
 	final := s.fraudWatchOf(t, t, id)
 	require.NotNil(t, final.Hold)
 	assert.Equal(t, vocab.PayoutHoldReleased, final.Hold.State)
+}
+
+// A seller who signs up without documents: nothing is held or checked
+// until the marketplace uploads the first one, which is kept under Object
+// Lock and starts the check; the same bytes again add nothing.
+func TestASellersFirstDocumentStartsTheCheckAndIsRetained(t *testing.T) {
+	s := newCaseStack(t)
+	body := sellerFlowBody("Paper Trail GmbH")
+	id := body["seller_id"].(string)
+	delete(body["identity"].(map[string]any), "document_ids")
+	r := s.as(t, store.RoleIntegration, http.MethodPost, "/v1/sellers", body)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r)
+	s.terminateFlowAtEnd(t, sellers.OnboardingWorkflowID(id))
+	s.terminateFlowAtEnd(t, sellers.VerificationWorkflowID(id))
+	s.awaitSellerView(t, id, "waiting for documents", func(v sellerView) bool { return v.LastSeq > 0 })
+	assert.Empty(t, s.ledgerOfSeller(t, id).holds, "no check, no hold, before a document")
+
+	path := "/v1/sellers/" + id + "/documents"
+	doc := pngBytes(t, 4096)
+	problemOf(t, s.uploadTo(t, store.RoleAgent, path, sellers.KindIdentityDocument, doc), http.StatusForbidden)
+	problemOf(t, s.uploadTo(t, store.RoleIntegration, path, "delivery_screenshot", doc), http.StatusUnprocessableEntity)
+	up := evidenceOf(t, s.uploadTo(t, store.RoleIntegration, path, sellers.KindIdentityDocument, doc), http.StatusCreated)
+	e := up.Evidence
+	assert.Equal(t, "sellers/"+id+"/"+e.ID, e.Key)
+	assert.True(t, e.Retained, "a seller's documents are retained")
+	c3, bucket := stacktest.S3(t), s.cfg.S3.Bucket
+	vs := versions(t, c3, bucket, e.Key)
+	require.Len(t, vs, 1)
+	ret, err := c3.GetObjectRetention(stacktest.Context(t), &s3.GetObjectRetentionInput{Bucket: &bucket, Key: &e.Key, VersionId: vs[0].VersionId})
+	require.NoError(t, err)
+	assert.Equal(t, s3types.ObjectLockRetentionModeGovernance, ret.Retention.Mode)
+
+	again := evidenceOf(t, s.uploadTo(t, store.RoleIntegration, path, sellers.KindIdentityDocument, doc), http.StatusOK)
+	assert.True(t, again.Duplicate)
+	assert.Equal(t, e.ID, again.Evidence.ID)
+
+	s.awaitLedger(t, id, "the check held the payouts and passed", func(l sellerLedger) bool { return releasedOnce(l) })
+	v := s.awaitSellerView(t, id, "verified with its document", func(v sellerView) bool {
+		return v.Verification.Status == sellers.VerificationPassed && len(v.Documents) == 1
+	})
+	assert.Equal(t, e.ID, v.Documents[0].ID)
+	problemOf(t, s.uploadTo(t, store.RoleIntegration, "/v1/sellers/nobody-"+id+"/documents", sellers.KindIdentityDocument, doc), http.StatusNotFound)
+
+	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
+		stacktest.WriteHistory(t, stacktest.Temporal(t), sellers.OnboardingWorkflowID(id), "",
+			filepath.Join("..", "workflows", "sellers", "testdata", "seller-documents-"+name+".json"))
+	}
 }

@@ -93,7 +93,6 @@ func TestSellerStartRefusalsNameTheFieldBeforeTemporal(t *testing.T) {
 		{"a locale not spoken", withField(t, "seller.locale", "de"), 422, "seller.locale"},
 		{"a country in words", withField(t, "identity.country", "France"), 422, "identity.country"},
 		{"a country in lower case", withField(t, "identity.country", "fr"), 422, "identity.country"},
-		{"no documents", withField(t, "identity.document_ids", []string{}), 422, "identity.document_ids"},
 		{"an empty document id", withField(t, "identity.document_ids", []string{"ev_1", " "}), 422, "identity.document_ids[1]"},
 		{"last four that are not digits", withField(t, "identity.payout_account_last4", "12a4"), 422, "identity.payout_account_last4"},
 		{"no legal name", withField(t, "identity.legal_name", ""), 422, "identity.legal_name"},

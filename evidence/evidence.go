@@ -32,6 +32,13 @@ func DeliveryKey(deliveryID, evidenceID string) string {
 	return "deliveries/" + deliveryID + "/" + evidenceID
 }
 
+// SellerKey names the object of one document of a seller (an ID card, a
+// registration extract): sellers/<seller id>/<evidence id>, never derived
+// from the client's file name.
+func SellerKey(sellerID, evidenceID string) string {
+	return "sellers/" + sellerID + "/" + evidenceID
+}
+
 // NewID answers a new random evidence id: "E-" and 16 base32 characters
 // (80 random bits), short enough for a URL and unguessable.
 func NewID() string {

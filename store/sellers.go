@@ -35,6 +35,14 @@ func (s *Store) ProjectSeller(ctx context.Context, in sellers.SellerProjection) 
 	if err != nil {
 		return fmt.Errorf("encode seller steps: %w", err)
 	}
+	docs := v.Documents
+	if docs == nil {
+		docs = []vocab.Evidence{}
+	}
+	docsJSON, err := json.Marshal(docs)
+	if err != nil {
+		return fmt.Errorf("encode seller documents: %w", err)
+	}
 	ver := v.Verification
 	reasons := ver.Reasons
 	if reasons == nil {
@@ -49,7 +57,7 @@ func (s *Store) ProjectSeller(ctx context.Context, in sellers.SellerProjection) 
 	batch.Queue(upsertSellerSQL,
 		v.SellerID, v.Region, v.Status, v.Reason,
 		ver.Status, ver.CheckID, reasons, ver.CaseID, ver.Actor, verifiedAt,
-		v.CaseID, stepsJSON, v.StartedAt, v.UpdatedAt, v.LastSeq, sellers.OnboardingWorkflowID(v.SellerID))
+		v.CaseID, stepsJSON, v.StartedAt, v.UpdatedAt, v.LastSeq, sellers.OnboardingWorkflowID(v.SellerID), docsJSON)
 	sellerModel.queueEvents(batch, v.SellerID, in.Events)
 	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
 		// The caller (the activity) names the seller.
@@ -64,8 +72,8 @@ const upsertSellerSQL = `
 INSERT INTO sellers (seller_id, region, status, reason,
                      verification_status, verification_check_id, verification_reasons,
                      verification_case_id, verification_actor, verification_at,
-                     case_id, steps, started_at, updated_at, last_seq, workflow_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13, $14, $15, $16)
+                     case_id, steps, started_at, updated_at, last_seq, workflow_id, documents)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13, $14, $15, $16, $17)
 ON CONFLICT (seller_id) DO UPDATE SET
     region = EXCLUDED.region, status = EXCLUDED.status, reason = EXCLUDED.reason,
     verification_status = EXCLUDED.verification_status,
@@ -74,7 +82,8 @@ ON CONFLICT (seller_id) DO UPDATE SET
     verification_case_id = EXCLUDED.verification_case_id,
     verification_actor = EXCLUDED.verification_actor, verification_at = EXCLUDED.verification_at,
     case_id = EXCLUDED.case_id, steps = EXCLUDED.steps, started_at = EXCLUDED.started_at,
-    updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq, workflow_id = EXCLUDED.workflow_id
+    updated_at = EXCLUDED.updated_at, last_seq = EXCLUDED.last_seq, workflow_id = EXCLUDED.workflow_id,
+    documents = EXCLUDED.documents
 WHERE sellers.last_seq <= EXCLUDED.last_seq`
 
 // sellerModel is the read model of sellers as far as their timelines go;
@@ -152,7 +161,7 @@ func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 		&v.SellerID, &v.Region, &v.Status, &v.Reason,
 		&v.Verification.Status, &v.Verification.CheckID, &v.Verification.Reasons,
 		&v.Verification.CaseID, &v.Verification.Actor, &verifiedAt,
-		&caseID, &v.Steps, &v.StartedAt, &v.UpdatedAt, &v.LastSeq, &out.WorkflowID)
+		&caseID, &v.Steps, &v.StartedAt, &v.UpdatedAt, &v.LastSeq, &out.WorkflowID, &v.Documents)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Seller{}, ErrNotFound
 	}
@@ -168,6 +177,9 @@ func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 	if len(v.Verification.Reasons) == 0 {
 		v.Verification.Reasons = nil // as the workflow leaves it: omitted
 	}
+	if len(v.Documents) == 0 {
+		v.Documents = nil
+	}
 	v.StartedAt, v.UpdatedAt = v.StartedAt.UTC(), v.UpdatedAt.UTC()
 	out.Holds, err = s.PayoutHolds(ctx, id)
 	if err != nil {
@@ -180,7 +192,7 @@ const getSellerSQL = `
 SELECT seller_id, region, status, reason,
        verification_status, verification_check_id, verification_reasons,
        verification_case_id, verification_actor, verification_at,
-       case_id, steps, started_at, updated_at, last_seq, workflow_id
+       case_id, steps, started_at, updated_at, last_seq, workflow_id, documents
 FROM sellers WHERE seller_id = $1`
 
 // SellerTimeline answers a seller's projected onboarding events in

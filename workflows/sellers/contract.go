@@ -44,6 +44,9 @@ func OnboardingWorkflowID(id string) string { return vocab.SellerWorkflowID(id) 
 // VerificationWorkflowID is the workflow id of seller id's identity check.
 func VerificationWorkflowID(id string) string { return vocab.VerificationWorkflowID(id) }
 
+// KindIdentityDocument is the evidence kind of a seller's documents.
+const KindIdentityDocument = "identity_document"
+
 // The steps of a seller's checklist, in the order a seller usually takes them.
 const (
 	StepAccountCreated    = "account_created"
@@ -88,6 +91,10 @@ const (
 	// SignalStanding suspends or reinstates the seller (Standing): a fraud
 	// decision, trust_safety.
 	SignalStanding = "standing"
+	// UpdateAddDocument records a document the API stored in S3 under
+	// Object Lock (vocab.EvidenceInput → vocab.EvidenceResult); the first
+	// one starts an identity check that was waiting for documents.
+	UpdateAddDocument = "add-document"
 	// QuerySeller answers the SellerView with its timeline.
 	QuerySeller = "seller"
 )
@@ -176,6 +183,8 @@ const (
 	EventStepOverdue          = "seller_step_overdue"
 	EventStepStalled          = "seller_step_stalled"
 	EventCaseOpened           = "seller_case_opened"
+	EventDocumentAdded        = "seller_document_added"
+	EventDocumentsAwaited     = "seller_documents_awaited"
 	EventOnboarded            = "seller_onboarded"
 	EventVerification         = "seller_verification"
 	EventSuspended            = "seller_suspended"
@@ -242,7 +251,8 @@ type Identity struct {
 	LegalName string `json:"legal_name"`
 	// Country is ISO 3166-1 alpha-2 in upper case.
 	Country string `json:"country"`
-	// DocumentIDs are the evidence ids of the uploaded documents.
+	// DocumentIDs are the evidence ids of the uploaded documents; without
+	// any, the check waits for the first one (UpdateAddDocument).
 	DocumentIDs        []string `json:"document_ids"`
 	PayoutAccountLast4 string   `json:"payout_account_last4,omitempty"`
 }
@@ -268,6 +278,10 @@ type OnboardingCarry struct {
 	View     SellerView    `json:"view"`
 	Timeline []vocab.Event `json:"timeline"`
 	SeenIDs  []string      `json:"seen_ids"`
+	// CheckStarted says the identity check runs; DocumentIDs are the
+	// documents it was (or will be) started with.
+	CheckStarted bool     `json:"check_started"`
+	DocumentIDs  []string `json:"document_ids,omitempty"`
 }
 
 // SellerEvent is one marketplace event about a seller.
@@ -324,10 +338,12 @@ type SellerView struct {
 	Steps        []Step             `json:"steps"`
 	Verification VerificationStatus `json:"verification"`
 	// CaseID is the seller's onboarding case, once a step stalled.
-	CaseID    string    `json:"case_id,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	LastSeq   int       `json:"last_seq"`
+	CaseID string `json:"case_id,omitempty"`
+	// Documents are the seller's identity documents, each under Object Lock.
+	Documents []vocab.Evidence `json:"documents,omitempty"`
+	StartedAt time.Time        `json:"started_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	LastSeq   int              `json:"last_seq"`
 	// Timeline is filled by the query and the result.
 	Timeline []vocab.Event `json:"timeline,omitempty"`
 }
@@ -420,9 +436,6 @@ func (in OnboardingInput) Validate() error {
 	}
 	if c := in.Identity.Country; len(c) != 2 || strings.ToUpper(c) != c {
 		problems = append(problems, fmt.Sprintf("identity.country: want an ISO 3166-1 alpha-2 code in upper case, got %q", c))
-	}
-	if len(in.Identity.DocumentIDs) == 0 {
-		problems = append(problems, "identity.document_ids: name at least one uploaded document")
 	}
 	if len(in.Policy.Steps) == 0 {
 		problems = append(problems, "policy.steps: a checklist needs at least one step")

@@ -2,6 +2,7 @@ package sellers
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -47,13 +48,17 @@ type onboarding struct {
 	taken        int
 	projectedSeq int
 	attrs        sellerAttributes
+	// checkStarted says the identity check runs: from the start when the
+	// seller came with documents, else from the first document added.
+	checkStarted bool
 }
 
 func newOnboarding(ctx workflow.Context, in OnboardingInput) *onboarding {
 	o := &onboarding{in: in, seen: map[string]bool{}}
 	if c := in.Carried; c != nil {
 		o.view, o.timeline, o.seenIn = c.View, c.Timeline, c.SeenIDs
-		o.projectedSeq = o.view.LastSeq
+		o.projectedSeq, o.checkStarted = o.view.LastSeq, c.CheckStarted
+		o.in.Identity.DocumentIDs = c.DocumentIDs
 		for _, id := range o.seenIn {
 			o.seen[id] = true
 		}
@@ -71,6 +76,10 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) *onboarding {
 }
 
 func (o *onboarding) setup(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAddDocument, o.addDocument,
+		workflow.UpdateHandlerOptions{Validator: o.validateAddDocument}); err != nil {
+		return fmt.Errorf("register update %s: %w", UpdateAddDocument, err)
+	}
 	if err := workflow.SetQueryHandler(ctx, QuerySeller, func() (SellerView, error) { return o.fullView(), nil }); err != nil {
 		return fmt.Errorf("register query %s: %w", QuerySeller, err)
 	}
@@ -139,6 +148,18 @@ func (o *onboarding) start(ctx workflow.Context) {
 		names = append(names, s.Name)
 	}
 	o.record(ctx, actor, EventOnboardingStarted, "region", o.in.Region, "steps", strings.Join(names, ","))
+	if len(o.in.Identity.DocumentIDs) > 0 {
+		o.startCheck(ctx)
+	} else {
+		o.record(ctx, vocab.SystemActor, EventDocumentsAwaited)
+	}
+	o.changed(ctx)
+}
+
+// startCheck starts the identity check, which holds the payouts first,
+// with the documents known now.
+func (o *onboarding) startCheck(ctx workflow.Context) {
+	o.checkStarted = true
 	child := VerificationInput{SellerID: o.in.SellerID, Seller: o.in.Seller, Identity: o.in.Identity,
 		Policy: o.in.Policy.Verification, OnboardingID: workflow.GetInfo(ctx).WorkflowExecution.ID}
 	cctx := workflow.WithChildOptions(ctx, childOptions(child, workflow.GetInfo(ctx).TaskQueueName))
@@ -147,7 +168,47 @@ func (o *onboarding) start(ctx workflow.Context) {
 		workflow.GetLogger(ctx).Error("identity check not started", "seller", o.in.SellerID, "error", err)
 		o.record(ctx, vocab.SystemActor, EventVerification, "status", "not_started", "error", err.Error())
 	}
+}
+
+func (o *onboarding) validateAddDocument(in vocab.EvidenceInput) error {
+	if o.view.Status == SellerStatusClosed {
+		return vocab.Refuse(UpdateAddDocument, "seller", o.view.Status)
+	}
+	if err := in.Evidence.Check(); err != nil {
+		return err
+	}
+	if in.Evidence.Kind != KindIdentityDocument {
+		return vocab.InvalidArgument(fmt.Sprintf("kind: a seller's document is an %s, got %q", KindIdentityDocument, in.Evidence.Kind))
+	}
+	return vocab.Required("actor", in.Actor)
+}
+
+// addDocument records a document the API stored; the same bytes again
+// answer the first record. The first document starts a check that waited.
+func (o *onboarding) addDocument(ctx workflow.Context, in vocab.EvidenceInput) (vocab.EvidenceResult, error) {
+	if i := vocab.FindEvidence(o.view.Documents, in.Evidence.SHA256); i >= 0 {
+		return vocab.EvidenceResult{Evidence: o.view.Documents[i], Duplicate: true}, nil
+	}
+	e := in.Evidence
+	e.UploadedBy, e.Seq = in.Actor, o.view.LastSeq+1
+	o.view.Documents = append(o.view.Documents, e)
+	o.record(ctx, in.Actor, EventDocumentAdded, payloadOf(e.Payload())...)
+	if !o.checkStarted {
+		o.in.Identity.DocumentIDs = append(o.in.Identity.DocumentIDs, e.ID)
+		o.startCheck(ctx)
+	}
 	o.changed(ctx)
+	return vocab.EvidenceResult{Evidence: e}, nil
+}
+
+// payloadOf flattens a payload into key, value pairs in key order, as
+// record takes them.
+func payloadOf(p map[string]string) []string {
+	kv := make([]string, 0, 2*len(p))
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		kv = append(kv, k, p[k])
+	}
+	return kv
 }
 
 // takeEvent completes the step a marketplace event names, once per event id.
@@ -420,6 +481,7 @@ func (o *onboarding) project(ctx workflow.Context) {
 func (o *onboarding) result() SellerView {
 	v := o.view
 	v.Steps = slices.Clone(v.Steps)
+	v.Documents = slices.Clone(v.Documents)
 	v.Timeline = nil
 	return v
 }
@@ -457,7 +519,8 @@ func (o *onboarding) continueAsNew(ctx workflow.Context, channels ...workflow.Re
 			const keepEvents, keepIDs = 50, 1000
 			tl := o.timeline[max(len(o.timeline)-keepEvents, 0):]
 			ids := o.seenIn[max(len(o.seenIn)-keepIDs, 0):]
-			o.in.Carried = &OnboardingCarry{View: o.result(), Timeline: slices.Clone(tl), SeenIDs: slices.Clone(ids)}
+			o.in.Carried = &OnboardingCarry{View: o.result(), Timeline: slices.Clone(tl), SeenIDs: slices.Clone(ids),
+				CheckStarted: o.checkStarted, DocumentIDs: slices.Clone(o.in.Identity.DocumentIDs)}
 			return workflow.NewContinueAsNewError(ctx, WorkflowSellerOnboarding, o.in)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -489,4 +490,68 @@ func TestOnboardingContinuesAsNewWithItsState(t *testing.T) {
 	assert.Equal(t, 1, eventCount(after, EventStepDone), "e-0 was seen: only e-new completes a step")
 	assert.Equal(t, StepDone, stepOf(t, final, StepFirstOrderShipped).Status)
 	assert.Equal(t, StepDone, stepOf(t, final, StepPayoutVerified).Status, "carried")
+}
+
+// document is an identity document as the API stores it.
+func document(id, sha string) vocab.EvidenceInput {
+	return vocab.EvidenceInput{Actor: "integration:shop", Evidence: vocab.Evidence{ID: id, Kind: KindIdentityDocument,
+		Key: "sellers/s-1/" + id, SHA256: strings.Repeat(sha, 64), Size: 2048, ContentType: "application/pdf", Retained: true}}
+}
+
+func TestASellerWithoutDocumentsIsCheckedOnceTheFirstArrives(t *testing.T) {
+	ot := newOnboardingTest(t)
+	in := onboardingInput()
+	in.Identity.DocumentIDs = nil
+	answered := 0
+	ot.at(time.Hour, func() {
+		ot.mu.Lock()
+		assert.Empty(t, ot.children, "no check without a document")
+		ot.mu.Unlock()
+		assert.Contains(t, kindsOf(ot.view().Timeline), EventDocumentsAwaited)
+		bad := document("E-0", "b")
+		bad.Evidence.Kind = "other"
+		ot.env.UpdateWorkflow(UpdateAddDocument, "bad", &testsuite.TestUpdateCallback{
+			OnAccept:   func() { t.Error("a document of another kind was accepted") },
+			OnReject:   func(err error) { answered++; assert.ErrorContains(t, err, KindIdentityDocument) },
+			OnComplete: func(any, error) {},
+		}, bad)
+		ot.env.UpdateWorkflow(UpdateAddDocument, "doc-1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("rejected: %v", err) },
+			OnComplete: func(v any, err error) {
+				answered++
+				require.NoError(t, err)
+				assert.False(t, v.(vocab.EvidenceResult).Duplicate)
+			},
+		}, document("E-1", "a"))
+	})
+	ot.at(2*time.Hour, func() {
+		ot.env.UpdateWorkflow(UpdateAddDocument, "doc-2", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("rejected: %v", err) },
+			OnComplete: func(v any, err error) {
+				answered++
+				require.NoError(t, err)
+				r := v.(vocab.EvidenceResult)
+				assert.True(t, r.Duplicate, "the same bytes again")
+				assert.Equal(t, "E-1", r.Evidence.ID)
+			},
+		}, document("E-2", "a"))
+		v := ot.view()
+		require.Len(t, v.Documents, 1)
+		assert.True(t, v.Documents[0].Retained)
+	})
+	ot.closeAt(3 * time.Hour)
+	ot.run(in)
+	assert.Equal(t, 3, answered, "every update was answered")
+	ot.mu.Lock()
+	defer ot.mu.Unlock()
+	require.Len(t, ot.children, 1, "one check, started by the first document")
+	assert.Equal(t, []string{"E-1"}, ot.children[0].Identity.DocumentIDs)
+}
+
+func kindsOf(events []vocab.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.Kind
+	}
+	return out
 }

@@ -10,7 +10,7 @@ import (
 // EvidenceKinds lists what an evidence file can be.
 var EvidenceKinds = []string{
 	"delivery_screenshot", "login_note", "recovery_instructions", "customer_confirmation",
-	"policy_warning", "support_message", "dispute_document", "other",
+	"policy_warning", "support_message", "dispute_document", "identity_document", "other",
 }
 
 // RetainedCategories are the cases whose evidence S3 Object Lock keeps
