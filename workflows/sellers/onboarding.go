@@ -2,7 +2,6 @@ package sellers
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -192,23 +191,13 @@ func (o *onboarding) addDocument(ctx workflow.Context, in vocab.EvidenceInput) (
 	e := in.Evidence
 	e.UploadedBy, e.Seq = in.Actor, o.view.LastSeq+1
 	o.view.Documents = append(o.view.Documents, e)
-	o.record(ctx, in.Actor, EventDocumentAdded, payloadOf(e.Payload())...)
+	o.record(ctx, in.Actor, EventDocumentAdded, e.Pairs()...)
 	if !o.checkStarted {
 		o.in.Identity.DocumentIDs = append(o.in.Identity.DocumentIDs, e.ID)
 		o.startCheck(ctx)
 	}
 	o.changed(ctx)
 	return vocab.EvidenceResult{Evidence: e}, nil
-}
-
-// payloadOf flattens a payload into key, value pairs in key order, as
-// record takes them.
-func payloadOf(p map[string]string) []string {
-	kv := make([]string, 0, 2*len(p))
-	for _, k := range slices.Sorted(maps.Keys(p)) {
-		kv = append(kv, k, p[k])
-	}
-	return kv
 }
 
 // takeEvent completes the step a marketplace event names, once per event id.

@@ -66,9 +66,12 @@ func (e Evidence) Check() error {
 }
 
 // Payload is what a timeline's evidence_added event says of e.
-func (e Evidence) Payload() map[string]string {
-	return Payload("evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
-		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained))
+func (e Evidence) Payload() map[string]string { return Payload(e.Pairs()...) }
+
+// Pairs are Payload's key, value pairs, in a fixed order.
+func (e Evidence) Pairs() []string {
+	return []string{"evidence_id", e.ID, "kind", e.Kind, "sha256", e.SHA256, "size", strconv.FormatInt(e.Size, 10),
+		"content_type", e.ContentType, "key", e.Key, "note", e.Note, "retained", strconv.FormatBool(e.Retained)}
 }
 
 // FindEvidence answers the index in files of the file with these bytes, or -1.
