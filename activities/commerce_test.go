@@ -59,6 +59,10 @@ func (f *fakePayments) Get(context.Context, string) (payments.Movement, error) {
 	return payments.Movement{}, payments.ErrNotFound
 }
 
+func (f *fakePayments) SellerMovements(context.Context, string) ([]payments.Movement, error) {
+	return []payments.Movement{}, f.err
+}
+
 type fakeCarrier struct{ err error }
 
 func (f fakeCarrier) CreateLabel(_ context.Context, r carrier.LabelRequest) (carrier.Label, error) {

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"handoff/payments"
 	"handoff/store"
 	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
@@ -181,8 +182,24 @@ func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseReadOutput,
 		if err != nil {
 			return nil, s.sellerStoreError(ctx, v.Customer.ID, err)
 		}
-		out.Body.SellerPayments = &sellerPayments{SellerID: v.Customer.ID, PayoutsHeld: slices.ContainsFunc(holds,
+		sp := &sellerPayments{SellerID: v.Customer.ID, PayoutsHeld: slices.ContainsFunc(holds,
 			func(h vocab.PayoutHold) bool { return h.State == vocab.PayoutHoldHeld }), Holds: holds}
+		if s.payments != nil {
+			// The provider's record is a bonus to what Handoff knows: a
+			// provider down or slow costs the movements, never the case.
+			const providerTimeout = 3 * time.Second
+			pctx, cancel := context.WithTimeout(ctx, providerTimeout)
+			ms, err := s.payments.SellerMovements(pctx, v.Customer.ID)
+			cancel()
+			if err != nil {
+				s.logger.WarnContext(ctx, "seller_payment case read without the provider's movements",
+					"case_id", v.ID, "seller_id", v.Customer.ID, "error", err)
+				sp.MovementsError = "the payment provider did not answer: " + err.Error()
+			} else {
+				sp.Movements = providerMovements(ms)
+			}
+		}
+		out.Body.SellerPayments = sp
 	}
 	return out, nil
 }
@@ -199,11 +216,50 @@ type caseRead struct {
 	SellerPayments *sellerPayments `json:"seller_payments,omitempty" doc:"For a seller_payment case: the payout holds of the seller (the case's customer), newest first."`
 }
 
-// sellerPayments are a seller's payout holds as a seller_payment case shows them.
+// sellerPayments are a seller's payout holds as a seller_payment case
+// shows them: Handoff's own (Holds), and the payment provider's record of
+// the seller's money (Movements), which may be missing when the provider
+// does not answer.
 type sellerPayments struct {
 	SellerID    string             `json:"seller_id"`
 	PayoutsHeld bool               `json:"payouts_held" doc:"True while any hold keeps the seller's payouts."`
 	Holds       []vocab.PayoutHold `json:"holds"`
+	// Movements is nil, and left out, when the provider was not asked or
+	// did not answer; a seller without movements has an empty list.
+	Movements      []providerMovement `json:"movements,omitzero" doc:"The payment provider's record of the seller: payout holds, their releases, holds on orders' funds, payouts; oldest first. Absent when the provider did not answer (see movements_error)."`
+	MovementsError string             `json:"movements_error,omitempty" doc:"Why movements is absent: the payment provider did not answer in time or answered an error. The rest of the case is Handoff's own and complete."`
+}
+
+// providerMovement is a payments.Movement as the API shows it. It is a type
+// of its own because the document already names vocab's Money and Movement
+// (huma refuses two types under one name); its JSON is payments.Movement's.
+type providerMovement struct {
+	ID             string      `json:"id"`
+	Kind           string      `json:"kind" doc:"payout_hold, release, payout, hold (of an order's funds), refund or store_credit."`
+	Status         string      `json:"status" doc:"held or released for a hold or payout hold; succeeded, pending or failed otherwise."`
+	Amount         vocab.Money `json:"amount" doc:"Minor units; zero with no currency for a payout hold and its release."`
+	OrderID        string      `json:"order_id,omitempty"`
+	BuyerID        string      `json:"buyer_id,omitempty"`
+	SellerID       string      `json:"seller_id,omitempty"`
+	HoldID         string      `json:"hold_id,omitempty" doc:"The hold a release released."`
+	ReleasedBy     string      `json:"released_by,omitempty" doc:"The release of a released hold."`
+	Reason         string      `json:"reason,omitempty"`
+	IdempotencyKey string      `json:"idempotency_key" doc:"The key Handoff (or the marketplace) sent: Handoff's start with the workflow that moved the money."`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
+}
+
+// providerMovements answers ms as the API shows them, never nil.
+func providerMovements(ms []payments.Movement) []providerMovement {
+	out := make([]providerMovement, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, providerMovement{
+			ID: m.ID, Kind: m.Kind, Status: m.Status, Amount: vocab.Money{Minor: m.Amount.Minor, Currency: m.Amount.Currency},
+			OrderID: m.OrderID, BuyerID: m.BuyerID, SellerID: m.SellerID, HoldID: m.HoldID, ReleasedBy: m.ReleasedBy,
+			Reason: m.Reason, IdempotencyKey: m.IdempotencyKey, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+		})
+	}
+	return out
 }
 
 // readCase answers a case from its workflow while it runs (so a write is

@@ -20,6 +20,7 @@ import (
 	"handoff/health"
 	"handoff/links"
 	"handoff/mailin"
+	"handoff/payments"
 	"handoff/telemetry"
 	"handoff/workflows/cases"
 	"handoff/workflows/sla"
@@ -90,6 +91,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	pay, err := payments.NewHTTP(payments.HTTPConfig{BaseURL: cfg.Commerce.PaymentsURL, KeyID: cfg.Commerce.PaymentsKeyID,
+		Secret: cfg.Commerce.PaymentsSecret, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("PAYMENTS_URL, PAYMENTS_SECRET: %w", err)
+	}
 	sellerHooks, err := newSellerWebhooks(tc, cfg.SellerEventsSecret, cfg.Verification.WebhookSecret, logger.With("part", "seller-webhooks"), nil)
 	if err != nil {
 		return err
@@ -113,6 +119,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		inboxMaxBytes: cfg.Inbound.MaxBytes,
 		commerce:      hooks,
 		sellers:       sellerHooks,
+		payments:      pay,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),

@@ -21,6 +21,7 @@ import (
 	"handoff/health"
 	"handoff/links"
 	"handoff/mailin"
+	"handoff/payments"
 	"handoff/store"
 	"handoff/workflows/sla"
 )
@@ -58,6 +59,9 @@ type server struct {
 	// sellers takes the marketplace's seller events and the identity-check
 	// provider's decisions; nil turns them off.
 	sellers *sellerWebhooks
+	// payments reads a seller's movements from the payment provider for a
+	// seller_payment case; nil asks nothing.
+	payments payments.Payments
 }
 
 // routes answers the API's router with its middleware.

@@ -21,6 +21,7 @@ import (
 //	POST /payout-holds          PayoutHoldRequest  → 2xx Movement (Idempotency-Key)
 //	POST /holds/{id}/release    {"reason": "..."}  → 2xx Movement (Idempotency-Key)
 //	GET  /movements/{id}                           → 200 Movement
+//	GET  /sellers/{id}/movements                   → 200 SellerLedger
 //
 // Requests are signed with HMAC-SHA256 exactly as for the account service
 // (docs/account-service.md): X-Handoff-Key-Id, X-Handoff-Timestamp and
@@ -110,6 +111,33 @@ func (h *HTTP) Get(ctx context.Context, id string) (Movement, error) {
 		return Movement{}, fmt.Errorf("get movement %s: %w", id, err)
 	}
 	return m, nil
+}
+
+// SellerLedger is what GET /sellers/{id}/movements answers: every
+// movement of one seller, oldest first, and whether a payout hold among
+// them is held now.
+type SellerLedger struct {
+	SellerID  string     `json:"seller_id"`
+	Movements []Movement `json:"movements"`
+	// PayoutsHeld says whether the provider pays the seller nothing now.
+	PayoutsHeld bool `json:"payouts_held"`
+}
+
+// SellerMovements answers every movement of a seller, oldest first; none
+// is an empty slice.
+func (h *HTTP) SellerMovements(ctx context.Context, sellerID string) ([]Movement, error) {
+	var l SellerLedger
+	err := required("seller id", sellerID)
+	if err == nil {
+		err = h.call(ctx, http.MethodGet, "/sellers/"+url.PathEscape(sellerID)+"/movements", "", nil, &l)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get movements of seller %s: %w", sellerID, err)
+	}
+	if l.Movements == nil {
+		l.Movements = []Movement{}
+	}
+	return l.Movements, nil
 }
 
 func (h *HTTP) move(ctx context.Context, op, path, key string, in any, invalid error) (Movement, error) {

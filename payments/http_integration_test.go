@@ -312,6 +312,57 @@ func TestPayoutChecksItsRequest(t *testing.T) {
 	assert.Error(t, err, "the ledger wants order_id or seller_id")
 }
 
+func TestSellerMovementsAreTheSellersLedger(t *testing.T) {
+	base, c := stack(t, 3)
+	ctx := stacktest.Context(t)
+	seller := unique("seller")
+	hold, err := c.HoldPayouts(ctx, payments.PayoutHoldRequest{IdempotencyKey: unique("payout-hold"), SellerID: seller, Reason: "verification"})
+	require.NoError(t, err)
+	orderHold, err := c.Hold(ctx, payments.HoldRequest{IdempotencyKey: unique("hold"), SellerID: seller, OrderID: unique("ord"),
+		Amount: payments.Money{Minor: 700, Currency: "EUR"}, Reason: "dispute opened"})
+	require.NoError(t, err)
+	// Another seller's money is not this seller's.
+	_, err = c.HoldPayouts(ctx, payments.PayoutHoldRequest{IdempotencyKey: unique("payout-hold"), SellerID: unique("seller"), Reason: "verification"})
+	require.NoError(t, err)
+
+	ms, err := c.SellerMovements(ctx, seller)
+	require.NoError(t, err)
+	assert.Equal(t, []string{hold.ID, orderHold.ID}, ids(ms), "oldest first")
+	assert.Equal(t, payments.StatusHeld, ms[0].Status)
+
+	rel, err := c.Release(ctx, payments.ReleaseRequest{IdempotencyKey: unique("release"), HoldID: hold.ID, Reason: "identity verified"})
+	require.NoError(t, err)
+	paid, err := paymentsim.Payout(ctx, payments.HTTPConfig{BaseURL: base, Secret: simSecret},
+		paymentsim.PayoutRequest{IdempotencyKey: unique("payout"), SellerID: seller, Amount: payments.Money{Minor: 12000, Currency: "EUR"}})
+	require.NoError(t, err)
+
+	ms, err = c.SellerMovements(ctx, seller)
+	require.NoError(t, err)
+	assert.Equal(t, []string{hold.ID, orderHold.ID, rel.ID, paid.ID}, ids(ms))
+	assert.Equal(t, payments.StatusReleased, ms[0].Status, "as the hold is now")
+	assert.Equal(t, rel.ID, ms[0].ReleasedBy)
+	assert.Equal(t, hold.ID, ms[2].HoldID)
+	assert.Equal(t, payments.KindPayout, ms[3].Kind)
+	l, err := paymentsim.GetSellerLedger(ctx, base, seller)
+	require.NoError(t, err)
+	assert.Equal(t, l.Movements, ms, "what GET /ledger?seller_id= lists")
+
+	none, err := c.SellerMovements(ctx, unique("seller"))
+	require.NoError(t, err, "a seller never seen has no movements, not a 404")
+	assert.NotNil(t, none)
+	assert.Empty(t, none)
+
+	bad, err := payments.NewHTTP(payments.HTTPConfig{BaseURL: base, Secret: "another-secret-of-at-least-32-bytes", MaxAttempts: 1})
+	require.NoError(t, err)
+	_, err = bad.SellerMovements(ctx, seller)
+	assert.Equal(t, payments.CodeUnauthorized, payments.CodeOf(err), "GET /sellers/{id}/movements is signed")
+
+	require.NoError(t, paymentsim.InjectFaults(ctx, base, paymentsim.Faults{FailNext: 1, Status: 503}))
+	ms, err = c.SellerMovements(ctx, seller)
+	require.NoError(t, err, "a 503 is retried")
+	assert.Len(t, ms, 4)
+}
+
 func ids(ms []payments.Movement) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {

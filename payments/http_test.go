@@ -254,3 +254,69 @@ func TestHoldPayoutsRefusalsAndOutages(t *testing.T) {
 	require.Len(t, f.got, 2)
 	assert.Equal(t, []string{"k-9", "k-9"}, []string{f.got[0].Key, f.got[1].Key}, "retried with the same key")
 }
+
+const sellerLedgerJSON = `{"seller_id":"s/1","movements":[` + payoutHoldJSON +
+	`,{"id":"pm_3","kind":"release","status":"succeeded","amount":{"minor":0,"currency":""},"seller_id":"s/1","hold_id":"pm_2","idempotency_key":"verification/s-1/hold/release"}],"payouts_held":false}`
+
+func TestSellerMovementsIsASignedGetOfTheSellersLedger(t *testing.T) {
+	c, f := newClient(t, func(int) (int, string) { return 200, sellerLedgerJSON })
+	ms, err := c.SellerMovements(context.Background(), "s/1")
+	require.NoError(t, err)
+	require.Len(t, ms, 2)
+	assert.Equal(t, []string{KindPayoutHold, KindRelease}, []string{ms[0].Kind, ms[1].Kind}, "in the provider's order")
+	assert.Equal(t, "pm_2", ms[1].HoldID)
+
+	require.Len(t, f.got, 1)
+	g := f.got[0]
+	assert.Equal(t, "GET", g.Method)
+	assert.Equal(t, "/pay/sellers/s%2F1/movements", g.Target, "the id is one escaped segment")
+	assert.Empty(t, g.Key, "a read carries no idempotency key")
+	assert.Equal(t, "k1", g.KeyID)
+	assert.True(t, g.SignatureOK)
+	assert.Nil(t, g.Body)
+}
+
+func TestSellerMovementsOfAnUnknownSellerIsEmptyNotNil(t *testing.T) {
+	c, _ := newClient(t, func(int) (int, string) { return 200, `{"seller_id":"s-9","movements":null,"payouts_held":false}` })
+	ms, err := c.SellerMovements(context.Background(), "s-9")
+	require.NoError(t, err)
+	assert.NotNil(t, ms)
+	assert.Empty(t, ms)
+}
+
+func TestSellerMovementsFailures(t *testing.T) {
+	c, f := newClient(t, func(int) (int, string) { return 200, sellerLedgerJSON })
+	_, err := c.SellerMovements(context.Background(), "")
+	assert.ErrorIs(t, err, ErrRefused)
+	assert.Equal(t, CodeInvalidRequest, CodeOf(err))
+	assert.Empty(t, f.got, "no seller, nothing sent")
+
+	c, f = newClient(t, func(int) (int, string) { return 503, `{"code":"unavailable"}` })
+	ms, err := c.SellerMovements(context.Background(), "s-1")
+	assert.ErrorIs(t, err, ErrTransient)
+	assert.Nil(t, ms)
+	assert.Len(t, f.got, 3, "a read is retried like any call")
+	assert.Contains(t, err.Error(), "seller s-1")
+
+	c, _ = newClient(t, func(int) (int, string) { return 401, `{"code":"unauthorized"}` })
+	_, err = c.SellerMovements(context.Background(), "s-1")
+	assert.ErrorIs(t, err, ErrRefused)
+	assert.Equal(t, CodeUnauthorized, CodeOf(err))
+
+	c, _ = newClient(t, func(int) (int, string) { return 200, `{"movements": "not a list"}` })
+	_, err = c.SellerMovements(context.Background(), "s-1")
+	assert.ErrorIs(t, err, ErrTransient, "an unreadable answer")
+}
+
+func TestSellerMovementsStopsWithItsContext(t *testing.T) {
+	c, _ := newClient(t, func(int) (int, string) {
+		time.Sleep(200 * time.Millisecond)
+		return 200, sellerLedgerJSON
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.SellerMovements(ctx, "s-1")
+	assert.ErrorIs(t, err, ErrTransient)
+	assert.Less(t, time.Since(start), 150*time.Millisecond, "the caller's deadline bounds the read")
+}

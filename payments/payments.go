@@ -37,6 +37,12 @@ type Payments interface {
 	Release(ctx context.Context, req ReleaseRequest) (Movement, error)
 	// Get answers a movement by id, as it is now (a released hold says so).
 	Get(ctx context.Context, id string) (Movement, error)
+	// SellerMovements answers every movement of a seller as the provider
+	// records it now (payout holds, their releases, payouts, holds on
+	// orders' funds and their releases), in ledger order: oldest first.
+	// A seller the provider has never seen has none: an empty slice, not
+	// ErrNotFound.
+	SellerMovements(ctx context.Context, sellerID string) ([]Movement, error)
 }
 
 // Money is an amount in minor units (cents for EUR and USD, yen for JPY)

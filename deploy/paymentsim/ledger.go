@@ -38,6 +38,24 @@ func (s *Server) ledger(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, ledgerOf(orderID, sellerID, ms))
+}
+
+// sellerMovements is the signed GET /sellers/{id}/movements: the seller's
+// part of GET /ledger?seller_id=, what payments.HTTP.SellerMovements reads.
+func (s *Server) sellerMovements(w http.ResponseWriter, req request) {
+	sellerID := req.r.PathValue("id")
+	ms, err := s.query(req.r.Context(), `WHERE seller_id = $1`, sellerID)
+	if err != nil {
+		s.fail(w, req.r, err)
+		return
+	}
+	l := ledgerOf("", sellerID, ms)
+	writeJSON(w, http.StatusOK, payments.SellerLedger{SellerID: sellerID, Movements: l.Movements, PayoutsHeld: l.PayoutsHeld})
+}
+
+// ledgerOf sums the movements ms of an order or a seller, oldest first.
+func ledgerOf(orderID, sellerID string, ms []payments.Movement) Ledger {
 	l := Ledger{OrderID: orderID, SellerID: sellerID, Movements: ms, Totals: map[string]map[string]int64{}, Held: map[string]int64{}}
 	for _, m := range ms {
 		if m.Kind == payments.KindPayoutHold && m.Status == payments.StatusHeld {
@@ -54,5 +72,5 @@ func (s *Server) ledger(w http.ResponseWriter, r *http.Request) {
 			l.Held[m.Amount.Currency] += m.Amount.Minor
 		}
 	}
-	writeJSON(w, http.StatusOK, l)
+	return l
 }

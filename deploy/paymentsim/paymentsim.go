@@ -8,6 +8,7 @@
 //	POST /holds/{id}/release (a hold or a payout hold)           signed, Idempotency-Key
 //	POST /payouts (refused while the seller's payouts are held)  signed, Idempotency-Key
 //	GET  /movements/{id}                                         signed
+//	GET  /sellers/{id}/movements                                 signed
 //	GET  /ledger?order_id= or ?seller_id=                        unsigned, local only
 //	POST /faults {"fail_next": N, "status": 503}                 unsigned, local only
 //	GET  /healthz
@@ -113,6 +114,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, secret string, opts Options) (
 	mux.HandleFunc("POST /holds/{id}/release", s.signed(s.release))
 	mux.HandleFunc("POST /payouts", s.signed(s.payout))
 	mux.HandleFunc("GET /movements/{id}", s.signed(s.get))
+	mux.HandleFunc("GET /sellers/{id}/movements", s.signed(s.sellerMovements))
 	mux.HandleFunc("GET /ledger", s.ledger)
 	mux.HandleFunc("POST /faults", s.setFaults)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
