@@ -39,6 +39,7 @@ commands:
   accounts seed [--reset]              put the demo accounts in the Postgres account directory
   seller event --seller ID --kind K    post a signed marketplace seller event to the API (see seller event -h)
   bench [flags]                        measure the running stack beside the bare engine (see bench -h)
+  seed history [flags]                 COPY months of cases, deliveries, returns and disputes into the read model (see seed history -h)
 `
 
 func main() {
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, cfg, logger, args[1:], stdout)
 	case args[0] == "accounts" && len(args) > 1 && args[1] == "seed":
 		return seedAccounts(ctx, cfg, logger, args[2:], stdout)
+	case args[0] == "seed" && len(args) > 1 && args[1] == "history":
+		return seedHistory(ctx, cfg, args[2:], stdout)
 	case args[0] == "seller" && len(args) > 1 && args[1] == "event":
 		return sendSellerEvent(ctx, cfg, args[2:], stdout)
 	default:
