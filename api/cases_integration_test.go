@@ -864,6 +864,8 @@ func validBodies(tag string) map[string]any {
 		"extend-payout-hold":         map[string]string{"reason": "still reviewing", "until": "2099-01-01T00:00:00Z"},
 		"change-seller-standing":     map[string]any{"suspend": true, "reason": "fraud confirmed"},
 		"upload-seller-document":     nil,
+		"get-report":                 nil,
+		"get-report-chart":           nil,
 		"report-behaviour":           map[string]string{},
 		"get-fraud-watch":            nil,
 		"decide-fraud-review":        map[string]string{"outcome": "release", "reason": "false alarm"},

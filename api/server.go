@@ -209,6 +209,7 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("appeal-dispute", http.MethodPost, "/v1/disputes/{id}/appeal", "Appeal the latest decision", 200), s.appealDispute)
 	s.registerSellers(api, op)
 	s.registerFraud(api, op)
+	s.registerReports(api, op)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)
