@@ -55,6 +55,9 @@ func TestEveryOperationHasAnAccessRule(t *testing.T) {
 		if item.Post != nil {
 			assert.Contains(t, access, item.Post.OperationID, path)
 		}
+		if item.Put != nil {
+			assert.Contains(t, access, item.Put.OperationID, path)
+		}
 	}
 }
 
@@ -106,6 +109,9 @@ func TestEveryRefusedRoleGets403(t *testing.T) {
 		}
 		if item.Post != nil {
 			ops[http.MethodPost] = item.Post.OperationID
+		}
+		if item.Put != nil {
+			ops[http.MethodPut] = item.Put.OperationID
 		}
 		for method, id := range ops {
 			sent[id] = true

@@ -169,6 +169,17 @@ var access = map[string][]store.Role{
 	// Reports: support analytics from the read model, for staff.
 	"get-report":       staff,
 	"get-report-chart": staff,
+	// Knowledge base: agents (and admins) write, publish and archive
+	// articles; every staff role reads, diffs and searches them.
+	"create-kb-article":        {store.RoleAgent, store.RoleAdmin},
+	"update-kb-article":        {store.RoleAgent, store.RoleAdmin},
+	"publish-kb-article":       {store.RoleAgent, store.RoleAdmin},
+	"archive-kb-article":       {store.RoleAgent, store.RoleAdmin},
+	"list-kb-articles":         staff,
+	"get-kb-article":           staff,
+	"list-kb-article-versions": staff,
+	"diff-kb-article":          staff,
+	"search-kb-articles":       staff,
 }
 
 var (

@@ -866,9 +866,20 @@ func validBodies(tag string) map[string]any {
 		"upload-seller-document":     nil,
 		"get-report":                 nil,
 		"get-report-chart":           nil,
-		"report-behaviour":           map[string]string{},
-		"get-fraud-watch":            nil,
-		"decide-fraud-review":        map[string]string{"outcome": "release", "reason": "false alarm"},
+		// Knowledge base: an empty create is refused (422); the case id is
+		// no article (404).
+		"create-kb-article":        map[string]string{},
+		"list-kb-articles":         nil,
+		"get-kb-article":           nil,
+		"update-kb-article":        map[string]any{"version": 1, "category": "general_question", "title": "A title", "body_md": "x"},
+		"publish-kb-article":       nil,
+		"archive-kb-article":       nil,
+		"list-kb-article-versions": nil,
+		"diff-kb-article":          nil,
+		"search-kb-articles":       nil,
+		"report-behaviour":         map[string]string{},
+		"get-fraud-watch":          nil,
+		"decide-fraud-review":      map[string]string{"outcome": "release", "reason": "false alarm"},
 	}
 }
 

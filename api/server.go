@@ -99,6 +99,8 @@ func (s *server) routes() http.Handler {
 		r.Post(marketplaceWebhookPath, s.sellers.marketplaceWebhook)
 		r.Post(verificationWebhookPath, s.sellers.verificationWebhook)
 	}
+	// The published knowledge base is public, as the customer pages are.
+	s.mountKB(r)
 	r.Group(func(r chi.Router) {
 		lookup := s.lookupKey
 		if lookup == nil {
@@ -210,6 +212,7 @@ func (s *server) register(api huma.API) {
 	s.registerSellers(api, op)
 	s.registerFraud(api, op)
 	s.registerReports(api, op)
+	s.registerKB(api, op)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)
 	keys.Errors = []int{400, 401, 403, 413, 415, 422, 503}
 	huma.Register(api, keys, s.createKey)

@@ -1,0 +1,32 @@
+package kb
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestMarkSnippetEscapesTheTextThenMarksTheMatches(t *testing.T) {
+	raw := "Never paste <script>alert(1)</script> &amp; \"quotes\"\n\ninto the " + StartMark + "locked" + StopMark + " form"
+	assert.Equal(t, "Never paste &lt;script&gt;alert(1)&lt;/script&gt; &amp;amp; &#34;quotes&#34; into the <mark>locked</mark> form", MarkSnippet(raw))
+}
+
+func TestMarkSnippetKeepsTagsBalancedWhateverMarkersTheArticleHeld(t *testing.T) {
+	assert.Equal(t, "a <mark>b c</mark> d", MarkSnippet("a "+StartMark+"b "+StartMark+"c"+StopMark+" d"+StopMark))
+	assert.Equal(t, "x <mark>y</mark>", MarkSnippet(StopMark+"x "+StartMark+"y"))
+}
+
+func TestAnyWordQueryJoinsPlainWordsWithOr(t *testing.T) {
+	assert.Equal(t, "compte or bloqué or depuis or hier or 2", AnyWordQuery(`Compte bloqué -depuis "hier" !! OR compte (2)`))
+	assert.Empty(t, AnyWordQuery(" -- ' \" "))
+	assert.Len(t, strings.Split(AnyWordQuery(strings.Repeat("w", 1)+strings.Repeat(" x", 10)+" "+strings.Join(manyWords(100), " ")), " or "), maxQueryWords)
+}
+
+func manyWords(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "word" + strings.Repeat("a", i+1)
+	}
+	return out
+}
