@@ -2,7 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
+	"handoff/kb"
 	"handoff/store"
 	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
@@ -34,10 +40,40 @@ type messageInput struct {
 	}
 }
 
-func (s *server) reply(ctx context.Context, in *messageInput) (*caseOutput, error) {
+// replyInput is an answer to the customer, with the knowledge-base
+// article the agent inserts in it, if any.
+type replyInput struct {
+	CaseIDParam
+	IdempotencyParam
+	Body struct {
+		Body      string `json:"body" minLength:"1" maxLength:"20000"`
+		ArticleID string `json:"article_id,omitempty" maxLength:"64" pattern:"^KB-[A-Za-z0-9_-]+$" doc:"A published article (one of the case's suggested_articles, say) to insert: its title and public link are added under the body, and the case records that it answered with it."`
+	}
+}
+
+func (s *server) reply(ctx context.Context, in *replyInput) (*caseOutput, error) {
 	c := callerFrom(ctx)
-	return s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateReply, cases.MessageInput{
-		Actor: c.actor(), ActorTeam: c.team(), Body: in.Body.Body})
+	body, articleID := in.Body.Body, in.Body.ArticleID
+	if articleID != "" {
+		a, err := s.store.GetArticle(ctx, articleID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && a.Status != kb.StatusPublished) {
+			return nil, newProblem(http.StatusUnprocessableEntity, "no published article "+articleID,
+				fieldProblem{Field: "article_id", Message: "names no published article"})
+		}
+		if err != nil {
+			return nil, s.caseError(ctx, in.ID, err)
+		}
+		body += "\n\n" + a.Title + ": " + strings.TrimRight(s.kbPageURL, "/") + "/" + url.PathEscape(a.ID)
+	}
+	out, err := s.act(ctx, in.ID, in.IdempotencyKey, cases.UpdateReply, cases.MessageInput{
+		Actor: c.actor(), ActorTeam: c.team(), Body: body, ArticleID: articleID})
+	if err == nil && articleID != "" {
+		// The reply is sent: a use not recorded is logged, not answered as a failure.
+		if rerr := s.store.RecordArticleUse(ctx, articleID, in.ID, c.actor(), time.Now().UTC()); rerr != nil {
+			s.logger.WarnContext(ctx, "article use not recorded", "article", articleID, "case", in.ID, "error", rerr)
+		}
+	}
+	return out, err
 }
 
 // note is open to every staff team: anyone may leave what they know.

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"handoff/kb"
 	"handoff/payments"
 	"handoff/store"
 	"handoff/workflows/cases"
@@ -177,6 +178,9 @@ func (s *server) getCase(ctx context.Context, in *CaseIDParam) (*caseReadOutput,
 		return nil, err
 	}
 	out := &caseReadOutput{Body: caseRead{CaseView: v}}
+	if v.Status != cases.StatusClosed {
+		out.Body.SuggestedArticles = s.suggestArticles(ctx, v)
+	}
 	if v.Category == vocab.CategorySellerPayment {
 		holds, err := s.store.PayoutHolds(ctx, v.Customer.ID)
 		if err != nil {
@@ -213,7 +217,27 @@ type caseReadOutput struct {
 // holds: why the money is held, since and until when, and by whom released.
 type caseRead struct {
 	cases.CaseView
-	SellerPayments *sellerPayments `json:"seller_payments,omitempty" doc:"For a seller_payment case: the payout holds of the seller (the case's customer), newest first."`
+	SellerPayments    *sellerPayments    `json:"seller_payments,omitempty" doc:"For a seller_payment case: the payout holds of the seller (the case's customer), newest first."`
+	SuggestedArticles []store.ArticleHit `json:"suggested_articles,omitempty" doc:"Up to 3 published knowledge-base articles in the customer's language that match the case's category and text; a reply may insert one (article_id)."`
+}
+
+// maxSuggestions is how many articles a case suggests.
+const maxSuggestions = 3
+
+// suggestArticles answers the articles that may answer case v. The case
+// reads without them when the knowledge base cannot answer: they are a help,
+// not the case.
+func (s *server) suggestArticles(ctx context.Context, v cases.CaseView) []store.ArticleHit {
+	locale := kb.Locale(v.Customer.Locale)
+	if kb.CheckLocale(string(locale)) != "" {
+		locale = kb.LocaleEN
+	}
+	hits, err := s.store.SuggestArticles(ctx, v.Category, locale, v.Subject+" "+v.Description, maxSuggestions)
+	if err != nil {
+		s.logger.WarnContext(ctx, "no article suggestions", "case", v.ID, "error", err)
+		return nil
+	}
+	return hits
 }
 
 // sellerPayments are a seller's payout holds as a seller_payment case

@@ -112,6 +112,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		evidence:   files,
 		accounts:   dir,
 		codeSecret: cfg.Notify.CodeSecret,
+		kbPageURL:  cfg.Notify.KBPageURL,
 		links:      signer,
 		inbox:      receiver,
 

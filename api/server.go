@@ -43,6 +43,8 @@ type server struct {
 	evidence *evidence.Store
 	// accounts reads marketplace accounts.
 	accounts accounts.Directory
+	// kbPageURL is the base of the public article pages (KB_PAGE_URL).
+	kbPageURL string
 	// codeSecret checks one-time codes (VERIFICATION_CODE_SECRET).
 	codeSecret string
 	// links checks the signed links of the customer pages (LINK_SIGNING_KEYS).

@@ -124,6 +124,9 @@ type Notify struct {
 	// buyer confirms it or reports a problem; the delivery id is appended
 	// as a path segment.
 	DeliveryPageURL string
+	// KBPageURL is the base of the public knowledge-base pages; a reply
+	// that inserts an article links to it with the article id appended.
+	KBPageURL string
 	// LinkKeys sign the links customers follow from their emails (survey,
 	// delivery page): the first signs, every one verifies.
 	LinkKeys []LinkKey
@@ -269,6 +272,7 @@ var Vars = []Var{
 	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); the default is for local use only."},
 	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret, sent in the webhook-key-id header so receivers can rotate keys."},
 	{"SURVEY_URL", "http://127.0.0.1:8080/survey", "Base URL of the CSAT survey; a resolved case's email links to it with the case id appended as a path segment and a signed token (?t=), plus one link per rating (&rating=1 to 5)."},
+	{"KB_PAGE_URL", "http://127.0.0.1:8080/kb", "Base URL of the public knowledge-base pages (GET /kb/{id}); a reply that inserts an article links to it with the article id appended as a path segment."},
 	{"DELIVERY_PAGE_URL", "http://127.0.0.1:8080/deliveries", "Base URL of an account delivery's page, where the buyer confirms it or reports a problem; the delivered and reminder emails link to it with the delivery id appended as a path segment and a signed token (?t=)."},
 	{"LINK_SIGNING_KEYS", "local=handoff-local-dev-customer-link-signing-key", "Keys signing the links customers follow from emails (survey, delivery page), as id=secret pairs separated by commas, each secret at least 32 bytes; the first signs and all verify, so a new key goes first and an old one stays until its links have expired; the default is for local use only."},
 	{"VERIFICATION_CODE_SECRET", "handoff-local-dev-verification-code-secret", "Secret (at least 32 bytes) keying one-time codes: the worker derives each code from it, the API checks typed codes with it; the default is for local use only."},
@@ -357,6 +361,7 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			WebhookKeyID:          r.token("WEBHOOK_KEY_ID"),
 			SurveyURL:             r.requiredURL("SURVEY_URL"),
 			DeliveryPageURL:       r.requiredURL("DELIVERY_PAGE_URL"),
+			KBPageURL:             r.requiredURL("KB_PAGE_URL"),
 			CodeSecret:            r.requiredSecret("VERIFICATION_CODE_SECRET"),
 			LinkKeys:              r.linkKeys("LINK_SIGNING_KEYS"),
 		},

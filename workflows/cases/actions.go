@@ -70,7 +70,7 @@ func (c *supportCase) reply(ctx workflow.Context, in MessageInput) (CaseView, er
 	if c.view.Status == StatusNew {
 		c.view.Status = StatusOpen
 	}
-	c.record(ctx, in.Actor, EventAgentReply, vocab.Payload("body", in.Body))
+	c.record(ctx, in.Actor, EventAgentReply, vocab.Payload("body", in.Body, "article_id", in.ArticleID))
 	c.changed(ctx)
 	c.notify(ctx, EventAgentReply, vocab.AudienceCustomer, in.Body)
 	return c.result(), nil

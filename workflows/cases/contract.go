@@ -201,6 +201,9 @@ type MessageInput struct {
 	// another team are refused. Empty for admins and customers.
 	ActorTeam vocab.Team `json:"actor_team,omitempty"`
 	Body      string     `json:"body"`
+	// ArticleID, on a reply, is the knowledge-base article the agent
+	// inserted in it; the agent_reply event names it.
+	ArticleID string `json:"article_id,omitempty"`
 }
 
 // Kinds of InboundMessage: what a message is decides what it may do.
