@@ -21,7 +21,7 @@ import (
 )
 
 // benchParts are every part, in the order they run.
-var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench.Lateness, bench.ReadModel, bench.Evidence}
+var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench.Lateness, bench.ReadModel, bench.Evidence, bench.Reports}
 
 // runBench drives the running stack through its own API and worker and
 // prints every figure beside its target (go run ./starter bench -h).
