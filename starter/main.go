@@ -39,7 +39,7 @@ commands:
   accounts seed [--reset]              put the demo accounts in the Postgres account directory
   seller event --seller ID --kind K    post a signed marketplace seller event to the API (see seller event -h)
   bench [flags]                        measure the running stack beside the bare engine (see bench -h)
-  seed history [flags]                 COPY months of cases, deliveries, returns and disputes into the read model (see seed history -h)
+  seed history [flags]                 COPY months of cases, deliveries, returns, disputes and articles into Postgres (see seed history -h)
 `
 
 func main() {

@@ -111,3 +111,15 @@ func (s *Store) MigrationVersion(ctx context.Context) (int64, error) {
 	}
 	return v.Int64, nil
 }
+
+// VacuumAnalyze runs VACUUM (ANALYZE) on each of tables, one statement
+// each (VACUUM takes no transaction): after a bulk load, so index-only
+// scans and the planner see the new rows.
+func (s *Store) VacuumAnalyze(ctx context.Context, tables ...string) error {
+	for _, t := range tables {
+		if _, err := s.pool.Exec(ctx, "VACUUM (ANALYZE) "+pgx.Identifier{t}.Sanitize()); err != nil {
+			return fmt.Errorf("vacuum %s: %w", t, err)
+		}
+	}
+	return nil
+}
