@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -54,19 +55,25 @@ const getReportDoc = "Reports: sla-compliance (cases and breaches in all, by wee
 	"backlog (open cases by status and age; every open case unless from or to is given), " +
 	"escalations (by kind, team, level and reason), csat (average, distribution, latest comments), " +
 	"security (account locks, false-alarm unlocks and recoveries per week), " +
-	"deliveries (by status, problem rate per week; no team, priority or category) and " +
-	"disputes (by outcome, with the seller's response time p50 and p90 in minutes). " +
+	"deliveries (by status, problem rate per week; no team, priority or category), " +
+	"disputes (by outcome, with the seller's response time p50 and p90 in minutes) and " +
+	"recurring-issues (cases of a category with near-identical subjects, the largest first, each with its cases per week, " +
+	"links to its newest cases and the published article that answers it; an issue of 11 or more cases without one is a cue, " +
+	"the next FAQ to write; limit and cue apply to it alone). " +
 	"Weeks start on Monday, 00:00 UTC. The period defaults to this week and the eleven before it."
 
 // ReportQuery is what every report takes; exported so huma can fill it
 // embedded in an input.
 type ReportQuery struct {
-	Name     string       `path:"name" maxLength:"40" doc:"sla-compliance, response-times, backlog, escalations, csat, security, deliveries or disputes."`
+	Name     string       `path:"name" maxLength:"40" doc:"sla-compliance, response-times, backlog, escalations, csat, security, deliveries, disputes or recurring-issues."`
 	Team     teamName     `query:"team"`
 	Priority priorityName `query:"priority"`
 	Category categoryName `query:"category"`
 	From     string       `query:"from" maxLength:"40" doc:"Start of the period (RFC 3339 instant, or a date meaning its 00:00 UTC), included."`
 	To       string       `query:"to" maxLength:"40" doc:"End of the period (RFC 3339 instant, or a date meaning the end of that day UTC), excluded; now by default."`
+	// Limit and Cue are the recurring-issues report's alone; 0 is the default.
+	Limit int  `query:"limit" minimum:"0" maximum:"100" doc:"recurring-issues only: how many issues, 20 when absent (or 0), at most 100."`
+	Cue   bool `query:"cue" doc:"recurring-issues only: only the cues, issues of 11 or more cases without an article, among every issue of the period."`
 }
 
 type reportInput struct {
@@ -109,6 +116,7 @@ func (reportData) Schema(r huma.Registry) *huma.Schema {
 		r.Schema(reflect.TypeFor[[]store.SecurityRow](), true, ""),
 		r.Schema(reflect.TypeFor[store.DeliveryStats](), true, ""),
 		r.Schema(reflect.TypeFor[[]store.DisputeRow](), true, ""),
+		r.Schema(reflect.TypeFor[[]recurringIssue](), true, ""),
 	}}
 }
 
@@ -128,39 +136,76 @@ type answer struct {
 	chart func() ([]byte, error)
 }
 
+// recurringIssue is a store.RecurringIssue with links to its example cases.
+type recurringIssue struct {
+	store.RecurringIssue
+	ExampleCases []caseLink `json:"example_cases" doc:"The example cases, newest first, each with its link."`
+}
+
+// caseLink names a case and where the API serves it.
+type caseLink struct {
+	ID   string `json:"id"`
+	Href string `json:"href" doc:"/v1/cases/{id}"`
+}
+
+// recurringIssues runs the recurring-issues report as q asks: the top
+// issues, or the cues among them all.
+func recurringIssues(ctx context.Context, db *store.Store, f store.ReportFilter, q ReportQuery) (answer, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = store.RecurringDefaultLimit
+	}
+	run := db.RecurringIssues
+	if q.Cue {
+		run = db.RecurringCues
+	}
+	r, err := run(ctx, f, limit)
+	data := make([]recurringIssue, len(r))
+	for i, is := range r {
+		data[i] = recurringIssue{RecurringIssue: is, ExampleCases: make([]caseLink, len(is.ExampleCaseIDs))}
+		for j, id := range is.ExampleCaseIDs {
+			data[i].ExampleCases[j] = caseLink{ID: id, Href: "/v1/cases/" + url.PathEscape(id)}
+		}
+	}
+	return answer{data, func() reports.Table { return reports.RecurringIssuesTable(r) }, func() ([]byte, error) { return reports.RecurringIssuesChart(r) }}, err
+}
+
 // reportsByName runs each report on the store.
-var reportsByName = map[string]func(ctx context.Context, db *store.Store, f store.ReportFilter, now time.Time) (answer, error){
-	store.ReportSLACompliance: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+var reportsByName = map[string]func(ctx context.Context, db *store.Store, f store.ReportFilter, q ReportQuery, now time.Time) (answer, error){
+	store.ReportSLACompliance: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.SLACompliance(ctx, f)
 		return answer{r, func() reports.Table { return reports.SLAComplianceTable(r) }, func() ([]byte, error) { return reports.SLAComplianceChart(r) }}, err
 	},
-	store.ReportResponseTimes: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+	store.ReportResponseTimes: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.ResponseTimes(ctx, f)
 		return answer{r, func() reports.Table { return reports.ResponseTimesTable(r) }, func() ([]byte, error) { return reports.ResponseTimesChart(r) }}, err
 	},
-	store.ReportBacklog: func(ctx context.Context, db *store.Store, f store.ReportFilter, now time.Time) (answer, error) {
+	store.ReportBacklog: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, now time.Time) (answer, error) {
 		r, err := db.Backlog(ctx, f, now)
 		return answer{r, func() reports.Table { return reports.BacklogTable(r) }, func() ([]byte, error) { return reports.BacklogChart(r) }}, err
 	},
-	store.ReportEscalations: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+	store.ReportEscalations: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.Escalations(ctx, f)
 		return answer{r, func() reports.Table { return reports.EscalationsTable(r) }, func() ([]byte, error) { return reports.EscalationsChart(r) }}, err
 	},
-	store.ReportCSAT: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+	store.ReportCSAT: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.CSAT(ctx, f)
 		return answer{r, func() reports.Table { return reports.CSATTable(r) }, func() ([]byte, error) { return reports.CSATChart(r) }}, err
 	},
-	store.ReportSecurity: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+	store.ReportSecurity: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.SecurityLocks(ctx, f)
 		return answer{r, func() reports.Table { return reports.SecurityTable(r) }, func() ([]byte, error) { return reports.SecurityChart(r) }}, err
 	},
-	store.ReportDeliveries: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+	store.ReportDeliveries: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.DeliveryReport(ctx, f)
 		return answer{r, func() reports.Table { return reports.DeliveriesTable(r) }, func() ([]byte, error) { return reports.DeliveriesChart(r) }}, err
 	},
-	store.ReportDisputes: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ time.Time) (answer, error) {
+	store.ReportDisputes: func(ctx context.Context, db *store.Store, f store.ReportFilter, _ ReportQuery, _ time.Time) (answer, error) {
 		r, err := db.Disputes(ctx, f)
 		return answer{r, func() reports.Table { return reports.DisputesTable(r) }, func() ([]byte, error) { return reports.DisputesChart(r) }}, err
+	},
+	store.ReportRecurringIssues: func(ctx context.Context, db *store.Store, f store.ReportFilter, q ReportQuery, _ time.Time) (answer, error) {
+		return recurringIssues(ctx, db, f, q)
 	},
 }
 
@@ -207,12 +252,20 @@ func (s *server) runReport(ctx context.Context, q ReportQuery) (store.ReportFilt
 		return store.ReportFilter{}, answer{}, newProblem(http.StatusNotFound,
 			"no report "+q.Name+"; the reports are "+strings.Join(store.ReportNames, ", "))
 	}
+	if q.Name != store.ReportRecurringIssues && (q.Limit != 0 || q.Cue) {
+		field := "limit"
+		if q.Cue {
+			field = "cue"
+		}
+		return store.ReportFilter{}, answer{}, newProblem(http.StatusUnprocessableEntity, "the "+q.Name+" report cannot take this filter",
+			fieldProblem{Field: field, Message: "only the " + store.ReportRecurringIssues + " report takes " + field})
+	}
 	now := time.Now().UTC()
 	f, err := reportFilter(q, now)
 	if err != nil {
 		return store.ReportFilter{}, answer{}, err
 	}
-	a, err := run(ctx, s.store, f, now)
+	a, err := run(ctx, s.store, f, q, now)
 	if err != nil {
 		return store.ReportFilter{}, answer{}, s.reportError(ctx, q.Name, err)
 	}

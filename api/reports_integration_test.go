@@ -164,3 +164,42 @@ func TestADeliveryReportByTeamIsRefusedOnTheField(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
 	assert.Equal(t, []string{"team"}, fieldsNamed(p))
 }
+
+func TestRecurringIssuesLinkTheirExampleCasesAndExportAsCSV(t *testing.T) {
+	db := stacktest.Store(t)
+	monday, tag := reportWeek(t, db)
+	rec, _ := getAs(t, reportServer(db), store.RoleAdmin, "/v1/reports/recurring-issues?limit=5&"+period(monday))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var body struct {
+		Report string `json:"report"`
+		Data   []struct {
+			store.RecurringIssue
+			ExampleCases []struct{ ID, Href string } `json:"example_cases"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Equal(t, "recurring-issues", body.Report)
+	require.Len(t, body.Data, 1, "the week's three cases share their subject")
+	issue := body.Data[0]
+	assert.Equal(t, "Report fixture", issue.Subject)
+	assert.Equal(t, 3, issue.Cases)
+	assert.False(t, issue.Cue, "three cases are no cue")
+	require.Len(t, issue.ExampleCases, 3)
+	assert.Equal(t, "RPT-"+tag+"-c", issue.ExampleCases[0].ID, "newest first")
+	assert.Equal(t, "/v1/cases/RPT-"+tag+"-c", issue.ExampleCases[0].Href)
+
+	rec, _ = getAs(t, reportServer(db), store.RoleAdmin, "/v1/reports/recurring-issues?cue=true&"+period(monday))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Empty(t, body.Data, "no cue that week")
+
+	rec, _ = getAs(t, reportServer(db), store.RoleAdmin, "/v1/reports/recurring-issues?format=csv&"+period(monday))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	records, err := csv.NewReader(rec.Body).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{
+		{"category", "subject", "cases", "cue", "article_id", "article_title", "weeks", "example_case_ids"},
+		{"login_failure", "Report fixture", "3", "false", "", "", monday.Format(time.DateOnly) + ":3",
+			"RPT-" + tag + "-c RPT-" + tag + "-b RPT-" + tag + "-a"},
+	}, records)
+}

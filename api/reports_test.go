@@ -67,6 +67,10 @@ func TestABadReportFilterNamesItsField(t *testing.T) {
 		"/v1/reports/escalations?from=2026-03-02T10:00:00Z&to=2026-03-02T10:00:00Z": "to",
 		"/v1/reports/disputes?format=xlsx":                                          "format",
 		"/v1/reports/security/chart.svg?from=2026-02-30":                            "from",
+		"/v1/reports/recurring-issues?limit=101":                                    "limit",
+		"/v1/reports/recurring-issues?cue=maybe":                                    "cue",
+		"/v1/reports/sla-compliance?limit=5":                                        "limit",
+		"/v1/reports/backlog?cue=true":                                              "cue",
 	} {
 		rec, p := getAs(t, h, store.RoleAdmin, path)
 		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, "%s: %s", path, rec.Body.String())

@@ -238,6 +238,63 @@ func DisputesChart(rows []store.DisputeRow) ([]byte, error) {
 	return render(p)
 }
 
+// recurringChartIssues is how many issues the recurring-issues chart
+// draws: more bars than this no longer have room for their labels.
+const recurringChartIssues = 15
+
+// RecurringIssuesChart draws the largest issues as horizontal bars, the
+// largest on top, cues in their own color so the next FAQ stands out.
+func RecurringIssuesChart(issues []store.RecurringIssue) ([]byte, error) {
+	p := newPlot("Recurring issues", "cases", "")
+	if len(issues) == 0 {
+		return emptyChart(p)
+	}
+	issues = issues[:min(len(issues), recurringChartIssues)]
+	n := len(issues)
+	// The bottom bar is the last issue: y runs upwards.
+	cues, others := make(plotter.Values, n), make(plotter.Values, n)
+	labels := make([]string, n)
+	top := 0.0
+	for i, is := range issues {
+		y := n - 1 - i
+		if is.Cue {
+			cues[y] = float64(is.Cases)
+		} else {
+			others[y] = float64(is.Cases)
+		}
+		labels[y] = issueLabel(is)
+		top = max(top, float64(is.Cases))
+	}
+	for k, series := range []struct {
+		name   string
+		values plotter.Values
+	}{{"answered or too few", others}, {"cue: no article yet", cues}} {
+		bars, err := plotter.NewBarChart(series.values, vg.Points(barWidth))
+		if err != nil {
+			return nil, fmt.Errorf("draw %s: %w", series.name, err)
+		}
+		bars.Horizontal = true
+		bars.Color, bars.LineStyle.Width = plotutil.Color(k), 0
+		p.Add(bars)
+		p.Legend.Add(series.name, bars)
+	}
+	p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
+	p.X.Min, p.X.Max = 0, top*1.3
+	p.Y.Tick.Label.Font.Size = vg.Points(7)
+	p.NominalY(labels...)
+	return render(p)
+}
+
+// issueLabel is an issue's subject, cut to fit beside its bar.
+func issueLabel(is store.RecurringIssue) string {
+	const most = 38
+	r := []rune(is.Subject)
+	if len(r) > most {
+		return string(r[:most-1]) + "…"
+	}
+	return string(r)
+}
+
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title

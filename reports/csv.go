@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"handoff/store"
@@ -113,6 +114,26 @@ func DisputesTable(rows []store.DisputeRow) Table {
 	for _, r := range rows {
 		t.Rows = append(t.Rows, []string{r.Outcome, itoa(r.Disputes), itoa(r.SellerResponded),
 			optional(r.SellerResponseP50), optional(r.SellerResponseP90)})
+	}
+	return t
+}
+
+// RecurringIssuesTable is the issues of store.RecurringIssues, one row
+// each: its weeks as week:cases pairs and its example cases in one cell
+// each, space-separated, so a spreadsheet keeps one line per issue.
+func RecurringIssuesTable(issues []store.RecurringIssue) Table {
+	t := Table{Header: []string{"category", "subject", "cases", "cue", "article_id", "article_title", "weeks", "example_case_ids"}}
+	for _, is := range issues {
+		var articleID, articleTitle string
+		if is.Article != nil {
+			articleID, articleTitle = is.Article.ID, is.Article.Title
+		}
+		weeks := make([]string, len(is.Weeks))
+		for i, w := range is.Weeks {
+			weeks[i] = day(w.Week) + ":" + itoa(w.Cases)
+		}
+		t.Rows = append(t.Rows, []string{is.Category, is.Subject, itoa(is.Cases), strconv.FormatBool(is.Cue),
+			articleID, articleTitle, strings.Join(weeks, " "), strings.Join(is.ExampleCaseIDs, " ")})
 	}
 	return t
 }

@@ -86,6 +86,21 @@ func TestEveryTableHasRowsAsWideAsItsHeader(t *testing.T) {
 	assert.Equal(t, []string{"week", "", "2026-03-02", "2", "1", "50"}, readCSV(t, tables["deliveries"])[2])
 }
 
+func TestTheRecurringIssuesCSVHasOneRowPerIssueWithItsWeeksAndExamples(t *testing.T) {
+	records := readCSV(t, RecurringIssuesTable([]store.RecurringIssue{
+		{Category: "login_failure", Subject: "Cannot log in, after reset", Cases: 12, Cue: true,
+			Weeks:          []store.RecurringWeek{{Week: monday, Cases: 5}, {Week: monday.AddDate(0, 0, 7), Cases: 7}},
+			ExampleCaseIDs: []string{"C-2", "C-1"}},
+		{Category: "locked_account", Subject: "Compte bloqué", Cases: 11, Weeks: []store.RecurringWeek{{Week: monday, Cases: 11}},
+			ExampleCaseIDs: []string{"C-3"}, Article: &store.RecurringArticle{ID: "KB-1", Title: "Compte bloqué : que faire", Locale: "fr"}},
+	}))
+	assert.Equal(t, [][]string{
+		{"category", "subject", "cases", "cue", "article_id", "article_title", "weeks", "example_case_ids"},
+		{"login_failure", "Cannot log in, after reset", "12", "true", "", "", "2026-03-02:5 2026-03-09:7", "C-2 C-1"},
+		{"locked_account", "Compte bloqué", "11", "false", "KB-1", "Compte bloqué : que faire", "2026-03-02:11", "C-3"},
+	}, records)
+}
+
 // svgTexts parses an SVG as XML and answers its root element's name and
 // every text it draws.
 func svgTexts(t *testing.T, svg []byte) (string, []string) {
@@ -150,6 +165,11 @@ func TestEveryChartIsAnSVGWithItsTitle(t *testing.T) {
 		{"Disputes by outcome", func() ([]byte, error) {
 			return DisputesChart([]store.DisputeRow{{Outcome: "all", Disputes: 3}, {Outcome: "deny", Disputes: 2}, {Outcome: "undecided", Disputes: 1}})
 		}},
+		{"Recurring issues", func() ([]byte, error) {
+			return RecurringIssuesChart([]store.RecurringIssue{{Category: "login_failure", Subject: "Cannot log in after password reset", Cases: 12, Cue: true},
+				{Category: "locked_account", Subject: "Compte bloqué après plusieurs tentatives, encore et encore", Cases: 11,
+					Article: &store.RecurringArticle{ID: "KB-1", Title: "Compte bloqué"}}})
+		}},
 	}
 	for _, c := range charts {
 		svg, err := c.draw()
@@ -171,6 +191,7 @@ func TestAChartOfAnEmptyPeriodSaysSo(t *testing.T) {
 		"security":   func() ([]byte, error) { return SecurityChart(nil) },
 		"deliveries": func() ([]byte, error) { return DeliveriesChart(store.DeliveryStats{}) },
 		"disputes":   func() ([]byte, error) { return DisputesChart([]store.DisputeRow{{Outcome: "all"}}) },
+		"recurring":  func() ([]byte, error) { return RecurringIssuesChart(nil) },
 	} {
 		svg, err := draw()
 		require.NoError(t, err, name)

@@ -38,7 +38,7 @@ const (
 
 // ReportNames lists every report.
 var ReportNames = []string{ReportSLACompliance, ReportResponseTimes, ReportBacklog, ReportEscalations,
-	ReportCSAT, ReportSecurity, ReportDeliveries, ReportDisputes}
+	ReportCSAT, ReportSecurity, ReportDeliveries, ReportDisputes, ReportRecurringIssues}
 
 // ReportFilter selects what a report counts. Empty strings do not filter;
 // a zero From or To leaves that end of the period open. The period is
@@ -547,6 +547,8 @@ func reportQueries(report string, f ReportFilter, now time.Time) ([]string, []an
 		return []string{deliveriesByStatus, deliveriesByWeek}, f.period(), true
 	case ReportDisputes:
 		return []string{disputeReport}, f.args(), true
+	case ReportRecurringIssues:
+		return []string{recurringIssues}, recurringArgs(f, RecurringDefaultLimit, false), true
 	}
 	return nil, nil, false
 }
