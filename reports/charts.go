@@ -46,6 +46,9 @@ func SLAComplianceChart(rows []store.SLARow) ([]byte, error) {
 		return nil, err
 	}
 	frame(p, len(weeks), 100)
+	// A share: the axis ends at 100 %, the legend sits below the line.
+	p.Y.Max = 100
+	p.Legend.Top = false
 	p.NominalX(weeks...)
 	return render(p)
 }
@@ -274,7 +277,8 @@ func RecurringIssuesChart(issues []store.RecurringIssue) ([]byte, error) {
 			return nil, fmt.Errorf("draw %s: %w", series.name, err)
 		}
 		bars.Horizontal = true
-		bars.Color, bars.LineStyle.Width = plotutil.Color(k), 0
+		// The cues take the warning color: they are the FAQs to write.
+		bars.Color, bars.LineStyle.Width = cueColors[k], 0
 		p.Add(bars)
 		p.Legend.Add(series.name, bars)
 	}
@@ -318,6 +322,10 @@ func emptyChart(p *plot.Plot) ([]byte, error) {
 	p.HideAxes()
 	return render(p)
 }
+
+// cueColors paint recurring issues: grey where an article answers them
+// (or too few cases ask), orange where they are a cue.
+var cueColors = [2]color.Color{color.RGBA{R: 0x9a, G: 0xa4, B: 0xad, A: 0xff}, color.RGBA{R: 0xe8, G: 0x6a, B: 0x1c, A: 0xff}}
 
 // addLine adds a line with points, in the n-th color, named in the legend.
 func addLine(p *plot.Plot, name string, xys plotter.XYs, n int) error {
