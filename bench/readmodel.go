@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -175,46 +173,13 @@ func timeListRequests(ctx context.Context, env *Env, log *slog.Logger, name stri
 		}
 		log.Debug("bench request", "part", "readmodel", "phase", name, "url", target(i), "cases", n)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next     atomic.Int64
-		mu       sync.Mutex
-		took     []time.Duration
-		firstErr error
-		wg       sync.WaitGroup
-	)
 	start := time.Now()
-	for range clients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if time.Since(start) >= d && i >= readModelMinRequests {
-					return
-				}
-				t0 := time.Now()
-				_, err := getCaseList(ctx, env, target(i), false)
-				dt := time.Since(t0)
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-				took = append(took, dt)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, fmt.Errorf("%s: %w", name, firstErr)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	took, err := timeRequests(ctx, name, clients, d, readModelMinRequests, func(ctx context.Context, i int) error {
+		_, err := getCaseList(ctx, env, target(i), false)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	log.Info("bench phase done", "part", "readmodel", "phase", name, "requests", len(took),
 		"seconds", time.Since(start).Seconds(), "p50", Percentile(took, 50), "p99", Percentile(took, 99))

@@ -137,6 +137,16 @@ func timeGets(ctx context.Context, env *Env, name string, clients int, d time.Du
 			return nil, fmt.Errorf("%s warm-up: %w", name, err)
 		}
 	}
+	return timeRequests(ctx, name, clients, d, reportsMinRequests, func(ctx context.Context, i int) error {
+		return getOK(ctx, env, target(i))
+	})
+}
+
+// timeRequests runs do(i) for i = 0, 1, ... from clients goroutines until
+// d has passed and at least min were done, and answers how long each took.
+// The first error stops them all and is answered, with name.
+func timeRequests(ctx context.Context, name string, clients int, d time.Duration, min int,
+	do func(ctx context.Context, i int) error) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -151,11 +161,11 @@ func timeGets(ctx context.Context, env *Env, name string, clients int, d time.Du
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
-				if time.Since(start) >= d && i >= reportsMinRequests {
+				if time.Since(start) >= d && i >= min {
 					return
 				}
 				t0 := time.Now()
-				err := getOK(ctx, env, target(i))
+				err := do(ctx, i)
 				dt := time.Since(t0)
 				mu.Lock()
 				if err != nil {
@@ -174,6 +184,9 @@ func timeGets(ctx context.Context, env *Env, name string, clients int, d time.Du
 	wg.Wait()
 	if firstErr != nil {
 		return nil, fmt.Errorf("%s: %w", name, firstErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return took, nil
 }
