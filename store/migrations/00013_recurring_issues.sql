@@ -12,7 +12,7 @@ CREATE EXTENSION IF NOT EXISTS unaccent;
 -- normalize_subject folds what does not change an issue: case, accents
 -- ("bloqué" is "bloque"), punctuation and spacing ("Can't log in!" is
 -- "can t log in"), and any word holding a digit, which is an id, an order
--- number or an error code ("acc-7F3 (order 1234)" is "# #"). unaccent()
+-- number or an error code ("acc-7F3 (order 1234)" is "# order #"). unaccent()
 -- is only STABLE because it finds its dictionary through the search_path;
 -- this SQL-standard body resolves the function and the dictionary once,
 -- when it is created, so the result depends on s alone and the function
