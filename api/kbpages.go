@@ -209,27 +209,15 @@ func (p *kbPages) mount(r chi.Router) {
 }
 
 // headers sets the security headers of every public answer, and turns a
-// panic into a 500 page instead of a dropped connection.
+// panic into a 500 page instead of a dropped connection. Refusals are not
+// kept; a page that renders says otherwise.
 func (p *kbPages) headers(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
+	return guardPage(next, func(h http.Header) {
 		h.Set("Content-Security-Policy", kbCSP)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		// Refusals are not kept; a page that renders says otherwise.
-		h.Set("Cache-Control", "no-store")
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				p.logger.ErrorContext(r.Context(), "knowledge base page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
-				p.refuse(w, r, http.StatusInternalServerError, kbBrowserText(r))
-			}
-		}()
-		next.ServeHTTP(w, r)
+	}, func(w http.ResponseWriter, r *http.Request, v any) {
+		p.logger.ErrorContext(r.Context(), "knowledge base page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+		p.refuse(w, r, http.StatusInternalServerError, kbBrowserText(r))
 	})
 }
 

@@ -120,24 +120,36 @@ func (p *pages) section(r chi.Router, prefix string, texts pageTexts, routes fun
 // headers sets the security headers of every page, and turns a panic into
 // a 500 page instead of a dropped connection.
 func (p *pages) headers(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
+	return guardPage(next, func(h http.Header) {
 		h.Set("Content-Security-Policy", pageCSP)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
 		// The link's token is in the page's address: no referrer carries it
 		// anywhere, and no cache keeps it or the page.
 		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	}, func(w http.ResponseWriter, r *http.Request, v any) {
+		p.s.logger.ErrorContext(r.Context(), "page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+		p.refuse(w, r, http.StatusInternalServerError, browserText(r))
+	})
+}
+
+// guardPage sets the headers every public page answers with (framing and
+// sniffing refused, no-store until a page says otherwise, its own
+// opener), then what set adds, and hands a panic to failed, which answers
+// a page instead of a dropped connection.
+func guardPage(next http.Handler, set func(http.Header), failed func(w http.ResponseWriter, r *http.Request, v any)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		set(h)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				p.s.logger.ErrorContext(r.Context(), "page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
-				p.refuse(w, r, http.StatusInternalServerError, browserText(r))
+				failed(w, r, v)
 			}
 		}()
 		next.ServeHTTP(w, r)
