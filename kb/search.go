@@ -2,6 +2,7 @@ package kb
 
 import (
 	"html"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,7 +28,7 @@ const HeadlineOptions = "StartSel=" + StartMark + ", StopSel=" + StopMark +
 // held cannot unbalance the tags: a start inside a mark and a stop outside
 // one are dropped, and an open mark is closed at the end.
 func MarkSnippet(raw string) string {
-	raw = strings.Join(strings.Fields(raw), " ")
+	raw = strings.Join(strings.Fields(plainText(raw)), " ")
 	var b strings.Builder
 	open := false
 	for raw != "" {
@@ -52,6 +53,19 @@ func MarkSnippet(raw string) string {
 		b.WriteString("</mark>")
 	}
 	return b.String()
+}
+
+// markdownLead matches the Markdown that starts a line of a body (headings,
+// list items, quotes, fences); markdownInline the emphasis and code marks.
+var (
+	markdownLead   = regexp.MustCompile("(?m)^[ \\t]*(#{1,6}[ \\t]+|[-*+][ \\t]+|\\d+\\.[ \\t]+|>[ \\t]?|`{3,}\\w*)")
+	markdownInline = regexp.MustCompile("`+|\\*\\*|__")
+)
+
+// plainText drops the Markdown syntax of a snippet's lines, so a reader
+// sees the words, not "## Steps - 1.".
+func plainText(md string) string {
+	return markdownInline.ReplaceAllString(markdownLead.ReplaceAllString(md, ""), "")
 }
 
 // maxQueryWords bounds the words of an any-word query: a case's subject

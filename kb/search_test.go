@@ -30,3 +30,16 @@ func manyWords(n int) []string {
 	}
 	return out
 }
+
+func TestSnippetsShowWordsNotMarkdown(t *testing.T) {
+	raw := "## Steps\n- Open the " + StartMark + "login" + StopMark + " page.\n1. Choose **forgot password**.\n```text\ncategory: x\n```\n> `code` stays"
+	got := MarkSnippet(raw)
+	for _, syntax := range []string{"##", "- Open", "1.", "**", "```", "`", "&gt;"} {
+		if strings.Contains(got, syntax) {
+			t.Errorf("snippet %q still shows %q", got, syntax)
+		}
+	}
+	if got != "Steps Open the <mark>login</mark> page. Choose forgot password. category: x code stays" {
+		t.Errorf("snippet = %q", got)
+	}
+}
