@@ -555,6 +555,6 @@ func TestASellersFirstDocumentStartsTheCheckAndIsRetained(t *testing.T) {
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
 		stacktest.WriteHistory(t, stacktest.Temporal(t), sellers.OnboardingWorkflowID(id), "",
-			filepath.Join("..", "workflows", "sellers", "testdata", "seller-documents-"+name+".json"))
+			filepath.Join("..", "workflows", "sellers", "testdata", "selleronboarding-documents-"+name+".json"))
 	}
 }

@@ -93,7 +93,7 @@ func TestNewSellersPayoutsStayHeldUntilVerifiedThenAreReleasedOnce(t *testing.T)
 	}, 20*time.Second, 100*time.Millisecond, "the onboarding hears the pass and ticks identity_verified")
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
-		stacktest.WriteHistory(t, c, sellers.VerificationWorkflowID(id), "", filepath.Join("testdata", "verification-passed-"+name+".json"))
+		stacktest.WriteHistory(t, c, sellers.VerificationWorkflowID(id), "", filepath.Join("testdata", "sellerverification-passed-"+name+".json"))
 	}
 }
 
@@ -164,6 +164,6 @@ func TestAStalledListingStepOpensOneOnboardingCase(t *testing.T) {
 	assert.NotEmpty(t, msgs, "the seller got the step reminders by email")
 
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
-		stacktest.WriteHistory(t, c, sellers.OnboardingWorkflowID(id), "", filepath.Join("testdata", "seller-stalled-"+name+".json"))
+		stacktest.WriteHistory(t, c, sellers.OnboardingWorkflowID(id), "", filepath.Join("testdata", "selleronboarding-stalled-"+name+".json"))
 	}
 }
