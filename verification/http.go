@@ -42,17 +42,9 @@ type HTTPConfig = signedhttp.Config
 
 // NewHTTP answers the Verifier served by the provider at cfg.BaseURL.
 func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
-	if err := signedhttp.CheckBaseURL(cfg.BaseURL); err != nil {
-		return nil, fmt.Errorf("verification: %w", err)
-	}
-	if len(cfg.Secret) < MinSecretLen {
-		return nil, fmt.Errorf("verification: the signing secret must have at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
-	}
-	if cfg.KeyID == "" {
-		cfg.KeyID = "handoff"
-	}
-	if strings.ContainsAny(cfg.KeyID, " \t\r\n") {
-		return nil, fmt.Errorf("verification: key id %q has white space", cfg.KeyID)
+	cfg, err := signedhttp.CheckConfig("verification", cfg, MinSecretLen)
+	if err != nil {
+		return nil, err
 	}
 	return &HTTP{c: signedhttp.New(cfg, "Handoff-Verification/1")}, nil
 }
@@ -120,7 +112,7 @@ func (h *HTTP) attempt(ctx context.Context, method, path, key string, body []byt
 		return &Error{Class: ErrTransient, Detail: "no answer", Err: err}
 	}
 	code := resp.StatusCode
-	if code >= 200 && code < 300 {
+	if signedhttp.OutcomeOf(code) == signedhttp.OutcomeOK {
 		*out = Check{}
 		if err := json.Unmarshal(resp.Body, out); err != nil {
 			// The check may have started: a retry with the same key tells.
@@ -133,14 +125,12 @@ func (h *HTTP) attempt(ctx context.Context, method, path, key string, body []byt
 		return nil
 	}
 	e := problemOf(code, resp.Body)
-	switch {
-	case code == http.StatusNotFound:
+	switch signedhttp.OutcomeOf(code) {
+	case signedhttp.OutcomeNotFound:
 		e.Class = ErrNotFound
-	case code == http.StatusTooManyRequests || code >= 500:
-		e.Class = ErrTransient
-	case code >= 400:
+	case signedhttp.OutcomeRefused:
 		e.Class = ErrRefused
-	default: // 1xx, 3xx: nothing the contract allows; safe to retry by key.
+	default:
 		e.Class = ErrTransient
 	}
 	return e
@@ -156,31 +146,12 @@ func knownStatus(s string) bool {
 
 // Problem is an error answer, RFC 9457 application/problem+json with a
 // "code" member (CodeInvalidRequest…).
-type Problem struct {
-	Type   string `json:"type,omitempty"`
-	Title  string `json:"title,omitempty"`
-	Status int    `json:"status,omitempty"`
-	Detail string `json:"detail,omitempty"`
-	Code   string `json:"code,omitempty"`
-}
+type Problem = signedhttp.Problem
 
 // problemOf reads an error answer into an Error without a class.
 func problemOf(status int, b []byte) *Error {
 	e := &Error{Status: status}
-	var p Problem
-	if json.Unmarshal(b, &p) == nil {
-		e.Code = p.Code
-		e.Detail = p.Detail
-		if e.Detail == "" {
-			e.Detail = p.Title
-		}
-	} else {
-		e.Detail = string(b)
-	}
-	if len(e.Detail) > 200 {
-		e.Detail = e.Detail[:200]
-	}
-	e.Detail = strings.Join(strings.Fields(strings.ToValidUTF8(e.Detail, "")), " ")
+	e.Code, e.Detail = signedhttp.ProblemOf(b)
 	if e.Code == "" && status == http.StatusNotFound {
 		e.Code = CodeNotFound
 	}
