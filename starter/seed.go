@@ -74,7 +74,8 @@ func seedHistory(ctx context.Context, cfg config.Config, args []string, stdout i
 
 // seededTables are the tables the seed writes.
 var seededTables = []string{"cases", "case_events", "deliveries", "delivery_events", "returns", "return_events",
-	"disputes", "dispute_events", "kb_articles", "kb_article_versions"}
+	"disputes", "dispute_events", "kb_articles", "kb_article_versions",
+	"report_case_weeks", "report_duration_weeks", "report_subject_weeks", "report_event_weeks"}
 
 // printSeeded prints the rows deleted and written per table, and the time taken.
 func printSeeded(w io.Writer, res store.SeedResult) {

@@ -78,19 +78,24 @@ type RecurringArticle struct {
 	Locale string `json:"locale"`
 }
 
-// recurringIssues takes f.args and $6 the limit, $7 true for cues only.
+// recurringIssues takes f.rollupArgs, $8 the limit and $9 true for cues only.
 // keyed is the one pass over the period's cases (an index-only scan of
 // cases_recurring_idx); every later step works on its distinct keys, and
 // only the issues answered go back to the cases, through
-// cases_subject_key_idx, for their newest examples. With $7 every issue
+// cases_subject_key_idx, for their newest examples. With $9 every issue
 // large enough to be a cue is matched to the articles before the limit, so
 // a cue below the top issues is not lost.
 var recurringIssues = `
 WITH keyed AS (
-    SELECT c.category, c.subject_key AS key, c.subject, ` + weekSQL("c.created_at") + ` AS week, count(*)::int AS n
-    FROM cases c
-    WHERE c.created_at >= $4 AND c.created_at < $5 AND ` + caseFilterSQL + ` AND c.subject_key <> ''
+    SELECT category, key, wording, week, sum(n)::int AS n
+    FROM (SELECT r.category, r.subject_key AS key, r.wording, r.week, r.n
+          FROM report_subject_weeks r
+          WHERE ` + wholeWeeksSQL + ` AND r.n <> 0 AND ` + rollupFilterSQL + `
+          UNION ALL
+          ` + partialWeeksSQL(`c.category, c.subject_key AS key, report_wording(c.subject) AS wording, `+weekSQL("c.created_at")+` AS week, 1 AS n`,
+	"cases c", "c.created_at", caseFilterSQL+` AND c.subject_key <> ''`) + `) k
     GROUP BY 1, 2, 3, 4
+    HAVING sum(n) > 0
 ), keys AS (
     SELECT category, key, sum(n)::int AS n FROM keyed GROUP BY 1, 2
 ), candidates AS (
@@ -115,29 +120,28 @@ WITH keyed AS (
     SELECT category, root, sum(n)::int AS cases
     FROM members
     GROUP BY 1, 2
-    HAVING NOT $7 OR sum(n) >= ` + fmt.Sprint(RecurringCueCases) + `
+    HAVING NOT $9 OR sum(n) >= ` + fmt.Sprint(RecurringCueCases) + `
     ORDER BY cases DESC, category, root
-    LIMIT CASE WHEN $7 THEN NULL ELSE $6::int END
+    LIMIT CASE WHEN $9 THEN NULL ELSE $8::int END
 ), worded AS MATERIALIZED (
-    -- The most common wording, its ids masked (a subject naming an order
+    -- The most common wording (its ids masked: a subject naming an order
     -- is its key's wording, not one of its own), and its lexemes in each
     -- language of the knowledge base.
     SELECT w.category, w.root, w.cases, w.wording,
            tsvector_to_array(to_tsvector('english', w.wording)) AS lexemes_en,
            tsvector_to_array(to_tsvector('french', w.wording)) AS lexemes_fr
     FROM (SELECT DISTINCT ON (r.category, r.root) r.category, r.root, r.cases,
-                 regexp_replace(k.subject, '[\w-]*[0-9][\w-]*', '#', 'g') AS wording
+                 k.wording
           FROM ranked r
           JOIN members m ON m.category = r.category AND m.root = r.root
           JOIN keyed k ON k.category = m.category AND k.key = m.key
-          GROUP BY r.category, r.root, r.cases, k.subject
-          ORDER BY r.category, r.root, sum(k.n) DESC, k.subject) w
+          GROUP BY r.category, r.root, r.cases, k.wording
+          ORDER BY r.category, r.root, sum(k.n) DESC, k.wording) w
 ), articles AS MATERIALIZED (
-    -- The published articles that may answer them, each title's lexemes
-    -- (the title's part of the search document, in the article's
-    -- language) read once.
+    -- The published articles that may answer them, each with its title's
+    -- lexemes in its language (migration 00015).
     SELECT a.id, a.title, a.locale, a.category, a.published_at, lower(a.title) AS lower_title,
-           tsvector_to_array(ts_filter(a.search, '{a}')) AS lexemes
+           a.title_lexemes AS lexemes
     FROM kb_articles a
     WHERE a.status = 'published' AND a.category IN (SELECT category FROM worded)
 ), answered AS MATERIALIZED (
@@ -160,8 +164,8 @@ WITH keyed AS (
         ORDER BY m.score DESC, m.published_at DESC NULLS LAST, m.id
         LIMIT 1
     ) art ON true
-    WHERE NOT $7 OR art.id IS NULL
-    LIMIT $6::int
+    WHERE NOT $9 OR art.id IS NULL
+    LIMIT $8::int
 ), weeks AS (
     SELECT category, root, array_agg(week ORDER BY week) AS weeks, array_agg(n ORDER BY week) AS counts
     FROM (SELECT a.category, a.root, k.week, sum(k.n)::int AS n
@@ -188,13 +192,10 @@ SELECT a.category, a.wording, a.cases, w.weeks, w.counts,
 FROM answered a JOIN weeks w ON w.category = a.category AND w.root = a.root
 ORDER BY a.cases DESC, a.category, a.root`
 
-// recurringArgs answers the query's arguments, sent without a prepared
-// statement: a cached one turns generic after five runs, and a generic
-// plan, blind to the period and the filters, expects a handful of cases,
-// sorts the period instead of hashing it and runs four times slower. An
-// unnamed statement is planned for its values on every run.
+// recurringArgs answers the query's arguments (rollupArgs: planned for
+// their values on every run).
 func recurringArgs(f ReportFilter, limit int, cuesOnly bool) []any {
-	return append([]any{pgx.QueryExecModeExec}, f.args(limit, cuesOnly)...)
+	return f.rollupArgs(limit, cuesOnly)
 }
 
 // RecurringIssues answers the limit largest issues of the cases opened in

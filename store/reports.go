@@ -19,9 +19,11 @@ import (
 
 // Support analytics over the read models. Each report is one aggregate
 // query (two, sent in one batch, where it answers two shapes) over a range
-// of one timestamp that an index of migration 00012 answers: GROUP BY,
-// percentiles and weeks are computed by Postgres, never by reading rows
-// into Go. Weeks start on Monday, 00:00 UTC; weeks without a row are left
+// of one timestamp that an index of migration 00012 answers, or over the
+// weekly rollups of migration 00014 and the rows of the period's partial
+// weeks (store/rollups.go): GROUP BY, percentiles and weeks are computed
+// by Postgres, never by reading rows into Go; only a histogram's buckets
+// are. Weeks start on Monday, 00:00 UTC; weeks without a row are left
 // out. Durations are wall-clock minutes, rounded to a tenth.
 
 // Names of the reports, as the API serves them.
@@ -126,21 +128,24 @@ SELECT dim, key, cases, breached, compliance_pct FROM (
     SELECT CASE WHEN GROUPING(week) = 0 THEN 'week' WHEN GROUPING(team) = 0 THEN 'team'
                 WHEN GROUPING(priority) = 0 THEN 'priority' WHEN GROUPING(category) = 0 THEN 'category'
                 ELSE 'all' END AS dim,
-           coalesce(to_char(week, 'YYYY-MM-DD'), team, priority, category, '') AS key,
-           count(*) AS cases, count(*) FILTER (WHERE breached) AS breached,
-           round(100.0 * count(*) FILTER (WHERE NOT breached) / count(*), 1)::float8 AS compliance_pct
-    FROM (SELECT date_trunc('week', c.created_at AT TIME ZONE 'UTC') AS week,
-                 c.team, c.priority, c.category, c.breached
-          FROM cases c
-          WHERE c.created_at >= $4 AND c.created_at < $5 AND ` + caseFilterSQL + `) c
+           coalesce(to_char(week AT TIME ZONE 'UTC', 'YYYY-MM-DD'), team, priority, category, '') AS key,
+           sum(cases)::int AS cases, sum(breached)::int AS breached,
+           round(100.0 * (sum(cases) - sum(breached)) / sum(cases), 1)::float8 AS compliance_pct
+    FROM (SELECT r.week, r.team, r.priority, r.category, r.cases, r.breached
+          FROM report_case_weeks r
+          WHERE ` + wholeWeeksSQL + ` AND r.cases <> 0 AND ` + rollupFilterSQL + `
+          UNION ALL
+          ` + partialWeeksSQL(weekSQL("c.created_at")+` AS week, c.team, c.priority, c.category, 1 AS cases, c.breached::int AS breached`,
+	"cases c", "c.created_at", caseFilterSQL) + `) c
     GROUP BY GROUPING SETS ((), (week), (team), (priority), (category))
+    HAVING sum(cases) > 0
 ) g
 ORDER BY array_position(ARRAY['all', 'week', 'team', 'priority', 'category'], dim), key`
 
 // SLACompliance answers the cases opened in f's period and their SLA
 // breaches, in all, by week, team, priority and category.
 func (s *Store) SLACompliance(ctx context.Context, f ReportFilter) ([]SLARow, error) {
-	return reportRows(ctx, s, ReportSLACompliance, f, slaCompliance, f.args(), func(row pgx.CollectableRow) (SLARow, error) {
+	return reportRows(ctx, s, ReportSLACompliance, f, slaCompliance, f.rollupArgs(), func(row pgx.CollectableRow) (SLARow, error) {
 		var r SLARow
 		err := row.Scan(&r.By, &r.Key, &r.Cases, &r.Breached, &r.CompliancePct)
 		return r, err
@@ -161,20 +166,70 @@ type ResponseTimeRow struct {
 	ResolutionP90    *float64  `json:"resolution_p90_minutes"`
 }
 
-var responseTimes = `
-SELECT ` + weekSQL("c.created_at") + ` AS week, count(*), count(c.first_response_at),
-       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ` + minutesSQL("c.created_at", "c.first_response_at") + `),
-       count(c.resolved_at),
-       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ` + minutesSQL("c.created_at", "c.resolved_at") + `)
-FROM cases c
-WHERE c.created_at >= $4 AND c.created_at < $5 AND ` + caseFilterSQL + `
+// responseTimesPartial is the partial weeks of the period, from the cases:
+// exact percentiles.
+var responseTimesPartial = `
+SELECT week, count(*), count(first_response),
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY first_response),
+       count(resolution),
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution)
+FROM (` + partialWeeksSQL(weekSQL("c.created_at")+` AS week, `+minutesSQL("c.created_at", "c.first_response_at")+` AS first_response, `+
+	minutesSQL("c.created_at", "c.resolved_at")+` AS resolution`, "cases c", "c.created_at", caseFilterSQL) + `) c
+GROUP BY 1`
+
+// responseTimesWhole is the whole weeks of the period, from the rollups:
+// each week's cases (as the measure cases) and its histograms' buckets in
+// order, each with its count and the sum of its durations, in dimension
+// $8 under value $9 (histogramDim).
+var responseTimesWhole = `
+SELECT r.week, 'cases', 0::smallint, sum(r.cases)::int, 0::float8
+FROM report_case_weeks r
+WHERE ` + wholeWeeksSQL + ` AND r.cases <> 0 AND ` + rollupFilterSQL + `
 GROUP BY 1
-ORDER BY 1`
+HAVING sum(r.cases) > 0
+UNION ALL
+SELECT r.week, r.measure, r.bucket, r.n, r.minutes
+FROM report_duration_weeks r
+WHERE r.dim = $8 AND r.value = $9 AND ` + wholeWeeksSQL + ` AND r.n > 0
+ORDER BY 1, 2, 3`
+
+// histogramDim answers the dimension of report_duration_weeks that holds
+// f's histograms and its value; ok is false when f filters by two or more
+// (the histograms of a team's p1 cases are not kept).
+func histogramDim(f ReportFilter) (dim, value string, ok bool) {
+	dim, value = "all", ""
+	set := 0
+	for _, d := range []struct{ dim, value string }{{"team", f.Team}, {"priority", f.Priority}, {"category", f.Category}} {
+		if d.value != "" {
+			dim, value = d.dim, d.value
+			set++
+		}
+	}
+	return dim, value, set <= 1
+}
+
+// rowsOnly answers f.rollupArgs with no whole week: every week of the
+// period read from the rows.
+func (f ReportFilter) rowsOnly() []any {
+	args := f.rollupArgs()
+	inf := pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
+	args[6], args[7] = inf, inf // $6 and $7, after the exec mode
+	return args
+}
 
 // ResponseTimes answers, per week of opening, the p50 and p90 of the time
-// from opening to the first response and to the resolution.
+// from opening to the first response and to the resolution. The whole
+// weeks of the period are read from their histograms (within 2 % of the
+// exact percentiles), its partial weeks from the cases (exact).
 func (s *Store) ResponseTimes(ctx context.Context, f ReportFilter) ([]ResponseTimeRow, error) {
-	return reportRows(ctx, s, ReportResponseTimes, f, responseTimes, f.args(), func(row pgx.CollectableRow) (ResponseTimeRow, error) {
+	// Two statements, not a batch: a batch cannot skip the statement
+	// cache (rollupArgs).
+	dim, value, whole := histogramDim(f)
+	args := f.rollupArgs()
+	if !whole {
+		args = f.rowsOnly()
+	}
+	out, err := reportRows(ctx, s, ReportResponseTimes, f, responseTimesPartial, args, func(row pgx.CollectableRow) (ResponseTimeRow, error) {
 		var r ResponseTimeRow
 		var first, resolution []*float64
 		if err := row.Scan(&r.Week, &r.Cases, &r.Responded, &first, &r.Resolved, &resolution); err != nil {
@@ -185,6 +240,48 @@ func (s *Store) ResponseTimes(ctx context.Context, f ReportFilter) ([]ResponseTi
 		r.ResolutionP50, r.ResolutionP90 = percentile(resolution, 0), percentile(resolution, 1)
 		return r, nil
 	})
+	if err != nil || !whole {
+		return out, err
+	}
+	rows, err := s.pool.Query(ctx, responseTimesWhole, f.rollupArgs(dim, value)...)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", ReportResponseTimes, err)
+	}
+	weeks := map[time.Time]*ResponseTimeRow{}
+	hists := map[time.Time]map[string]*histogram{}
+	var week time.Time
+	var measure string
+	var bucket, n int
+	var minutes float64
+	_, err = pgx.ForEachRow(rows, []any{&week, &measure, &bucket, &n, &minutes}, func() error {
+		week = week.UTC()
+		r := weeks[week]
+		if r == nil {
+			r = &ResponseTimeRow{Week: week}
+			weeks[week] = r
+			hists[week] = map[string]*histogram{"first_response": {}, "resolution": {}}
+		}
+		if measure == "cases" {
+			r.Cases = n
+		} else if h := hists[week][measure]; h != nil {
+			h.add(n, minutes)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", ReportResponseTimes, err)
+	}
+	for w, r := range weeks {
+		first, resolution := hists[w]["first_response"], hists[w]["resolution"]
+		r.Responded, r.Resolved = first.total, resolution.total
+		r.FirstResponseP50, r.FirstResponseP90 = first.percentile(0.5), first.percentile(0.9)
+		r.ResolutionP50, r.ResolutionP90 = resolution.percentile(0.5), resolution.percentile(0.9)
+		if r.Cases > 0 {
+			out = append(out, *r)
+		}
+	}
+	slices.SortFunc(out, func(a, b ResponseTimeRow) int { return a.Week.Compare(b.Week) })
+	return out, nil
 }
 
 // Age buckets of the backlog, youngest first.
@@ -268,21 +365,26 @@ type EscalationRow struct {
 const escalationTeamSQL = `CASE WHEN e.kind = 'escalated' THEN coalesce(e.payload ->> 'to_team', c.team) ELSE c.team END`
 
 var escalations = `
-SELECT e.kind, ` + escalationTeamSQL + `,
-       coalesce(CASE WHEN e.payload ->> 'level' ~ '^[0-9]{1,4}$' THEN (e.payload ->> 'level')::int END, -1),
-       coalesce(CASE WHEN e.kind = 'escalated' THEN e.payload ->> 'reason' ELSE e.payload ->> 'target' END, ''),
-       count(*)
-FROM case_events e JOIN cases c ON c.id = e.case_id
-WHERE e.kind IN ('escalated', 'sla_breach') AND e.at >= $4 AND e.at < $5
-  AND ($1 = '' OR ` + escalationTeamSQL + ` = $1) AND ($2 = '' OR c.priority = $2) AND ($3 = '' OR c.category = $3)
+SELECT kind, team, level, reason, sum(n)::int
+FROM (SELECT r.kind, r.team, r.level, r.reason, r.n
+      FROM report_event_weeks r
+      WHERE ` + wholeWeeksSQL + ` AND r.kind IN ('escalated', 'sla_breach') AND r.n <> 0 AND ` + rollupFilterSQL + `
+      UNION ALL
+      ` + partialWeeksSQL(`e.kind, `+escalationTeamSQL+` AS team,
+       coalesce(CASE WHEN e.payload ->> 'level' ~ '^[0-9]{1,4}$' THEN (e.payload ->> 'level')::int END, -1) AS level,
+       coalesce(CASE WHEN e.kind = 'escalated' THEN e.payload ->> 'reason' ELSE e.payload ->> 'target' END, '') AS reason,
+       1 AS n`, "case_events e JOIN cases c ON c.id = e.case_id", "e.at",
+	`e.kind IN ('escalated', 'sla_breach')
+       AND ($1 = '' OR `+escalationTeamSQL+` = $1) AND ($2 = '' OR c.priority = $2) AND ($3 = '' OR c.category = $3)`) + `) e
 GROUP BY 1, 2, 3, 4
+HAVING sum(n) > 0
 ORDER BY 5 DESC, 1, 2, 3, 4`
 
 // Escalations answers the escalations that happened in f's period, by
 // kind, team, level and reason, the most frequent first. Priority and
 // category are the case's now.
 func (s *Store) Escalations(ctx context.Context, f ReportFilter) ([]EscalationRow, error) {
-	return reportRows(ctx, s, ReportEscalations, f, escalations, f.args(), func(row pgx.CollectableRow) (EscalationRow, error) {
+	return reportRows(ctx, s, ReportEscalations, f, escalations, f.rollupArgs(), func(row pgx.CollectableRow) (EscalationRow, error) {
 		var r EscalationRow
 		err := row.Scan(&r.Kind, &r.Team, &r.Level, &r.Reason, &r.Count)
 		return r, err
@@ -373,25 +475,33 @@ type SecurityRow struct {
 	RecoveriesLocked    int       `json:"recoveries_locked" doc:"Recoveries stopped after too many wrong codes."`
 }
 
+// securityKinds are the timeline kinds the security report counts.
+var securityKinds = `'` + accountflows.EventAccountLocked + `', '` + accountflows.EventSecurityDecision + `', '` +
+	accountflows.EventRecoveryCompleted + `', '` + accountflows.EventRecoveryExpired + `', '` + accountflows.EventRecoveryLocked + `'`
+
 var security = `
-SELECT ` + weekSQL("e.at") + `,
-       count(*) FILTER (WHERE e.kind = '` + accountflows.EventAccountLocked + `'),
-       count(*) FILTER (WHERE e.kind = '` + accountflows.EventSecurityDecision + `'),
-       count(*) FILTER (WHERE e.kind = '` + accountflows.EventRecoveryCompleted + `'),
-       count(*) FILTER (WHERE e.kind = '` + accountflows.EventRecoveryExpired + `'),
-       count(*) FILTER (WHERE e.kind = '` + accountflows.EventRecoveryLocked + `')
-FROM case_events e JOIN cases c ON c.id = e.case_id
-WHERE e.kind IN ('` + accountflows.EventAccountLocked + `', '` + accountflows.EventSecurityDecision + `', '` +
-	accountflows.EventRecoveryCompleted + `', '` + accountflows.EventRecoveryExpired + `', '` + accountflows.EventRecoveryLocked + `')
-  AND (e.kind <> '` + accountflows.EventSecurityDecision + `' OR e.payload ->> 'decision' = '` + accountflows.DecisionFalseAlarm + `')
-  AND e.at >= $4 AND e.at < $5 AND ` + caseFilterSQL + `
+SELECT week,
+       coalesce(sum(n) FILTER (WHERE kind = '` + accountflows.EventAccountLocked + `'), 0)::int,
+       coalesce(sum(n) FILTER (WHERE kind = '` + accountflows.EventSecurityDecision + `'), 0)::int,
+       coalesce(sum(n) FILTER (WHERE kind = '` + accountflows.EventRecoveryCompleted + `'), 0)::int,
+       coalesce(sum(n) FILTER (WHERE kind = '` + accountflows.EventRecoveryExpired + `'), 0)::int,
+       coalesce(sum(n) FILTER (WHERE kind = '` + accountflows.EventRecoveryLocked + `'), 0)::int
+FROM (SELECT r.week, r.kind, r.n
+      FROM report_event_weeks r
+      WHERE ` + wholeWeeksSQL + ` AND r.kind IN (` + securityKinds + `) AND r.n <> 0 AND ` + rollupFilterSQL + `
+      UNION ALL
+      ` + partialWeeksSQL(weekSQL("e.at")+` AS week, e.kind, 1 AS n`, "case_events e JOIN cases c ON c.id = e.case_id", "e.at",
+	`e.kind IN (`+securityKinds+`)
+        AND (e.kind <> '`+accountflows.EventSecurityDecision+`' OR e.payload ->> 'decision' = '`+accountflows.DecisionFalseAlarm+`')
+        AND `+caseFilterSQL) + `) e
 GROUP BY 1
+HAVING sum(n) > 0
 ORDER BY 1`
 
 // SecurityLocks answers, per week, the locks, unlocks and recoveries
 // reported to the cases f selects.
 func (s *Store) SecurityLocks(ctx context.Context, f ReportFilter) ([]SecurityRow, error) {
-	return reportRows(ctx, s, ReportSecurity, f, security, f.args(), func(row pgx.CollectableRow) (SecurityRow, error) {
+	return reportRows(ctx, s, ReportSecurity, f, security, f.rollupArgs(), func(row pgx.CollectableRow) (SecurityRow, error) {
 		var r SecurityRow
 		err := row.Scan(&r.Week, &r.Locks, &r.Unlocks, &r.RecoveriesCompleted, &r.RecoveriesExpired, &r.RecoveriesLocked)
 		r.Week = r.Week.UTC()
@@ -427,13 +537,10 @@ WHERE d.created_at >= $1 AND d.created_at < $2
 GROUP BY 1`
 
 var deliveriesByWeek = `
-SELECT week, count(*), count(*) FILTER (WHERE problem),
-       round(100.0 * count(*) FILTER (WHERE problem) / count(*), 1)::float8
-FROM (SELECT ` + weekSQL("d.created_at") + ` AS week,
-             EXISTS (SELECT 1 FROM delivery_events e
-                     WHERE e.delivery_id = d.id AND e.kind = '` + deliveries.EventProblemReported + `') AS problem
-      FROM deliveries d
-      WHERE d.created_at >= $1 AND d.created_at < $2) d
+SELECT ` + weekSQL("d.created_at") + `, count(*), count(*) FILTER (WHERE d.problem_reported),
+       round(100.0 * count(*) FILTER (WHERE d.problem_reported) / count(*), 1)::float8
+FROM deliveries d
+WHERE d.created_at >= $1 AND d.created_at < $2
 GROUP BY 1
 ORDER BY 1`
 
@@ -528,41 +635,55 @@ func (s *Store) Disputes(ctx context.Context, f ReportFilter) ([]DisputeRow, err
 	return rows, err
 }
 
+// reportQuery is one statement a report runs and its arguments.
+type reportQuery struct {
+	sql  string
+	args []any
+}
+
 // reportQueries answers the queries report runs for f, for ExplainReport.
-func reportQueries(report string, f ReportFilter, now time.Time) ([]string, []any, bool) {
+func reportQueries(report string, f ReportFilter, now time.Time) ([]reportQuery, bool) {
+	same := func(args []any, sqls ...string) []reportQuery {
+		out := make([]reportQuery, len(sqls))
+		for i, q := range sqls {
+			out[i] = reportQuery{q, args}
+		}
+		return out
+	}
 	switch report {
 	case ReportSLACompliance:
-		return []string{slaCompliance}, f.args(), true
+		return same(f.rollupArgs(), slaCompliance), true
 	case ReportResponseTimes:
-		return []string{responseTimes}, f.args(), true
+		dim, value, _ := histogramDim(f)
+		return []reportQuery{{responseTimesPartial, f.rollupArgs()}, {responseTimesWhole, f.rollupArgs(dim, value)}}, true
 	case ReportBacklog:
-		return []string{backlog}, f.args(now), true
+		return same(f.args(now), backlog), true
 	case ReportEscalations:
-		return []string{escalations}, f.args(), true
+		return same(f.rollupArgs(), escalations), true
 	case ReportCSAT:
-		return []string{csatSummary, csatComments}, f.args(), true
+		return same(f.args(), csatSummary, csatComments), true
 	case ReportSecurity:
-		return []string{security}, f.args(), true
+		return same(f.rollupArgs(), security), true
 	case ReportDeliveries:
-		return []string{deliveriesByStatus, deliveriesByWeek}, f.period(), true
+		return same(f.period(), deliveriesByStatus, deliveriesByWeek), true
 	case ReportDisputes:
-		return []string{disputeReport}, f.args(), true
+		return same(f.args(), disputeReport), true
 	case ReportRecurringIssues:
-		return []string{recurringIssues}, recurringArgs(f, RecurringDefaultLimit, false), true
+		return same(recurringArgs(f, RecurringDefaultLimit, false), recurringIssues), true
 	}
-	return nil, nil, false
+	return nil, false
 }
 
 // ExplainReport answers the EXPLAIN (ANALYZE, BUFFERS) output of each
 // query report runs for f, separated by blank lines. It executes them.
 func (s *Store) ExplainReport(ctx context.Context, report string, f ReportFilter) (string, error) {
-	queries, args, ok := reportQueries(report, f, time.Now())
+	queries, ok := reportQueries(report, f, time.Now())
 	if !ok {
 		return "", fmt.Errorf("explain report %q: %w", report, ErrNotFound)
 	}
 	var plans []string
 	for _, q := range queries {
-		rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
+		rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
 		if err != nil {
 			return "", fmt.Errorf("explain report %s: %w", report, err)
 		}

@@ -225,6 +225,14 @@ func TestResponseTimesAreTheMedianAndNinetiethPercentileOfEachWeekInMinutes(t *t
 		{Week: f.monday.AddDate(0, 0, 7), Cases: 2, Responded: 1, FirstResponseP50: ptr(60.0), FirstResponseP90: ptr(60.0)},
 	}, rows)
 
+	// Two filters: no histogram holds them, the cases answer.
+	rows, err = db.ResponseTimes(stacktest.Context(t), f.with(func(r *store.ReportFilter) { r.Team, r.Priority = "tier1_support", "p2" }))
+	require.NoError(t, err)
+	assert.Equal(t, []store.ResponseTimeRow{
+		{Week: f.monday, Cases: 2, Responded: 2, FirstResponseP50: ptr(60.0), FirstResponseP90: ptr(84.0),
+			Resolved: 2, ResolutionP50: ptr(360.0), ResolutionP90: ptr(552.0)},
+	}, rows)
+
 	rows, err = db.ResponseTimes(stacktest.Context(t), f.with(func(r *store.ReportFilter) { r.Category = "security_alert" }))
 	require.NoError(t, err)
 	assert.Equal(t, []store.ResponseTimeRow{{Week: f.monday, Cases: 1}}, rows, "no response yet: no percentile")

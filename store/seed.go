@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,6 +112,9 @@ func (s *Store) SeedHistory(ctx context.Context, opts SeedOptions, progress func
 	}
 	res := SeedResult{Rows: map[string]int{}, Deleted: map[string]int{}}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := setRollupTriggers(ctx, tx, false); err != nil {
+			return err
+		}
 		if opts.Reset {
 			if res.Deleted, err = deleteSeeded(ctx, tx, g.tag); err != nil {
 				return err
@@ -118,7 +122,14 @@ func (s *Store) SeedHistory(ctx context.Context, opts SeedOptions, progress func
 		} else if err := refuseSeeded(ctx, tx, g.tag); err != nil {
 			return err
 		}
-		return copyBatches(ctx, tx, g, res.Rows, progress)
+		if err := copyBatches(ctx, tx, g, res.Rows, progress); err != nil {
+			return err
+		}
+		progress("rebuilding the report rollups")
+		if _, err := tx.Exec(ctx, `SELECT report_rollups_rebuild()`); err != nil {
+			return fmt.Errorf("rebuild report rollups: %w", err)
+		}
+		return setRollupTriggers(ctx, tx, true)
 	})
 	if err != nil {
 		return SeedResult{}, fmt.Errorf("seed history: %w", err)
@@ -160,6 +171,27 @@ func copyBatches(ctx context.Context, tx pgx.Tx, g *seedGen, rows map[string]int
 		progress(fmt.Sprintf("%d/%d cases, %d events, %d deliveries", min(done, g.opts.Cases), g.opts.Cases, rows["case_events"], rows["deliveries"]))
 	}
 	return ctx.Err()
+}
+
+// rollupTables are the tables whose triggers keep the report rollups
+// (migration 00014).
+var rollupTables = []string{"cases", "case_events", "deliveries", "delivery_events"}
+
+// setRollupTriggers turns the rollup triggers off or back on inside tx: a
+// bulk load skips millions of row-by-row updates and rebuilds the rollups
+// once after it. ALTER TABLE locks the tables until tx ends, so no other
+// writer ever runs without the triggers.
+func setRollupTriggers(ctx context.Context, tx pgx.Tx, on bool) error {
+	verb := "DISABLE"
+	if on {
+		verb = "ENABLE"
+	}
+	for _, t := range rollupTables {
+		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{t}.Sanitize()+` `+verb+` TRIGGER USER`); err != nil {
+			return fmt.Errorf("%s the rollup triggers of %s: %w", strings.ToLower(verb), t, err)
+		}
+	}
+	return nil
 }
 
 // seedPrefixes answers the LIKE patterns of tag's rows per table.
