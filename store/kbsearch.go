@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,7 +16,7 @@ import (
 // Matched ways of an ArticleHit.
 const (
 	MatchedFTS      = "fts"      // the full-text search document matched
-	MatchedTrigram  = "trigram"  // the title is close to the query, typos and all
+	MatchedTrigram  = "trigram"  // the query matched once a misspelt word was corrected by trigram similarity
 	MatchedCategory = "category" // a suggestion of the case's category, whatever its words
 )
 
@@ -51,31 +54,37 @@ func (s *Store) SearchArticles(ctx context.Context, q string, locale kb.Locale, 
 
 // Search answers the articles matching f, best first: full-text hits
 // (websearch_to_tsquery in the article's language, ranked with the title
-// above the body), then, when they are fewer than the limit, articles
-// whose title is close to the query (pg_trgm similarity or word
-// similarity over the default thresholds, 0.3 and 0.6), so "acount
+// above the body), then, when they are fewer than the limit and a word of
+// the query is in no article, the full-text hits of the query with each
+// such word corrected to the most similar word the articles hold
+// (pg_trgm similarity over its default threshold, 0.3), so "acount
 // locked" still finds "Account locked". Each hit has a snippet of its body.
 func (s *Store) Search(ctx context.Context, f ArticleSearch) ([]ArticleHit, error) {
 	if f.Limit < 1 || f.Limit > MaxSearchLimit {
 		return nil, fmt.Errorf("%w: want 1 to %d, got %d", ErrBadLimit, MaxSearchLimit, f.Limit)
 	}
-	hits, err := s.collectHits(ctx, searchFTSSQL, MatchedFTS, f.Query, string(f.Locale), string(f.Status), f.Limit, kb.HeadlineOptions)
+	hits, err := s.collectHits(ctx, searchFTSSQL, MatchedFTS, f.Query, string(f.Locale), string(f.Status), f.Limit,
+		kb.HeadlineOptions, []string{})
 	if err != nil || len(hits) >= f.Limit {
+		return hits, err
+	}
+	corrected, err := s.correctQuery(ctx, f.Query, f.Locale)
+	if err != nil || corrected == f.Query {
 		return hits, err
 	}
 	found := make([]string, len(hits))
 	for i, h := range hits {
 		found[i] = h.ID
 	}
-	more, err := s.collectHits(ctx, searchTrigramSQL, MatchedTrigram, f.Query, string(f.Locale), string(f.Status),
+	more, err := s.collectHits(ctx, searchFTSSQL, MatchedTrigram, corrected, string(f.Locale), string(f.Status),
 		f.Limit-len(hits), kb.HeadlineOptions, found)
 	return append(hits, more...), err
 }
 
 // searchFTSSQL ranks the articles matching $1 ($2 the locale, empty for
-// both; $3 the status, empty for any) and makes the snippets of the $4
-// best only. The GIN index answers @@; ts_rank weighs the title (A) 1.0
-// and the body (B) 0.4.
+// both; $3 the status, empty for any; none of $6) and makes the snippets
+// of the $4 best only. The GIN index answers @@; ts_rank weighs the title
+// (A) 1.0 and the body (B) 0.4.
 const searchFTSSQL = `
 WITH q AS (
     SELECT l.locale, l.cfg, websearch_to_tsquery(l.cfg, $1) AS query
@@ -84,7 +93,7 @@ WITH q AS (
 ), best AS (
     SELECT a.id, q.cfg, q.query, ts_rank(a.search, q.query) AS rank
     FROM kb_articles a JOIN q ON a.locale = q.locale
-    WHERE a.search @@ q.query AND ($3 = '' OR a.status = $3)
+    WHERE a.search @@ q.query AND ($3 = '' OR a.status = $3) AND a.id <> ALL ($6::text[])
     ORDER BY rank DESC, a.id
     LIMIT $4
 )
@@ -92,23 +101,60 @@ SELECT ` + articleColumnsOf + `, b.rank, ts_headline(b.cfg, a.body_md, b.query, 
 FROM best b JOIN kb_articles a ON a.id = b.id
 ORDER BY b.rank DESC, a.id`
 
-// searchTrigramSQL finds the $4 articles whose title is closest to $1,
-// but those of $6 (the full-text hits): % and <% on lower(title) use the
-// trigram index.
-const searchTrigramSQL = `
-WITH best AS (
-    SELECT a.id, greatest(similarity(lower(a.title), lower($1)), word_similarity(lower($1), lower(a.title))) AS rank
-    FROM kb_articles a
-    WHERE (lower(a.title) % lower($1) OR lower($1) <% lower(a.title))
-      AND ($2 = '' OR a.locale = $2) AND ($3 = '' OR a.status = $3) AND a.id <> ALL ($6::text[])
-    ORDER BY rank DESC, a.id
-    LIMIT $4
-)
-SELECT ` + articleColumnsOf + `, b.rank,
-    ts_headline(c.cfg, a.body_md, websearch_to_tsquery(c.cfg, $1), $5)
-FROM best b JOIN kb_articles a ON a.id = b.id
-CROSS JOIN LATERAL (SELECT CASE WHEN a.locale = 'fr' THEN 'french'::regconfig ELSE 'english'::regconfig END AS cfg) c
-ORDER BY b.rank DESC, a.id`
+// queryWord is a word of a query that may be misspelt: letters only, as
+// kb_words holds them (migration 00015).
+var queryWord = regexp.MustCompile(`\pL{3,40}`)
+
+// correctSQL answers, for each of the words $1 that no article of the
+// locales $2 holds, the most similar word one does hold, when one is
+// similar enough (%, over pg_trgm.similarity_threshold). The trigram index
+// of kb_words answers %.
+const correctSQL = `
+SELECT q.word, c.word
+FROM unnest($1::text[]) q (word)
+CROSS JOIN LATERAL (
+    SELECT w.word FROM kb_words w
+    WHERE w.word % q.word AND w.locale = ANY ($2::text[])
+    ORDER BY similarity(w.word, q.word) DESC, w.word
+    LIMIT 1) c
+WHERE NOT EXISTS (SELECT 1 FROM kb_words k WHERE k.locale = ANY ($2::text[]) AND k.word = q.word)`
+
+// correctQuery answers q with each word no article of locale (any when
+// empty) holds replaced by its correction, q itself when none has one.
+// The query's syntax (quotes, or, -) stays as it was.
+func (s *Store) correctQuery(ctx context.Context, q string, locale kb.Locale) (string, error) {
+	var words []string
+	for _, w := range queryWord.FindAllString(q, -1) {
+		if w = strings.ToLower(w); w != "or" && !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 {
+		return q, nil
+	}
+	locales := []string{string(locale)}
+	if locale == "" {
+		locales = []string{string(kb.LocaleEN), string(kb.LocaleFR)}
+	}
+	rows, err := s.pool.Query(ctx, correctSQL, words, locales)
+	if err != nil {
+		return "", fmt.Errorf("correct the search query: %w", err)
+	}
+	fixes := map[string]string{}
+	var word, fix string
+	if _, err := pgx.ForEachRow(rows, []any{&word, &fix}, func() error { fixes[word] = fix; return nil }); err != nil {
+		return "", fmt.Errorf("correct the search query: %w", err)
+	}
+	if len(fixes) == 0 {
+		return q, nil
+	}
+	return queryWord.ReplaceAllStringFunc(q, func(w string) string {
+		if fix, ok := fixes[strings.ToLower(w)]; ok {
+			return fix
+		}
+		return w
+	}), nil
+}
 
 // collectHits runs a hit query and answers its rows as hits matched by how.
 func (s *Store) collectHits(ctx context.Context, sql, how string, args ...any) ([]ArticleHit, error) {

@@ -166,7 +166,7 @@ func TestSeededRecurringIssuesHavePublishedArticlesButForTheOnesLeftUncovered(t 
 
 	// The login broken by the app release, the two-factor code and the
 	// silent seller: no published article matches any of their subjects
-	// by its words, nor has a title close to them (Search's trigram
+	// by its words, nor has a title close to them (pg_trgm's default
 	// thresholds) in their category. ("2FA code not received" is close
 	// to "Refund not received", but that is a refund article.)
 	for _, uncovered := range []struct {
