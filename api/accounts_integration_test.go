@@ -227,6 +227,7 @@ func (s *caseStack) historyText(t *testing.T, workflowID string) string {
 	for it.HasNext() {
 		e, err := it.Next()
 		require.NoError(t, err)
+		stacktest.OpenPayloads(t, e)
 		data, err := protojson.Marshal(e)
 		require.NoError(t, err)
 		b.Write(data)

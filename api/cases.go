@@ -16,7 +16,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"handoff/kb"
@@ -159,7 +158,7 @@ func (s *server) sameRequest(ctx context.Context, workflowID, fingerprint string
 	}
 	var stored string
 	if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[requestIDMemo]; p != nil {
-		_ = converter.GetDefaultDataConverter().FromPayload(p, &stored)
+		_ = s.dataConverter().FromPayload(p, &stored)
 	}
 	if stored != fingerprint {
 		return newProblem(http.StatusConflict, "this Idempotency-Key was used with another request body")

@@ -100,9 +100,16 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	cdc, err := cfg.Temporal.Codec()
+	if err != nil {
+		return err
+	}
 	srv := &server{
-		logger:   logger,
-		registry: reg,
+		codec:       cdc,
+		codecAccess: cfg.Codec,
+		namespace:   cfg.Temporal.Namespace,
+		logger:      logger,
+		registry:    reg,
 		checker: health.NewChecker(2*time.Second,
 			health.Temporal(tc), health.Postgres(db.Ping), health.S3(s3c, cfg.S3.Bucket)),
 		temporal:   tc,

@@ -15,8 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"handoff/accounts"
+	"handoff/codec"
+	"handoff/config"
 	"handoff/evidence"
 	"handoff/health"
 	"handoff/links"
@@ -35,6 +38,8 @@ type server struct {
 	store     *store.Store
 	book      *sla.Book
 	taskQueue string
+	// namespace is the Temporal namespace of every workflow.
+	namespace string
 	// lookupKey finds API keys; the store's lookup unless a test sets another.
 	lookupKey keyLookup
 	// openapi is the document huma builds from the registered operations.
@@ -64,6 +69,11 @@ type server struct {
 	// payments reads a seller's movements from the payment provider for a
 	// seller_payment case; nil asks nothing.
 	payments payments.Payments
+	// codec seals and opens Temporal payloads (PAYLOAD_KEYS); nil serves
+	// no /codec and reads memos with the SDK's default converter.
+	codec *codec.Codec
+	// codecAccess is who may use /codec (CODEC_ROLES, CODEC_CORS_ORIGINS).
+	codecAccess config.Codec
 }
 
 // routes answers the API's router with its middleware.
@@ -103,11 +113,15 @@ func (s *server) routes() http.Handler {
 	}
 	// The published knowledge base is public, as the customer pages are.
 	s.mountKB(r)
+	lookup := s.lookupKey
+	if lookup == nil {
+		lookup = cachedKeys(s.store.LookupAPIKey, keyCacheTTL, time.Now)
+	}
+	// The codec server checks API keys itself: the Web UI sends a cookie.
+	if s.codec != nil {
+		(&codecServer{codec: s.codec, namespace: s.namespace, access: s.codecAccess, lookup: lookup}).mount(r)
+	}
 	r.Group(func(r chi.Router) {
-		lookup := s.lookupKey
-		if lookup == nil {
-			lookup = cachedKeys(s.store.LookupAPIKey, keyCacheTTL, time.Now)
-		}
 		r.Use(authenticate(lookup))
 		api := humachi.New(r, humaConfig())
 		api.UseMiddleware(authorize(api), requireCleanText(api))
@@ -283,4 +297,13 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			slog.String("request_id", middleware.GetReqID(r.Context())),
 		)
 	})
+}
+
+// dataConverter answers the converter of what the workflows wrote: the
+// codec's, or the SDK's default when the server has none.
+func (s *server) dataConverter() converter.DataConverter {
+	if s.codec == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return s.codec.DataConverter()
 }

@@ -32,6 +32,8 @@ type Config struct {
 	// POST /webhooks/marketplace: "whsec_" then the base64 of the key
 	// (Standard Webhooks).
 	SellerEventsSecret string
+	// Codec is who may read payloads in clear through the API.
+	Codec Codec
 	// SLAPolicyFile is the YAML file with SLA policies and business calendars.
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
@@ -68,6 +70,21 @@ type Temporal struct {
 	TLSKeyPath  string
 	// APIKey authenticates to Temporal Cloud with an API key.
 	APIKey string
+	// PayloadKeys are the AES-256 keys that seal every payload (package
+	// codec), inline as id:base64 entries separated by commas or lines,
+	// the first sealing; when empty they are read from PayloadKeysFile.
+	PayloadKeys     string
+	PayloadKeysFile string
+}
+
+// Codec holds who may use the API's codec endpoints (/codec/encode and
+// /codec/decode), which the Temporal Web UI and CLI call to show payloads
+// in clear.
+type Codec struct {
+	// Roles are the API key roles allowed to decode and encode.
+	Roles []string
+	// Origins are the browser origins (the Web UI's) allowed by CORS.
+	Origins []string
 }
 
 // S3 holds how to reach the evidence store.
@@ -253,6 +270,10 @@ var Vars = []Var{
 	{"TEMPORAL_TLS_CLIENT_CERT_PATH", "", "Client certificate (PEM) for mTLS; needs TEMPORAL_TLS_CLIENT_KEY_PATH."},
 	{"TEMPORAL_TLS_CLIENT_KEY_PATH", "", "Client key (PEM) for mTLS; needs TEMPORAL_TLS_CLIENT_CERT_PATH."},
 	{"TEMPORAL_API_KEY", "", "Temporal Cloud API key."},
+	{"PAYLOAD_KEYS", "", "AES-256 keys that seal every Temporal payload, as id:base64-of-32-bytes entries separated by commas, the first sealing (rotate by putting a new key first); when empty, PAYLOAD_KEYS_FILE is read."},
+	{"PAYLOAD_KEYS_FILE", ".dev/payload-keys", "File of payload keys, one id:base64 line each, the first sealing; make run writes one for the local stack."},
+	{"CODEC_ROLES", "admin,security", "API key roles that may read payloads in clear through /codec/decode (the Temporal Web UI and CLI)."},
+	{"CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233", "Browser origins (the Temporal Web UI's) allowed to call /codec."},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff?sslmode=disable", "Postgres connection string of the read model."},
 	{"S3_ENDPOINT", "http://127.0.0.1:9000", "S3 endpoint URL; set it empty to use AWS S3 itself."},
 	{"S3_BUCKET", "handoff-evidence", "Bucket that holds evidence."},
@@ -327,15 +348,18 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 	r := reader{lookup: lookup}
 	cfg := Config{
 		Temporal: Temporal{
-			Address:       r.hostPort("TEMPORAL_ADDRESS"),
-			Namespace:     r.nonEmpty("TEMPORAL_NAMESPACE"),
-			TaskQueue:     r.nonEmpty("HANDOFF_TASK_QUEUE"),
-			TLS:           r.bool("TEMPORAL_TLS"),
-			TLSServerName: r.string("TEMPORAL_TLS_SERVER_NAME"),
-			TLSCertPath:   r.file("TEMPORAL_TLS_CLIENT_CERT_PATH"),
-			TLSKeyPath:    r.file("TEMPORAL_TLS_CLIENT_KEY_PATH"),
-			APIKey:        r.string("TEMPORAL_API_KEY"),
+			Address:         r.hostPort("TEMPORAL_ADDRESS"),
+			Namespace:       r.nonEmpty("TEMPORAL_NAMESPACE"),
+			TaskQueue:       r.nonEmpty("HANDOFF_TASK_QUEUE"),
+			TLS:             r.bool("TEMPORAL_TLS"),
+			TLSServerName:   r.string("TEMPORAL_TLS_SERVER_NAME"),
+			TLSCertPath:     r.file("TEMPORAL_TLS_CLIENT_CERT_PATH"),
+			TLSKeyPath:      r.file("TEMPORAL_TLS_CLIENT_KEY_PATH"),
+			APIKey:          r.string("TEMPORAL_API_KEY"),
+			PayloadKeys:     r.string("PAYLOAD_KEYS"),
+			PayloadKeysFile: r.string("PAYLOAD_KEYS_FILE"),
 		},
+		Codec:       Codec{Roles: r.list("CODEC_ROLES"), Origins: r.list("CODEC_CORS_ORIGINS")},
 		DatabaseURL: r.databaseURL("DATABASE_URL"),
 		S3: S3{
 			Endpoint:        r.optionalURL("S3_ENDPOINT"),

@@ -140,6 +140,17 @@ func (r *reader) logLevel(name string) slog.Level {
 	return l
 }
 
+// list reads comma-separated values, trimmed, empty ones left out.
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, v := range strings.Split(r.string(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func (r *reader) file(name string) string {
 	v := r.string(name)
 	if v == "" {

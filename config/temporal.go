@@ -6,13 +6,16 @@ import (
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
+
 	tlog "go.temporal.io/sdk/log"
+	"handoff/codec"
 )
 
 // ClientOptions turns the settings into Temporal client options: TLS when
 // asked for or implied (client certificate, API key), the API key as
-// credentials, logs through logger and SDK metrics through metrics (nil
-// keeps the SDK's no-op handler).
+// credentials, every payload sealed by the codec of the payload keys, logs
+// through logger and SDK metrics through metrics (nil keeps the SDK's
+// no-op handler).
 func (t Temporal) ClientOptions(logger *slog.Logger, metrics client.MetricsHandler) (client.Options, error) {
 	opts := client.Options{
 		HostPort:       t.Address,
@@ -34,5 +37,19 @@ func (t Temporal) ClientOptions(logger *slog.Logger, metrics client.MetricsHandl
 	if t.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(t.APIKey)
 	}
+	c, err := t.Codec()
+	if err != nil {
+		return client.Options{}, err
+	}
+	opts.DataConverter, opts.FailureConverter = c.DataConverter(), c.FailureConverter()
 	return opts, nil
+}
+
+// Codec answers the payload codec of the configured keys.
+func (t Temporal) Codec() (*codec.Codec, error) {
+	ring, err := codec.LoadKeys(t.PayloadKeys, t.PayloadKeysFile)
+	if err != nil {
+		return nil, err
+	}
+	return codec.New(ring), nil
 }

@@ -21,6 +21,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"handoff/config"
 	"handoff/store"
@@ -38,7 +39,7 @@ func Config(t testing.TB) config.Config {
 		t.Fatalf("stack configuration: %v", err)
 	}
 	root := RepoRoot(t)
-	for _, path := range []*string{&cfg.SLAPolicyFile, &cfg.Notify.RoutesFile} {
+	for _, path := range []*string{&cfg.SLAPolicyFile, &cfg.Notify.RoutesFile, &cfg.Temporal.PayloadKeysFile} {
 		if !filepath.IsAbs(*path) {
 			*path = filepath.Join(root, *path)
 		}
@@ -215,6 +216,20 @@ func mailpitGet(ctx context.Context, path string, out any) error {
 	return nil
 }
 
+// OpenPayloads opens, in place, every payload of msg (a history or one of
+// its events) that the stack's payload codec sealed, so a test reads what
+// the payloads carry.
+func OpenPayloads(t testing.TB, msg proto.Message) {
+	t.Helper()
+	c, err := Config(t).Temporal.Codec()
+	if err != nil {
+		t.Fatalf("payload codec: %v", err)
+	}
+	if err := c.OpenAll(Context(t), msg); err != nil {
+		t.Fatalf("open payloads: %v", err)
+	}
+}
+
 // WriteHistory writes the history of workflowID's run runID (the latest
 // when empty) to path as the JSON the replay tests read.
 func WriteHistory(t testing.TB, c client.Client, workflowID, runID, path string) {
@@ -228,6 +243,9 @@ func WriteHistory(t testing.TB, c client.Client, workflowID, runID, path string)
 		}
 		hist.Events = append(hist.Events, e)
 	}
+	// Written with its payloads open: the replay tests of every machine
+	// read it, whatever keys that machine's stack sealed its runs with.
+	OpenPayloads(t, hist)
 	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
 	if err != nil {
 		t.Fatalf("encode the history of %s: %v", workflowID, err)

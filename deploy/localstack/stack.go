@@ -45,7 +45,7 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 	if err != nil {
 		return nil, err
 	}
-	parts := []infra{pg, &temporalPart{cfg: cfg.Temporal, layout: l}}
+	parts := []infra{pg, &temporalPart{cfg: cfg.Temporal, layout: l, codecEndpoint: codecEndpoint(cfg.HTTPAddr)}}
 	// An empty S3_ENDPOINT means AWS S3 itself, which is nothing to run.
 	if cfg.S3.Endpoint != "" {
 		parts = append(parts, &minioPart{cfg: cfg.S3, layout: l})
@@ -73,6 +73,9 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 // does and starting the rest, wave after wave, then prepares them
 // (database, migrations, bucket, search attributes) and the admin API key.
 func (s *stack) upInfra(ctx context.Context) error {
+	if err := ensurePayloadKeys(s.cfg.Temporal, s.layout); err != nil {
+		return err
+	}
 	for _, wave := range s.waves {
 		if err := s.upWave(ctx, wave); err != nil {
 			return err

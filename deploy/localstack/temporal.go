@@ -28,6 +28,9 @@ const temporalMetricsPort = "7235"
 type temporalPart struct {
 	cfg    config.Temporal
 	layout layout
+	// codecEndpoint is the API's codec, which the Web UI calls to show
+	// payloads in clear to an operator signed in to it.
+	codecEndpoint string
 }
 
 func (t *temporalPart) info() partInfo { return temporalInfo }
@@ -94,6 +97,7 @@ func (t *temporalPart) start(_ context.Context, l launcher) (*child, error) {
 			"--sqlite-pragma", "journal_mode=wal",
 			"--sqlite-pragma", "synchronous=normal",
 			"--log-level", "warn",
+			"--ui-codec-endpoint", t.codecEndpoint,
 		},
 	})
 }

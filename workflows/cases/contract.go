@@ -441,10 +441,12 @@ type ProjectionInput struct {
 // attributes. Open adds the conflict and reuse policies of an open.
 func CaseStartOptions(in CaseInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                    CaseWorkflowID(in.ID),
-		TaskQueue:             taskQueue,
-		StaticSummary:         fmt.Sprintf("Case %s · %s · %s", in.ID, in.Category, in.Priority),
-		StaticDetails:         fmt.Sprintf("**%s**\n\nCustomer %s (%s), opened by %s", in.Subject, in.Customer.ID, in.Customer.Locale, in.OpenedBy),
+		ID:            CaseWorkflowID(in.ID),
+		TaskQueue:     taskQueue,
+		StaticSummary: fmt.Sprintf("Case %s · %s · %s", in.ID, in.Category, in.Priority),
+		// Ids and categories only: the subject is the customer's words, and
+		// summaries are shown to everyone with Web UI access.
+		StaticDetails:         fmt.Sprintf("Customer %s (%s), opened by %s", in.Customer.ID, in.Customer.Locale, in.OpenedBy),
 		TypedSearchAttributes: temporal.NewSearchAttributes(openingAttributes(in)...),
 	}
 }

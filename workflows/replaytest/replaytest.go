@@ -5,6 +5,7 @@
 package replaytest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,9 +14,13 @@ import (
 	"slices"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"handoff/codec"
 )
 
 // Types answers the workflow type of every history file under dir, by file.
@@ -74,18 +79,56 @@ func Run(t *testing.T, dir string, workflows map[string]any) {
 		files = append(files, f)
 	}
 	slices.Sort(files)
+	// Every history replays twice through a replayer with the payload
+	// codec on its converters, as the worker runs: as recorded (plain
+	// payloads, the histories from before the codec) and sealed under a
+	// key of this test (what the history store holds now).
+	line, err := codec.NewKeyLine("replay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := codec.ParseKeys(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := codec.New(ring)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			fn, ok := workflows[types[f]]
 			if !ok {
 				t.Fatalf("%s is a history of %s, which this area does not define", f, types[f])
 			}
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: types[f]})
-			logger := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
-			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
-				t.Fatal(err)
+			for _, sealed := range []bool{false, true} {
+				hist, err := readHistory(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sealed {
+					if err := c.SealAll(context.Background(), hist); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+					DataConverter: c.DataConverter(), FailureConverter: c.FailureConverter()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: types[f]})
+				logger := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
+				if err := r.ReplayWorkflowHistory(logger, hist); err != nil {
+					t.Fatalf("sealed %v: %v", sealed, err)
+				}
 			}
 		})
 	}
+}
+
+// readHistory reads a history file as the replayer's JSON loader does.
+func readHistory(path string) (*historypb.History, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return client.HistoryFromJSON(f, client.HistoryJSONOptions{})
 }
