@@ -41,7 +41,8 @@ func startWorkerProcess(t *testing.T, queue string) *exec.Cmd {
 	cfg := stacktest.Config(t) // file paths made absolute for the child, which runs in worker/
 	cmd.Env = append(os.Environ(), "HANDOFF_WORKER_SUBPROCESS=1", "HANDOFF_TASK_QUEUE="+queue,
 		"WORKER_METRICS_ADDR=127.0.0.1:0", "LOG_LEVEL=info",
-		"SLA_POLICY_FILE="+cfg.SLAPolicyFile, "NOTIFY_ROUTES_FILE="+cfg.Notify.RoutesFile)
+		"SLA_POLICY_FILE="+cfg.SLAPolicyFile, "NOTIFY_ROUTES_FILE="+cfg.Notify.RoutesFile,
+		"PAYLOAD_KEYS_FILE="+cfg.Temporal.PayloadKeysFile)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
