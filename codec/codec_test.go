@@ -138,4 +138,3 @@ func TestParseKeysRefusesWhatCannotBeAKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"j", "k"}, r.IDs(), "comments skipped, commas separate entries")
 }
-
