@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"handoff/ratelimit"
 	"handoff/store"
 )
 
@@ -161,4 +162,24 @@ func TestUnknownRouteIsAProblem(t *testing.T) {
 	rec := call(authServer(), http.MethodGet, "/v2/cases", "")
 	assert.Equal(t, http.StatusNotFound, rec.Code)
 	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+}
+
+func TestAKeyBeyondItsRateGets429WithRetryAfter(t *testing.T) {
+	s := &server{registry: prometheus.NewRegistry(), lookupKey: fakeKeys, logger: quiet,
+		keyLimiter: ratelimit.New(2, 0.5)}
+	h := s.routes()
+	// An integration key may not list cases: the burst gets its 403s (the
+	// limit comes first, before any handler), then the 429.
+	for i := range 2 {
+		rec := call(h, http.MethodGet, "/v1/cases", "key-integration")
+		assert.Equal(t, http.StatusForbidden, rec.Code, "request %d of the burst", i)
+	}
+	rec := call(h, http.MethodGet, "/v1/cases", "key-integration")
+	require.Equal(t, http.StatusTooManyRequests, rec.Code, rec.Body.String())
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "2", rec.Header().Get("Retry-After"), "a token comes back every 2 s")
+	assert.Contains(t, rec.Body.String(), "urn:handoff:problem:rate-limited")
+
+	// No key spends nothing: still a 401.
+	assert.Equal(t, http.StatusUnauthorized, call(h, http.MethodGet, "/v1/cases", "").Code)
 }

@@ -21,6 +21,7 @@ import (
 	"handoff/links"
 	"handoff/mailin"
 	"handoff/payments"
+	"handoff/ratelimit"
 	"handoff/telemetry"
 	"handoff/workflows/cases"
 	"handoff/workflows/sla"
@@ -104,7 +105,12 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	if err != nil {
 		return err
 	}
+	var keyLimiter *ratelimit.Limiter
+	if cfg.APIRatePerSecond > 0 {
+		keyLimiter = ratelimit.New(cfg.APIRateBurst, cfg.APIRatePerSecond)
+	}
 	srv := &server{
+		keyLimiter:  keyLimiter,
 		codec:       cdc,
 		codecAccess: cfg.Codec,
 		namespace:   cfg.Temporal.Namespace,

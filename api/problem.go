@@ -44,6 +44,7 @@ var problemTypes = map[int]string{
 	http.StatusRequestEntityTooLarge: "body-too-large",
 	http.StatusUnsupportedMediaType:  "unsupported-media-type",
 	http.StatusUnprocessableEntity:   "invalid-fields",
+	http.StatusTooManyRequests:       "rate-limited",
 	http.StatusServiceUnavailable:    "dependency-unavailable",
 }
 

@@ -25,6 +25,7 @@ import (
 	"handoff/links"
 	"handoff/mailin"
 	"handoff/payments"
+	"handoff/ratelimit"
 	"handoff/store"
 	"handoff/workflows/sla"
 )
@@ -74,6 +75,8 @@ type server struct {
 	codec *codec.Codec
 	// codecAccess is who may use /codec (CODEC_ROLES, CODEC_CORS_ORIGINS).
 	codecAccess config.Codec
+	// keyLimiter holds each API key to its rate on /v1; nil is no limit.
+	keyLimiter *ratelimit.Limiter
 }
 
 // routes answers the API's router with its middleware.
@@ -122,7 +125,7 @@ func (s *server) routes() http.Handler {
 		(&codecServer{codec: s.codec, namespace: s.namespace, access: s.codecAccess, lookup: lookup}).mount(r)
 	}
 	r.Group(func(r chi.Router) {
-		r.Use(authenticate(lookup))
+		r.Use(authenticate(lookup), limitKeys(s.keyLimiter, time.Now))
 		api := humachi.New(r, humaConfig())
 		api.UseMiddleware(authorize(api), requireCleanText(api))
 		s.register(api)
@@ -152,7 +155,7 @@ func humaConfig() huma.Config {
 
 // register adds every /v1 operation.
 func (s *server) register(api huma.API) {
-	caseErrors := []int{400, 401, 403, 404, 409, 413, 415, 422, 503}
+	caseErrors := []int{400, 401, 403, 404, 409, 413, 415, 422, 429, 503}
 	op := func(id, method, path, summary string, status int) huma.Operation {
 		roles := make([]string, 0, len(access[id]))
 		for _, r := range access[id] {

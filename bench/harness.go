@@ -140,6 +140,9 @@ func Launch(ctx context.Context, env *Env, root string) (stop func(), err error)
 	p := &processes{root: root, logDir: filepath.Join(root, ".dev", "bench", "logs"), base: map[string]string{
 		"HTTP_ADDR": apiAddr, "WORKER_METRICS_ADDR": workerMetricsAddr, "HANDOFF_TASK_QUEUE": env.TaskQueue,
 		"SLA_POLICY_FILE": policy, "LOG_LEVEL": "warn",
+		// The bench measures the engine with one key at full speed: the
+		// per-key rate limit would measure itself.
+		"API_RATE_PER_SECOND": "0",
 		// The bench's API takes no mail: a `make run` beside it may own the port.
 		"INBOUND_SMTP_ADDR": "",
 		// Notifications stay on: they are part of what a case costs.

@@ -38,6 +38,10 @@ type Config struct {
 	SLAPolicyFile string
 	// HTTPAddr is where the API listens.
 	HTTPAddr string
+	// APIRate limits the /v1 requests of each API key: a burst of
+	// APIRateBurst, refilled at APIRatePerSecond; 0 turns it off.
+	APIRateBurst     int
+	APIRatePerSecond float64
 	// WorkerMetricsAddr is where the worker serves /metrics, /healthz and /readyz.
 	WorkerMetricsAddr string
 	// WebhookInboxAddr is where the local stack's webhook inbox
@@ -324,6 +328,8 @@ var Vars = []Var{
 	{"KYC_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtdmVyaWZpY2F0aW9uLXdlYmhvb2s=", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the verification provider's decision webhooks to POST /webhooks/verification; the default is the local stand-in's, for local use only."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
+	{"API_RATE_BURST", "200", "Requests an API key may send at once to /v1 before it is slowed down."},
+	{"API_RATE_PER_SECOND", "50", "Requests a second each API key regains after its burst; beyond them /v1 answers 429 with Retry-After. 0 turns the limit off."},
 	{"WORKER_METRICS_ADDR", "127.0.0.1:9090", "Where the worker serves /metrics, /healthz and /readyz."},
 	{"WORKER_WORKFLOW_POLLERS", "2", "Long polls the worker keeps open for workflow tasks (bench/README.md has the measurements behind the default)."},
 	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
@@ -430,6 +436,8 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 		SellerEventsSecret: r.webhookSecret("SELLER_EVENTS_WEBHOOK_SECRET"),
 		SLAPolicyFile:      r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:           r.hostPort("HTTP_ADDR"),
+		APIRateBurst:       r.positiveInt("API_RATE_BURST"),
+		APIRatePerSecond:   r.nonNegativeFloat("API_RATE_PER_SECOND"),
 		WorkerMetricsAddr:  r.hostPort("WORKER_METRICS_ADDR"),
 		WebhookInboxAddr:   r.hostPort("WEBHOOK_INBOX_ADDR"),
 		LogLevel:           r.logLevel("LOG_LEVEL"),

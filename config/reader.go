@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"math"
 	"mime"
 	"net"
 	"net/url"
@@ -138,6 +139,16 @@ func (r *reader) logLevel(name string) slog.Level {
 		r.fail(name, "want debug, info, warn or error, got %q", v)
 	}
 	return l
+}
+
+// nonNegativeFloat reads a number of 0 or more.
+func (r *reader) nonNegativeFloat(name string) float64 {
+	v := r.string(name)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		r.fail(name, "want a number of 0 or more, got %q", v)
+	}
+	return f
 }
 
 // list reads comma-separated values, trimmed, empty ones left out.
