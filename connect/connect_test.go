@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"handoff/codec"
 	"handoff/config"
 )
 
@@ -49,8 +50,12 @@ func downAddr(t *testing.T) string {
 // s3Endpoint.
 func connectConfig(t *testing.T, s3Endpoint string) config.Config {
 	t.Helper()
+	key, err := codec.NewKeyLine("test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return config.Config{
-		Temporal:    config.Temporal{Address: downAddr(t), Namespace: "default"},
+		Temporal:    config.Temporal{Address: downAddr(t), Namespace: "default", PayloadKeys: key},
 		DatabaseURL: "postgres://handoff:handoff@" + downAddr(t) + "/handoff",
 		S3: config.S3{Endpoint: s3Endpoint, Bucket: "evidence", Region: "us-east-1",
 			AccessKeyID: "key", SecretAccessKey: "secret", UsePathStyle: true},

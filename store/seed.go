@@ -111,7 +111,21 @@ func (s *Store) SeedHistory(ctx context.Context, opts SeedOptions, progress func
 		return SeedResult{}, err
 	}
 	res := SeedResult{Rows: map[string]int{}, Deleted: map[string]int{}}
+	// A bulk load turns the rollup triggers off and rebuilds the seeded
+	// weeks once; ALTER TABLE locks the tables against every other writer
+	// until the load commits, so a small load keeps the triggers instead.
+	bulk := opts.Cases >= seedBulkCases
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if !bulk {
+			if opts.Reset {
+				if res.Deleted, err = deleteSeeded(ctx, tx, g.tag); err != nil {
+					return err
+				}
+			} else if err := refuseSeeded(ctx, tx, g.tag); err != nil {
+				return err
+			}
+			return copyBatches(ctx, tx, g, res.Rows, progress)
+		}
 		if err := setRollupTriggers(ctx, tx, false); err != nil {
 			return err
 		}
@@ -125,8 +139,10 @@ func (s *Store) SeedHistory(ctx context.Context, opts SeedOptions, progress func
 		if err := copyBatches(ctx, tx, g, res.Rows, progress); err != nil {
 			return err
 		}
-		progress("rebuilding the report rollups")
-		if _, err := tx.Exec(ctx, `SELECT report_rollups_rebuild()`); err != nil {
+		// The weeks a reset emptied and the seed filled: the seeded period.
+		progress("rebuilding the report rollups of the seeded weeks")
+		if _, err := tx.Exec(ctx, `SELECT report_rollups_rebuild($1, $2)`,
+			g.from.AddDate(0, 0, -7), g.now.AddDate(0, 0, 7)); err != nil {
 			return fmt.Errorf("rebuild report rollups: %w", err)
 		}
 		return setRollupTriggers(ctx, tx, true)
@@ -172,6 +188,10 @@ func copyBatches(ctx context.Context, tx pgx.Tx, g *seedGen, rows map[string]int
 	}
 	return ctx.Err()
 }
+
+// seedBulkCases is the size from which a seed loads with the rollup
+// triggers off.
+const seedBulkCases = 20000
 
 // rollupTables are the tables whose triggers keep the report rollups
 // (migration 00014).
