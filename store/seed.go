@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,23 +110,11 @@ func (s *Store) SeedHistory(ctx context.Context, opts SeedOptions, progress func
 		return SeedResult{}, err
 	}
 	res := SeedResult{Rows: map[string]int{}, Deleted: map[string]int{}}
-	// A bulk load turns the rollup triggers off and rebuilds the seeded
-	// weeks once; ALTER TABLE locks the tables against every other writer
-	// until the load commits, so a small load keeps the triggers instead.
-	bulk := opts.Cases >= seedBulkCases
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if !bulk {
-			if opts.Reset {
-				if res.Deleted, err = deleteSeeded(ctx, tx, g.tag); err != nil {
-					return err
-				}
-			} else if err := refuseSeeded(ctx, tx, g.tag); err != nil {
-				return err
-			}
-			return copyBatches(ctx, tx, g, res.Rows, progress)
-		}
-		if err := setRollupTriggers(ctx, tx, false); err != nil {
-			return err
+		// The rollup triggers skip this transaction's rows (migration
+		// 00014); the seeded weeks are rebuilt once before it commits.
+		if _, err := tx.Exec(ctx, `SET LOCAL handoff.rollups = 'off'`); err != nil {
+			return fmt.Errorf("turn the rollup triggers off: %w", err)
 		}
 		if opts.Reset {
 			if res.Deleted, err = deleteSeeded(ctx, tx, g.tag); err != nil {
@@ -145,7 +132,7 @@ func (s *Store) SeedHistory(ctx context.Context, opts SeedOptions, progress func
 			g.from.AddDate(0, 0, -7), g.now.AddDate(0, 0, 7)); err != nil {
 			return fmt.Errorf("rebuild report rollups: %w", err)
 		}
-		return setRollupTriggers(ctx, tx, true)
+		return nil
 	})
 	if err != nil {
 		return SeedResult{}, fmt.Errorf("seed history: %w", err)
@@ -187,31 +174,6 @@ func copyBatches(ctx context.Context, tx pgx.Tx, g *seedGen, rows map[string]int
 		progress(fmt.Sprintf("%d/%d cases, %d events, %d deliveries", min(done, g.opts.Cases), g.opts.Cases, rows["case_events"], rows["deliveries"]))
 	}
 	return ctx.Err()
-}
-
-// seedBulkCases is the size from which a seed loads with the rollup
-// triggers off.
-const seedBulkCases = 20000
-
-// rollupTables are the tables whose triggers keep the report rollups
-// (migration 00014).
-var rollupTables = []string{"cases", "case_events", "deliveries", "delivery_events"}
-
-// setRollupTriggers turns the rollup triggers off or back on inside tx: a
-// bulk load skips millions of row-by-row updates and rebuilds the rollups
-// once after it. ALTER TABLE locks the tables until tx ends, so no other
-// writer ever runs without the triggers.
-func setRollupTriggers(ctx context.Context, tx pgx.Tx, on bool) error {
-	verb := "DISABLE"
-	if on {
-		verb = "ENABLE"
-	}
-	for _, t := range rollupTables {
-		if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{t}.Sanitize()+` `+verb+` TRIGGER USER`); err != nil {
-			return fmt.Errorf("%s the rollup triggers of %s: %w", strings.ToLower(verb), t, err)
-		}
-	}
-	return nil
 }
 
 // seedPrefixes answers the LIKE patterns of tag's rows per table.

@@ -99,6 +99,15 @@ CREATE TABLE report_event_weeks (
     PRIMARY KEY (week, kind, team, priority, category, level, reason)
 );
 
+-- report_rollups_off answers whether this transaction turned the rollup
+-- triggers off (SET LOCAL handoff.rollups = 'off'): a bulk load (the seed)
+-- skips millions of row-by-row updates, then calls report_rollups_rebuild
+-- for the weeks it wrote before it commits. Unlike ALTER TABLE ... DISABLE
+-- TRIGGER it locks no table, and only that transaction skips them.
+CREATE FUNCTION report_rollups_off() RETURNS boolean
+    LANGUAGE sql STABLE
+    RETURN coalesce(current_setting('handoff.rollups', true), '') = 'off';
+
 -- report_case_add adds sign times c's contribution to the case rollups
 -- whose columns differ between c and other (every rollup when other is
 -- NULL): an update that leaves a rollup's columns alone writes nothing to it.
@@ -166,6 +175,9 @@ $$;
 CREATE FUNCTION report_cases_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
+    IF report_rollups_off() THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD END;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM report_case_add(NEW, NULL, 1);
         PERFORM report_events_add(ARRAY(SELECT e FROM case_events e WHERE e.case_id = NEW.id), NEW.team, NEW.priority, NEW.category, 1);
@@ -198,6 +210,9 @@ CREATE FUNCTION report_case_events_trigger() RETURNS trigger
 DECLARE
     c record;
 BEGIN
+    IF report_rollups_off() THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         SELECT team, priority, category INTO c FROM cases WHERE id = OLD.case_id;
         IF FOUND THEN
@@ -234,6 +249,9 @@ ALTER TABLE deliveries ADD COLUMN problem_reported boolean NOT NULL DEFAULT fals
 CREATE FUNCTION report_delivery_events_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
+    IF report_rollups_off() THEN
+        RETURN NULL;
+    END IF;
     UPDATE deliveries SET problem_reported = true WHERE id = NEW.delivery_id AND NOT problem_reported;
     RETURN NULL;
 END $$;
@@ -247,6 +265,9 @@ CREATE TRIGGER report_delivery_problem AFTER INSERT ON delivery_events
 CREATE FUNCTION report_deliveries_trigger() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
+    IF report_rollups_off() THEN
+        RETURN NEW;
+    END IF;
     NEW.problem_reported := EXISTS (SELECT 1 FROM delivery_events e
                                     WHERE e.delivery_id = NEW.id AND e.kind = 'delivery_problem_received');
     RETURN NEW;
@@ -261,7 +282,9 @@ DROP INDEX deliveries_report_idx;
 
 -- report_rollups_rebuild recomputes the rollups of the weeks from
 -- p_from's to p_to's (excluded), every week by default, and the problem
--- flag of the deliveries started in them, from the rows.
+-- flag of the deliveries started in them, from the rows. A writer that
+-- commits while it runs adds its own contribution to the rebuilt rows
+-- (the inserts add on conflict), so none is lost or counted twice.
 -- +goose StatementBegin
 CREATE FUNCTION report_rollups_rebuild(p_from timestamptz DEFAULT '-infinity', p_to timestamptz DEFAULT 'infinity') RETURNS void
     LANGUAGE plpgsql AS $$
@@ -276,7 +299,9 @@ BEGIN
     INSERT INTO report_case_weeks (week, team, priority, category, cases, breached)
     SELECT report_week(created_at), team, priority, category, count(*), count(*) FILTER (WHERE breached)
     FROM cases WHERE created_at >= w_from AND created_at < w_to
-    GROUP BY 1, 2, 3, 4;
+    GROUP BY 1, 2, 3, 4
+    ON CONFLICT (week, team, priority, category)
+        DO UPDATE SET cases = report_case_weeks.cases + EXCLUDED.cases, breached = report_case_weeks.breached + EXCLUDED.breached;
     INSERT INTO report_duration_weeks (dim, value, week, measure, bucket, n, minutes)
     SELECT d.dim, d.value, report_week(c.created_at), m.measure, report_bucket(m.minutes),
            count(*), sum(greatest(m.minutes, 0))
@@ -285,11 +310,15 @@ BEGIN
                     ('resolution', extract(epoch FROM c.resolved_at - c.created_at)::float8 / 60)) m (measure, minutes)
     CROSS JOIN LATERAL (VALUES ('all', ''), ('team', c.team), ('priority', c.priority), ('category', c.category)) d (dim, value)
     WHERE c.created_at >= w_from AND c.created_at < w_to AND m.minutes IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5;
+    GROUP BY 1, 2, 3, 4, 5
+    ON CONFLICT (dim, value, week, measure, bucket)
+        DO UPDATE SET n = report_duration_weeks.n + EXCLUDED.n, minutes = report_duration_weeks.minutes + EXCLUDED.minutes;
     INSERT INTO report_subject_weeks (week, category, subject_key, wording, team, priority, n)
     SELECT report_week(created_at), category, subject_key, report_wording(subject), team, priority, count(*)
     FROM cases WHERE created_at >= w_from AND created_at < w_to AND subject_key <> ''
-    GROUP BY 1, 2, 3, 4, 5, 6;
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (week, category, subject_key, wording, team, priority)
+        DO UPDATE SET n = report_subject_weeks.n + EXCLUDED.n;
     INSERT INTO report_event_weeks (week, kind, team, priority, category, level, reason, n)
     SELECT report_week(e.at), e.kind,
            CASE WHEN e.kind = 'escalated' THEN coalesce(e.payload ->> 'to_team', c.team) ELSE c.team END,
@@ -303,7 +332,9 @@ BEGIN
       AND e.kind IN ('escalated', 'sla_breach', 'account_locked', 'security_decision',
                      'recovery_completed', 'recovery_expired', 'recovery_locked')
       AND (e.kind <> 'security_decision' OR e.payload ->> 'decision' = 'false_alarm')
-    GROUP BY 1, 2, 3, 4, 5, 6, 7;
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT (week, kind, team, priority, category, level, reason)
+        DO UPDATE SET n = report_event_weeks.n + EXCLUDED.n;
     UPDATE deliveries d SET problem_reported = NOT d.problem_reported
     WHERE d.created_at >= w_from AND d.created_at < w_to
       AND d.problem_reported <> EXISTS (SELECT 1 FROM delivery_events e
@@ -330,6 +361,7 @@ DROP TRIGGER report_cases_written ON cases;
 DROP FUNCTION report_cases_trigger();
 DROP FUNCTION report_events_add(case_events[], text, text, text, int);
 DROP FUNCTION report_case_add(cases, cases, int);
+DROP FUNCTION report_rollups_off();
 DROP TABLE report_event_weeks, report_subject_weeks, report_duration_weeks, report_case_weeks;
 DROP FUNCTION report_wording(text);
 DROP FUNCTION report_bucket(float8);
