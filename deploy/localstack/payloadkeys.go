@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -33,7 +35,14 @@ func ensurePayloadKeys(t config.Temporal, l layout) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("payload keys: %w", err)
 	}
-	line, err := codec.NewKeyLine("local-" + time.Now().UTC().Format("20060102"))
+	// The id names the day and a random suffix: two stacks' keys never
+	// share an id, so a payload sealed by one fails to open in the other
+	// as an unknown key, not as a forged one.
+	suffix := make([]byte, 3)
+	if _, err := rand.Read(suffix); err != nil {
+		return fmt.Errorf("payload keys: %w", err)
+	}
+	line, err := codec.NewKeyLine("local-" + time.Now().UTC().Format("20060102") + "-" + hex.EncodeToString(suffix))
 	if err != nil {
 		return err
 	}
