@@ -61,6 +61,9 @@ func main() {
 // run serves the API until ctx ends, then lets in-flight requests finish
 // within the shutdown timeout. When ready is not nil it receives the
 // listening address once the server accepts connections.
+// maxHeaderBytes bounds a request's header block.
+const maxHeaderBytes = 32 << 10
+
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan<- string) error {
 	// Lazy: the API starts, and says so on /readyz, while Temporal is still
 	// coming up.
@@ -138,8 +141,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 	httpSrv := &http.Server{
 		Handler:           srv.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Headers are an API key, a request id and a few more: 32 KiB is
+		// generous, and Go answers a larger one 431 before any handler.
+		MaxHeaderBytes: maxHeaderBytes,
+		IdleTimeout:    2 * time.Minute,
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
