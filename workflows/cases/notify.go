@@ -63,9 +63,9 @@ const changeNotifyInTask = "notify-in-task"
 // any reason but a refusal is handed to the notify activity with its full
 // retry budget. A delivery that fails past that budget is recorded on the
 // timeline and never fails the case. A confidential case tells its staff
-// only.
+// only, and a case whose customer's data was erased has no one to write to.
 func (c *supportCase) deliver(ctx workflow.Context, n vocab.Notification) {
-	if n.Audience == vocab.AudienceCustomer && c.in.Confidential {
+	if n.Audience == vocab.AudienceCustomer && (c.in.Confidential || len(c.erasures) > 0) {
 		return
 	}
 	event, audience := n.Event, n.Audience

@@ -84,6 +84,8 @@ type supportCase struct {
 	incidents, recoveries, profileChanges int
 	// returns and disputes count the returns and disputes started, for their ids.
 	returns, disputes int
+	// erasures lists the erasures of the customer's data already carried out.
+	erasures []string
 	// attrs is what the search attributes were last set to.
 	attrs caseAttributes
 	timer deadlineTimer
@@ -224,6 +226,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			c.onCaseEvent(ctx, ev)
 		}
 	})
+	workflow.Go(ctx, c.takeErasures)
 	c.lockIfReported(ctx)
 	c.timer.lazy = c.has(ctx, changeLazySLA)
 	c.projects = c.has(ctx, changeReadModel)

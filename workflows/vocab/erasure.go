@@ -1,0 +1,72 @@
+package vocab
+
+import (
+	"slices"
+	"strings"
+)
+
+// SignalEraseCustomer tells a running workflow to drop a customer's
+// personal data from its state (EraseCustomer). Its name never changes:
+// running workflows are sent it by name.
+const SignalEraseCustomer = "erase-customer"
+
+// EventDataErased is the timeline event recording that a customer's
+// personal data was erased from a case, with the erasure's id and who
+// asked for it.
+const EventDataErased = "data_erased"
+
+// ErasedText stands where erased free text was.
+const ErasedText = "[erased]"
+
+// EraseCustomer asks a workflow to erase the personal data of the customer
+// CustomerID, as the erasure ErasureID asked by RequestedBy.
+type EraseCustomer struct {
+	ErasureID   string `json:"erasure_id"`
+	CustomerID  string `json:"customer_id"`
+	RequestedBy string `json:"requested_by"`
+}
+
+// ErasablePayloadKeys are the timeline payload keys that hold free text a
+// person wrote or personal data (message bodies, reasons, notes, names):
+// an erasure replaces their values with ErasedText. Ids, states, counts
+// and times are kept, so the timeline still tells what happened.
+var ErasablePayloadKeys = []string{
+	"body", "reason", "latest_customer_message", "resolution", "comment", "note",
+	"review", "email", "name", "subject", "description", "filename",
+}
+
+// ErasePayload answers payload with every erasable value replaced by
+// ErasedText; payload itself is not changed.
+func ErasePayload(payload map[string]string) map[string]string {
+	if payload == nil {
+		return nil
+	}
+	out := make(map[string]string, len(payload))
+	for k, v := range payload {
+		if v != "" && slices.Contains(ErasablePayloadKeys, k) {
+			v = ErasedText
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Erased answers the customer with only the id kept: the name and email
+// are gone, the locale (not personal) stays so templates still choose a
+// language.
+func (c Customer) Erased() Customer {
+	return Customer{ID: c.ID, Name: ErasedText, Locale: c.Locale}
+}
+
+// EmailActorPrefix begins the actor of what came in by email: the sender's
+// address follows it.
+const EmailActorPrefix = "email:"
+
+// EraseActor answers actor without the email address an emailed event's
+// actor carries; other actors (staff, integrations, the system) stay.
+func EraseActor(actor string) string {
+	if strings.HasPrefix(actor, EmailActorPrefix) {
+		return EmailActorPrefix + ErasedText
+	}
+	return actor
+}
