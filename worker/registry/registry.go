@@ -25,6 +25,7 @@ import (
 	"handoff/workflows/cases"
 	"handoff/workflows/deliveries"
 	"handoff/workflows/disputes"
+	"handoff/workflows/erasure"
 	"handoff/workflows/fraud"
 	"handoff/workflows/returns"
 	"handoff/workflows/sellers"
@@ -46,7 +47,7 @@ type Deps struct {
 func Workflows() map[string]any {
 	all := map[string]any{}
 	for _, area := range []map[string]any{cases.Workflows, accountflows.Workflows, deliveries.Workflows,
-		returns.Workflows, disputes.Workflows, sellers.Workflows, fraud.Workflows} {
+		returns.Workflows, disputes.Workflows, sellers.Workflows, fraud.Workflows, erasure.Workflows} {
 		maps.Copy(all, area)
 	}
 	return all
@@ -85,6 +86,7 @@ func Register(w sdkworker.Registry, d Deps) error {
 	w.RegisterActivity(activities.NewAccounts(dir, evidence.NewStore(d.S3, d.Config.S3.Bucket, d.Config.Evidence),
 		cases.Opener{Temporal: d.Temporal, Book: book, TaskQueue: d.Config.Temporal.TaskQueue}))
 	w.RegisterActivity(commerce)
+	w.RegisterActivity(activities.NewErasure(d.Store, evidence.NewStore(d.S3, d.Config.S3.Bucket, d.Config.Evidence)))
 	w.RegisterActivity(activities.NewVerification(kyc))
 	w.RegisterActivity(activities.NewBehaviour(d.Temporal, d.Config.Temporal.TaskQueue, fraud.PolicyFrom(book.Fraud())))
 	return nil
