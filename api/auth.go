@@ -166,6 +166,9 @@ var access = map[string][]store.Role{
 	"report-behaviour":    {store.RoleIntegration, store.RoleTrustSafety, store.RoleAdmin},
 	"get-fraud-watch":     {store.RoleTrustSafety, store.RoleAdmin},
 	"decide-fraud-review": {store.RoleTrustSafety, store.RoleAdmin},
+	// Erasure: only admins erase a customer's personal data and read what was erased.
+	"erase-customer": {store.RoleAdmin},
+	"get-erasure":    {store.RoleAdmin},
 	// Reports: support analytics from the read model, for staff.
 	"get-report":       staff,
 	"get-report-chart": staff,

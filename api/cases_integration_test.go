@@ -880,6 +880,8 @@ func validBodies(tag string) map[string]any {
 		"report-behaviour":         map[string]string{},
 		"get-fraud-watch":          nil,
 		"decide-fraud-review":      map[string]string{"outcome": "release", "reason": "false alarm"},
+		"erase-customer":           nil,
+		"get-erasure":              nil,
 	}
 }
 

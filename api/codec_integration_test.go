@@ -63,7 +63,7 @@ func TestACaseHistoryHoldsNoCustomerDataInClearAndTheCodecShowsIt(t *testing.T) 
 	body.Customer.Name = "Grace Hopper-" + unique()
 	body.Description = "My secret message " + unique()
 	v := s.open(t, store.RoleIntegration, body)
-	s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+v.ID+"/reply", map[string]any{"body": "Reply to " + body.Customer.Name})
+	require.Equal(t, http.StatusOK, s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+v.ID+"/replies", map[string]any{"body": "Reply to " + body.Customer.Name}).Status)
 	workflowID := cases.CaseWorkflowID(v.ID)
 	pii := []string{body.Customer.Email, body.Customer.Name, body.Subject, body.Description}
 

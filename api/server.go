@@ -230,6 +230,7 @@ func (s *server) register(api huma.API) {
 	huma.Register(api, op("appeal-dispute", http.MethodPost, "/v1/disputes/{id}/appeal", "Appeal the latest decision", 200), s.appealDispute)
 	s.registerSellers(api, op)
 	s.registerFraud(api, op)
+	s.registerErasure(api, op)
 	s.registerReports(api, op)
 	s.registerKB(api, op)
 	keys := op("create-key", http.MethodPost, "/v1/keys", "Create an API key", 201)

@@ -168,7 +168,7 @@ func orNone(s string) string {
 func (r *Receiver) deliver(ctx context.Context, view cases.CaseView, m message, kind, why string) (string, error) {
 	signal := cases.InboundMessage{
 		Kind: kind, Channel: ChannelEmail, MessageID: m.id, From: m.from, Authentication: m.auth, Reason: why,
-		Body: m.text, Actor: "email:" + orNone(m.from),
+		Body: m.text, Actor: vocab.EmailActorPrefix + orNone(m.from),
 	}
 	switch kind {
 	case cases.InboundCustomer:

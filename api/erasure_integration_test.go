@@ -1,0 +1,170 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"handoff/stacktest"
+	"handoff/store"
+	"handoff/workflows/cases"
+	"handoff/workflows/erasure"
+	"handoff/workflows/vocab"
+)
+
+// awaitErasure reads erasure id until it is done, failing t after a minute.
+func (s *caseStack) awaitErasure(t *testing.T, location string) erasure.Result {
+	t.Helper()
+	var res erasure.Result
+	require.Eventually(t, func() bool {
+		r := s.as(t, store.RoleAdmin, http.MethodGet, location, nil)
+		if r.Status != http.StatusOK {
+			return false
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &res))
+		return res.Status == erasure.StatusErased
+	}, time.Minute, 200*time.Millisecond, "the erasure at %s never finished", location)
+	return res
+}
+
+// readModelText answers every text the read model keeps of customer's
+// cases: rows, views, timeline events, file records, inbound mail and
+// notification targets.
+func (s *caseStack) readModelText(t *testing.T, customerID string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT row_to_json(c)::text FROM cases c WHERE customer_id = $1`,
+		`SELECT row_to_json(e)::text FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.customer_id = $1`,
+		`SELECT row_to_json(e)::text FROM evidence e JOIN cases c ON c.id = e.case_id WHERE c.customer_id = $1`,
+		`SELECT row_to_json(n)::text FROM notification_deliveries n JOIN cases c ON c.id = n.case_id WHERE c.customer_id = $1`,
+	} {
+		rows, err := s.db.Pool().Query(stacktest.Context(t), q, customerID)
+		require.NoError(t, err)
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			b.WriteString(line + "\n")
+		}
+		require.NoError(t, rows.Err())
+	}
+	return b.String()
+}
+
+func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
+	s := newCaseStack(t)
+	base := s.evidenceAPI(t, nil)
+	c3 := stacktest.S3(t)
+	bucket := s.cfg.S3.Bucket
+
+	// One customer, three cases: a running login failure with a file, a
+	// running dispute with a file under legal hold, and one whose workflow ended.
+	body := newCaseBody(vocab.CategoryLoginFailure)
+	body.Customer.Name = "Grace Erasable-" + unique()
+	body.Description = "My phone is +44 7700 " + unique()
+	customer := body.Customer
+	pii := []string{customer.Email, customer.Name, body.Subject, body.Description}
+	running := s.open(t, store.RoleIntegration, body)
+	reply := "Hello " + customer.Name + ", we are on it"
+	require.Equal(t, http.StatusOK, s.as(t, store.RoleAgent, http.MethodPost, "/v1/cases/"+running.ID+"/replies", map[string]any{"body": reply}).Status)
+	pii = append(pii, reply)
+	note := "screenshot of " + customer.Email
+	file := evidenceOf(t, s.sendUpload(t, base, store.RoleIntegration, running.ID,
+		upload{kind: "delivery_screenshot", note: note, claimed: "image/png", body: bytes.NewReader(pngBytes(t, 2000))}), http.StatusCreated).Evidence
+
+	dispute := newCaseBody(vocab.CategoryDispute)
+	dispute.Customer = customer
+	dispute.OrderID = "ord-" + unique()
+	held := s.open(t, store.RoleIntegration, dispute)
+	pii = append(pii, dispute.Subject)
+	heldFile := evidenceOf(t, s.sendUpload(t, base, store.RoleTrustSafety, held.ID,
+		upload{kind: "dispute_document", claimed: "application/pdf", body: bytes.NewReader([]byte("%PDF-1.7\n" + unique()))}), http.StatusCreated).Evidence
+	require.True(t, heldFile.Retained)
+
+	endedBody := newCaseBody(vocab.CategoryOrderIssue)
+	endedBody.Customer = customer
+	ended := s.open(t, store.RoleIntegration, endedBody)
+	pii = append(pii, endedBody.Subject)
+	require.Eventually(t, func() bool { return strings.Contains(s.readModelText(t, customer.ID), ended.ID) }, 10*time.Second, 100*time.Millisecond)
+	require.NoError(t, s.tc.TerminateWorkflow(stacktest.Context(t), cases.CaseWorkflowID(ended.ID), "", "ended for the test"))
+	require.Eventually(t, func() bool {
+		text := s.readModelText(t, customer.ID)
+		return strings.Contains(text, note) && strings.Contains(text, reply)
+	}, 10*time.Second, 100*time.Millisecond, "the cases never reached the read model")
+
+	// Only an admin may erase.
+	problemOf(t, s.as(t, store.RoleAgent, http.MethodPost, "/v1/customers/"+customer.ID+"/erasure", nil), http.StatusForbidden)
+	r := s.as(t, store.RoleAdmin, http.MethodPost, "/v1/customers/"+customer.ID+"/erasure", nil, "Idempotency-Key", "erase-"+customer.ID)
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r)
+	location := r.Header.Get("Location")
+	require.True(t, strings.HasPrefix(location, "/v1/erasures/E-"), location)
+	again := s.as(t, store.RoleAdmin, http.MethodPost, "/v1/customers/"+customer.ID+"/erasure", nil, "Idempotency-Key", "erase-"+customer.ID)
+	assert.Equal(t, location, again.Header.Get("Location"), "the same key answers the same erasure")
+
+	res := s.awaitErasure(t, location)
+	assert.ElementsMatch(t, []string{running.ID, held.ID, ended.ID}, res.Cases)
+	assert.ElementsMatch(t, []string{running.ID, held.ID}, res.RunningCases)
+	assert.Equal(t, 3, res.ReadModel.Cases)
+	assert.Equal(t, []string{file.Key}, res.Evidence.Deleted)
+	require.Len(t, res.Evidence.Held, 1, "the file under legal hold is kept and listed")
+	assert.Equal(t, heldFile.Key, res.Evidence.Held[0].Key)
+	assert.WithinDuration(t, time.Now().Add(24*time.Hour), res.Evidence.Held[0].RetainUntil, 5*time.Minute)
+	assert.Equal(t, s.actor(store.RoleAdmin), res.RequestedBy)
+
+	// Postgres: nothing of the customer but the id.
+	text := s.readModelText(t, customer.ID)
+	for _, p := range pii {
+		assert.NotContains(t, text, p, "the read model still holds %q", p)
+	}
+	// Each case's timeline says who erased what.
+	for _, id := range []string{running.ID, held.ID, ended.ID} {
+		var erased []vocab.Event
+		for _, ev := range s.timeline(t, id) {
+			if ev.Kind == vocab.EventDataErased {
+				erased = append(erased, ev)
+			}
+		}
+		require.Len(t, erased, 1, "case %s records its erasure once", id)
+		assert.Equal(t, s.actor(store.RoleAdmin), erased[0].Actor)
+		assert.Equal(t, res.ID, erased[0].Payload["erasure_id"])
+	}
+	// S3: no version of the erased file is left; the held one stays.
+	assert.Empty(t, versions(t, c3, bucket, file.Key), "every version of the file is deleted")
+	assert.Len(t, versions(t, c3, bucket, heldFile.Key), 1)
+	// The running workflows' state: what their query answers.
+	for _, id := range []string{running.ID, held.ID} {
+		q, err := s.tc.QueryWorkflow(stacktest.Context(t), cases.CaseWorkflowID(id), "", cases.QueryCase)
+		require.NoError(t, err)
+		var v cases.CaseView
+		require.NoError(t, q.Get(&v))
+		raw, err := json.Marshal(v)
+		require.NoError(t, err)
+		for _, p := range pii {
+			assert.NotContains(t, string(raw), p, "case %s's workflow still holds %q", id, p)
+		}
+		assert.Equal(t, customer.ID, v.Customer.ID)
+	}
+
+	// A case opened afterwards for the same customer is untouched.
+	later := newCaseBody(vocab.CategoryLoginFailure)
+	later.Customer = customer
+	fresh := s.open(t, store.RoleIntegration, later)
+	assert.Equal(t, customer.Email, fresh.Customer.Email)
+	require.Eventually(t, func() bool { return strings.Contains(s.readModelText(t, customer.ID), customer.Email) }, 10*time.Second, 100*time.Millisecond,
+		"the later case keeps the customer's email")
+
+	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
+		stacktest.WriteHistory(t, s.tc, erasure.WorkflowID(res.ID), "",
+			filepath.Join("..", "workflows", "erasure", "testdata", "erasure-"+name+".json"))
+	}
+}
