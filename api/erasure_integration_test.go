@@ -166,5 +166,7 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
 		stacktest.WriteHistory(t, s.tc, erasure.WorkflowID(res.ID), "",
 			filepath.Join("..", "workflows", "erasure", "testdata", "erasure-"+name+".json"))
+		stacktest.WriteHistory(t, s.tc, cases.CaseWorkflowID(running.ID), "",
+			filepath.Join("..", "workflows", "cases", "testdata", "supportcase-erased-"+name+".json"))
 	}
 }
