@@ -61,9 +61,9 @@ type Input struct {
 // Validate refuses an input missing what an erasure needs.
 func (in Input) Validate() error {
 	var missing []string
-	for name, v := range map[string]string{"id": in.ID, "customer_id": in.CustomerID, "requested_by": in.RequestedBy} {
-		if strings.TrimSpace(v) == "" {
-			missing = append(missing, name)
+	for _, f := range [...]struct{ name, value string }{{"id", in.ID}, {"customer_id", in.CustomerID}, {"requested_by", in.RequestedBy}} {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.name)
 		}
 	}
 	if len(missing) > 0 {
