@@ -1,0 +1,183 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"handoff/config"
+	"handoff/stacktest"
+	"handoff/store"
+	"handoff/workflows/cases"
+	"handoff/workflows/vocab"
+)
+
+// lockedBuffer is a log sink the API's goroutines write to at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startAPILogged runs the API like startAPI but logs everything, down to
+// debug, into the returned buffer.
+func startAPILogged(t *testing.T, cfg config.Config) (string, *lockedBuffer) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Inbound.SMTPAddr = ""
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, logger, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("api did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done, "api shutdown")
+	})
+	return "http://" + addr, logs
+}
+
+// configuredSecrets answers every secret the configuration holds, named by
+// its field path: each string field whose name says it is a secret, a
+// password or an API key, the link keys' secrets, and each payload key's
+// material (inline or from its file). A whsec_ secret also counts without
+// its prefix, since the bytes after it are the key.
+func configuredSecrets(t *testing.T, cfg config.Config) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	add := func(name, v string) {
+		if len(v) < 8 {
+			return
+		}
+		out[name] = v
+		if k, ok := strings.CutPrefix(v, "whsec_"); ok {
+			out[name+" (key)"] = k
+			if raw, err := base64.StdEncoding.DecodeString(k); err == nil && len(raw) >= 8 {
+				out[name+" (bytes)"] = string(raw)
+			}
+		}
+	}
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				f := v.Type().Field(i)
+				walk(path+"."+f.Name, v.Field(i))
+			}
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(path+"[]", v.Index(i))
+			}
+		case reflect.String:
+			name := path[strings.LastIndex(path, ".")+1:]
+			if strings.Contains(name, "Secret") || strings.Contains(name, "Password") || name == "APIKey" {
+				add(path, v.String())
+			}
+		}
+	}
+	walk("Config", reflect.ValueOf(cfg))
+
+	keys := cfg.Temporal.PayloadKeys
+	if strings.TrimSpace(keys) == "" && cfg.Temporal.PayloadKeysFile != "" {
+		path := cfg.Temporal.PayloadKeysFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(stacktest.RepoRoot(t), path)
+		}
+		data, err := os.ReadFile(path)
+		require.NoError(t, err, "payload keys file")
+		keys = string(data)
+	}
+	n := 0
+	for _, entry := range strings.FieldsFunc(keys, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if _, material, ok := strings.Cut(strings.TrimSpace(entry), ":"); ok {
+			n++
+			add(fmt.Sprintf("Config.Temporal.PayloadKeys[%d]", n), material)
+		}
+	}
+	require.Positive(t, n, "the test knows at least one payload key")
+	return out
+}
+
+// A whole case lifecycle, refused requests and a failed login leave no
+// configured secret and no API key secret in the API's logs.
+func TestNoSecretAppearsInTheAPILogsOverACaseLifecycle(t *testing.T) {
+	cfg := stacktest.Config(t)
+	db := stacktest.Store(t)
+	tc := stacktest.Temporal(t)
+	cfg.Temporal.TaskQueue = startCaseWorker(t, tc, cfg, db)
+	base, logs := startAPILogged(t, cfg)
+	s := &caseStack{cfg: cfg, base: base, db: db, tc: tc, keys: map[store.Role]apiKey{}}
+	for _, r := range store.Roles {
+		s.keys[r] = newAPIKey(t, db, r)
+	}
+
+	body := newCaseBody(vocab.CategoryLockedAccount)
+	body.AccountID = "acc-" + unique()
+	c := s.open(t, store.RoleIntegration, body)
+	s.act(t, store.RoleAgent, c.ID, "assign", map[string]string{"assignee": "bo"})
+	s.act(t, store.RoleAgent, c.ID, "replies", map[string]string{"body": "We are looking into it."})
+	s.act(t, store.RoleIntegration, c.ID, "customer-messages", map[string]string{"body": "Still locked."})
+	s.act(t, store.RoleAgent, c.ID, "notes", map[string]string{"body": "Checked the login history."})
+	v := s.act(t, store.RoleAgent, c.ID, "resolve", map[string]string{"resolution": "Unlocked."})
+	assert.Equal(t, cases.StatusResolved, v.Status)
+	s.act(t, store.RoleAgent, c.ID, "close", nil)
+	s.timeline(t, c.ID)
+
+	// Refusals log too: a role outside the matrix, a revoked key, a bad scheme.
+	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/keys",
+		map[string]string{"name": "x", "role": "agent"}), http.StatusForbidden)
+	revoked := newAPIKey(t, db, store.RoleAgent)
+	revokeKey(db, revoked.ID)
+	r := s.with(t, revoked.Secret, http.MethodGet, "/v1/cases/"+c.ID, nil)
+	require.Equal(t, http.StatusUnauthorized, r.Status, r.String())
+	r, err := sendRequest(stacktest.Context(t), base, "", http.MethodGet, "/v1/cases/"+c.ID, nil,
+		"Authorization", "Basic "+s.keys[store.RoleAdmin].Secret)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, r.Status, r.String())
+
+	got := logs.String()
+	require.NotEmpty(t, got, "the API logged something to check")
+	secrets := configuredSecrets(t, cfg)
+	for role, k := range s.keys {
+		secrets["api key of "+string(role)] = k.Secret
+	}
+	secrets["revoked api key"] = revoked.Secret
+	for name, secret := range secrets {
+		assert.NotContains(t, got, secret, "%s appears in the API's logs", name)
+	}
+	t.Logf("checked %d secrets against %d bytes of logs", len(secrets), len(got))
+}
