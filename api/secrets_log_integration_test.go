@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,13 +16,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 
 	"handoff/config"
 	"handoff/stacktest"
 	"handoff/store"
+	"handoff/worker/registry"
 	"handoff/workflows/cases"
 	"handoff/workflows/vocab"
 )
@@ -44,12 +49,36 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// startAPILogged runs the API like startAPI but logs everything, down to
-// debug, into the returned buffer.
-func startAPILogged(t *testing.T, cfg config.Config) (string, *lockedBuffer) {
+// debugLogger logs everything, down to debug, into logs.
+func debugLogger(logs *lockedBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// startWorkerLogged runs every workflow and activity, as stackworker does,
+// on a task queue of its own with its Temporal client and activities
+// logging into logs, and answers the queue.
+func startWorkerLogged(t *testing.T, cfg config.Config, logs *lockedBuffer) string {
 	t.Helper()
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	queue := "test-secrets-" + unique()
+	opts, err := cfg.Temporal.ClientOptions(debugLogger(logs), nil)
+	require.NoError(t, err)
+	tc, err := client.DialContext(stacktest.Context(t), opts)
+	require.NoError(t, err)
+	t.Cleanup(tc.Close)
+	cfg.Temporal.TaskQueue = queue
+	w := worker.New(tc, queue, worker.Options{})
+	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: debugLogger(logs),
+		Store: stacktest.Store(t), Temporal: tc, S3: stacktest.S3(t)}))
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return queue
+}
+
+// startAPILogged runs the API like startAPI but logs everything, down to
+// debug, into logs.
+func startAPILogged(t *testing.T, cfg config.Config, logs *lockedBuffer) string {
+	t.Helper()
+	logger := debugLogger(logs)
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.Inbound.SMTPAddr = ""
 	ctx, cancel := context.WithCancel(context.Background())
@@ -67,7 +96,7 @@ func startAPILogged(t *testing.T, cfg config.Config) (string, *lockedBuffer) {
 		cancel()
 		assert.NoError(t, <-done, "api shutdown")
 	})
-	return "http://" + addr, logs
+	return "http://" + addr
 }
 
 // configuredSecrets answers every secret the configuration holds, named by
@@ -133,13 +162,15 @@ func configuredSecrets(t *testing.T, cfg config.Config) map[string]string {
 }
 
 // A whole case lifecycle, refused requests and a failed login leave no
-// configured secret and no API key secret in the API's logs.
-func TestNoSecretAppearsInTheAPILogsOverACaseLifecycle(t *testing.T) {
+// configured secret and no API key secret in the logs of the API and of
+// the worker (its activities and its Temporal client), both in-process.
+func TestNoSecretAppearsInTheAPIOrWorkerLogsOverACaseLifecycle(t *testing.T) {
 	cfg := stacktest.Config(t)
 	db := stacktest.Store(t)
 	tc := stacktest.Temporal(t)
-	cfg.Temporal.TaskQueue = startCaseWorker(t, tc, cfg, db)
-	base, logs := startAPILogged(t, cfg)
+	logs := &lockedBuffer{}
+	cfg.Temporal.TaskQueue = startWorkerLogged(t, cfg, logs)
+	base := startAPILogged(t, cfg, logs)
 	s := &caseStack{cfg: cfg, base: base, db: db, tc: tc, keys: map[store.Role]apiKey{}}
 	for _, r := range store.Roles {
 		s.keys[r] = newAPIKey(t, db, r)
@@ -156,13 +187,30 @@ func TestNoSecretAppearsInTheAPILogsOverACaseLifecycle(t *testing.T) {
 	assert.Equal(t, cases.StatusResolved, v.Status)
 	s.act(t, store.RoleAgent, c.ID, "close", nil)
 	s.timeline(t, c.ID)
+	// The reply's email goes out from an activity; wait for it so the
+	// worker's logs of sending it are in the buffer.
+	require.Eventually(t, func() bool {
+		msgs, err := stacktest.MailpitSearch(stacktest.Context(t), "to:"+body.Customer.Email)
+		return err == nil && len(msgs) > 0
+	}, 30*time.Second, 200*time.Millisecond, "the reply's email is sent")
+
+	// A key made over the API: its secret is in the answer, never in a log.
+	r := s.as(t, store.RoleAdmin, http.MethodPost, "/v1/keys", map[string]string{"name": "secrets-" + unique(), "role": "agent"})
+	require.Equal(t, http.StatusCreated, r.Status, r.String())
+	var made struct {
+		ID  int64  `json:"id"`
+		Key string `json:"key"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &made))
+	require.NotEmpty(t, made.Key)
+	t.Cleanup(func() { revokeKey(db, made.ID) })
 
 	// Refusals log too: a role outside the matrix, a revoked key, a bad scheme.
 	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/keys",
 		map[string]string{"name": "x", "role": "agent"}), http.StatusForbidden)
 	revoked := newAPIKey(t, db, store.RoleAgent)
 	revokeKey(db, revoked.ID)
-	r := s.with(t, revoked.Secret, http.MethodGet, "/v1/cases/"+c.ID, nil)
+	r = s.with(t, revoked.Secret, http.MethodGet, "/v1/cases/"+c.ID, nil)
 	require.Equal(t, http.StatusUnauthorized, r.Status, r.String())
 	r, err := sendRequest(stacktest.Context(t), base, "", http.MethodGet, "/v1/cases/"+c.ID, nil,
 		"Authorization", "Basic "+s.keys[store.RoleAdmin].Secret)
@@ -170,14 +218,16 @@ func TestNoSecretAppearsInTheAPILogsOverACaseLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, r.Status, r.String())
 
 	got := logs.String()
-	require.NotEmpty(t, got, "the API logged something to check")
+	require.Contains(t, got, "api listening", "the API's logs are captured")
+	require.Contains(t, got, "Started Worker", "the worker's logs are captured")
 	secrets := configuredSecrets(t, cfg)
 	for role, k := range s.keys {
 		secrets["api key of "+string(role)] = k.Secret
 	}
 	secrets["revoked api key"] = revoked.Secret
+	secrets["api key made over the API"] = made.Key
 	for name, secret := range secrets {
-		assert.NotContains(t, got, secret, "%s appears in the API's logs", name)
+		assert.NotContains(t, got, secret, "%s appears in the logs", name)
 	}
 	t.Logf("checked %d secrets against %d bytes of logs", len(secrets), len(got))
 }
