@@ -24,14 +24,10 @@ func NewErasure(s *store.Store, files *evidence.Store) *Erasure {
 	return &Erasure{store: s, files: files}
 }
 
-// FindCustomerCases answers the ids of every case of customerID
-// (erasure.ActivityFindCustomerCases).
+// FindCustomerCases answers the ids of every case of customerID and every
+// delivery they are the buyer of (erasure.ActivityFindCustomerCases).
 func (a *Erasure) FindCustomerCases(ctx context.Context, customerID string) (erasure.CustomerCases, error) {
-	ids, err := a.store.CustomerCaseIDs(ctx, customerID)
-	if err != nil {
-		return erasure.CustomerCases{}, err
-	}
-	return erasure.CustomerCases{CaseIDs: ids}, nil
+	return a.store.CustomerRecords(ctx, customerID)
 }
 
 // EraseReadModel pseudonymises the customer's cases in Postgres

@@ -18,6 +18,7 @@ import (
 	"handoff/stacktest"
 	"handoff/store"
 	"handoff/workflows/cases"
+	"handoff/workflows/deliveries"
 	"handoff/workflows/erasure"
 	"handoff/workflows/vocab"
 )
@@ -48,6 +49,8 @@ func (s *caseStack) readModelText(t *testing.T, customerID string) string {
 		`SELECT row_to_json(e)::text FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.customer_id = $1`,
 		`SELECT row_to_json(e)::text FROM evidence e JOIN cases c ON c.id = e.case_id WHERE c.customer_id = $1`,
 		`SELECT row_to_json(n)::text FROM notification_deliveries n JOIN cases c ON c.id = n.case_id WHERE c.customer_id = $1`,
+		`SELECT row_to_json(d)::text FROM deliveries d WHERE buyer_id = $1`,
+		`SELECT row_to_json(e)::text FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id WHERE d.buyer_id = $1`,
 	} {
 		rows, err := s.db.Pool().Query(stacktest.Context(t), q, customerID)
 		require.NoError(t, err)
@@ -91,6 +94,13 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 		upload{kind: "dispute_document", claimed: "application/pdf", body: bytes.NewReader([]byte("%PDF-1.7\n" + unique()))}), http.StatusCreated).Evidence
 	require.True(t, heldFile.Retained)
 
+	// And a running delivery they are the buyer of.
+	delivery := newDeliveryBody()
+	delivery.Buyer = buyerBody{ID: customer.ID, Email: customer.Email, Name: customer.Name, Locale: "en"}
+	recoveryEmail := delivery.RecoveryPath.Email
+	bought := s.startDelivery(t, delivery)
+	pii = append(pii, recoveryEmail)
+
 	endedBody := newCaseBody(vocab.CategoryOrderIssue)
 	endedBody.Customer = customer
 	ended := s.open(t, store.RoleIntegration, endedBody)
@@ -99,7 +109,7 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 	require.NoError(t, s.tc.TerminateWorkflow(stacktest.Context(t), cases.CaseWorkflowID(ended.ID), "", "ended for the test"))
 	require.Eventually(t, func() bool {
 		text := s.readModelText(t, customer.ID)
-		return strings.Contains(text, note) && strings.Contains(text, reply)
+		return strings.Contains(text, note) && strings.Contains(text, reply) && strings.Contains(text, recoveryEmail)
 	}, 10*time.Second, 100*time.Millisecond, "the cases never reached the read model")
 
 	// Only an admin may erase.
@@ -115,6 +125,9 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 	assert.ElementsMatch(t, []string{running.ID, held.ID, ended.ID}, res.Cases)
 	assert.ElementsMatch(t, []string{running.ID, held.ID}, res.RunningCases)
 	assert.Equal(t, 3, res.ReadModel.Cases)
+	assert.Equal(t, []string{bought.ID}, res.Deliveries)
+	assert.Equal(t, []string{bought.ID}, res.RunningDeliveries)
+	assert.Equal(t, 1, res.ReadModel.Deliveries)
 	assert.Equal(t, []string{file.Key}, res.Evidence.Deleted)
 	require.Len(t, res.Evidence.Held, 1, "the file under legal hold is kept and listed")
 	assert.Equal(t, heldFile.Key, res.Evidence.Held[0].Key)
@@ -155,6 +168,16 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 		assert.Equal(t, customer.ID, v.Customer.ID)
 	}
 
+	q, err := s.tc.QueryWorkflow(stacktest.Context(t), deliveries.DeliveryWorkflowID(bought.ID), "", deliveries.QueryDelivery)
+	require.NoError(t, err)
+	var dv deliveries.DeliveryView
+	require.NoError(t, q.Get(&dv))
+	raw, err := json.Marshal(dv)
+	require.NoError(t, err)
+	for _, p := range pii {
+		assert.NotContains(t, string(raw), p, "delivery %s's workflow still holds %q", bought.ID, p)
+	}
+
 	// A case opened afterwards for the same customer is untouched.
 	later := newCaseBody(vocab.CategoryLoginFailure)
 	later.Customer = customer
@@ -168,5 +191,7 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 			filepath.Join("..", "workflows", "erasure", "testdata", "erasure-"+name+".json"))
 		stacktest.WriteHistory(t, s.tc, cases.CaseWorkflowID(running.ID), "",
 			filepath.Join("..", "workflows", "cases", "testdata", "supportcase-erased-"+name+".json"))
+		stacktest.WriteHistory(t, s.tc, deliveries.DeliveryWorkflowID(bought.ID), "",
+			filepath.Join("..", "workflows", "deliveries", "testdata", "accountdelivery-erased-"+name+".json"))
 	}
 }

@@ -15,17 +15,26 @@ import (
 // has not yet projected its own erasure.
 var ErrCaseNotErased = errors.New("a running case has not projected its erasure yet")
 
-// CustomerCaseIDs answers the ids of every case of customer id, in id order.
-func (s *Store) CustomerCaseIDs(ctx context.Context, customerID string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM cases WHERE customer_id = $1 ORDER BY id`, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("cases of customer %s: %w", customerID, err)
+// CustomerRecords answers the ids of every case of customer id and of
+// every delivery they are the buyer of, each in id order.
+func (s *Store) CustomerRecords(ctx context.Context, customerID string) (erasure.CustomerCases, error) {
+	var out erasure.CustomerCases
+	for _, q := range []struct {
+		what, sql string
+		ids       *[]string
+	}{
+		{"cases", `SELECT id FROM cases WHERE customer_id = $1 ORDER BY id`, &out.CaseIDs},
+		{"deliveries", `SELECT id FROM deliveries WHERE buyer_id = $1 ORDER BY id`, &out.DeliveryIDs},
+	} {
+		rows, err := s.pool.Query(ctx, q.sql, customerID)
+		if err != nil {
+			return out, fmt.Errorf("%s of customer %s: %w", q.what, customerID, err)
+		}
+		if *q.ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return out, fmt.Errorf("%s of customer %s: %w", q.what, customerID, err)
+		}
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("cases of customer %s: %w", customerID, err)
-	}
-	return ids, nil
+	return out, nil
 }
 
 // EraseCustomerCases pseudonymises in's customer in the read model, in one
@@ -40,20 +49,12 @@ func (s *Store) EraseCustomerCases(ctx context.Context, in erasure.ReadModelInpu
 	var out erasure.ReadModelErasure
 	e := in.Erasure
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if len(in.Running) > 0 {
-			var projected int
-			if err := tx.QueryRow(ctx, `SELECT count(DISTINCT case_id) FROM case_events
-WHERE case_id = ANY($1) AND kind = $2 AND payload->>'erasure_id' = $3`,
-				in.Running, vocab.EventDataErased, e.ID).Scan(&projected); err != nil {
-				return fmt.Errorf("check running cases: %w", err)
-			}
-			if projected < len(in.Running) {
-				return fmt.Errorf("%d of %d running cases: %w", len(in.Running)-projected, len(in.Running), ErrCaseNotErased)
-			}
-		}
-		if len(in.Ended) > 0 {
-			if _, err := tx.Exec(ctx, recordEndedErasureSQL, in.Ended, vocab.EventDataErased, e.ID, e.RequestedBy); err != nil {
-				return fmt.Errorf("record erasure on ended cases: %w", err)
+		for _, a := range []struct {
+			model          readModel
+			running, ended []string
+		}{{caseModel, in.Running, in.Ended}, {deliveryModel, in.RunningDeliveries, in.EndedDeliveries}} {
+			if err := recordErasure(ctx, tx, a.model, e, a.running, a.ended); err != nil {
+				return err
 			}
 		}
 		steps := []struct {
@@ -63,8 +64,11 @@ WHERE case_id = ANY($1) AND kind = $2 AND payload->>'erasure_id' = $3`,
 			n    *int
 		}{
 			{"cases", eraseCasesSQL, []any{e.CustomerID, vocab.ErasedText}, new(int)},
-			{"timeline events", eraseEventsSQL, []any{e.CustomerID, vocab.ErasedText, vocab.ErasablePayloadKeys,
+			{"timeline events", eraseEventsSQL(caseModel, `SELECT id FROM cases WHERE customer_id = $1`), []any{e.CustomerID, vocab.ErasedText, vocab.ErasablePayloadKeys,
 				vocab.EmailActorPrefix, vocab.EmailActorPrefix + vocab.ErasedText}, &out.TimelineEvents},
+			{"deliveries", eraseDeliveriesSQL, []any{e.CustomerID, vocab.ErasedText}, new(int)},
+			{"delivery events", eraseEventsSQL(deliveryModel, `SELECT id FROM deliveries WHERE buyer_id = $1`), []any{e.CustomerID, vocab.ErasedText, vocab.ErasablePayloadKeys,
+				vocab.EmailActorPrefix, vocab.EmailActorPrefix + vocab.ErasedText}, &out.DeliveryEvents},
 			{"evidence records", `UPDATE evidence SET note = $2 WHERE note NOT IN ('', $2)
 AND case_id IN (SELECT id FROM cases WHERE customer_id = $1)`, []any{e.CustomerID, vocab.ErasedText}, &out.EvidenceRecords},
 			{"inbound mail", `UPDATE inbound_messages SET mail_from = $2, header_from = $2, subject = $2
@@ -86,6 +90,7 @@ WHERE channel = 'email' AND target <> $2 AND case_id IN (SELECT id FROM cases WH
 		}
 		// A running case's row was erased by its own projection already.
 		out.Cases = len(in.Running) + len(in.Ended)
+		out.Deliveries = len(in.RunningDeliveries) + len(in.EndedDeliveries)
 		return nil
 	})
 	if err != nil {
@@ -94,21 +99,41 @@ WHERE channel = 'email' AND target <> $2 AND case_id IN (SELECT id FROM cases WH
 	return out, nil
 }
 
-// recordEndedErasureSQL appends the data_erased event to each ended case
-// that has none for this erasure, and moves the case's last_seq (and its
+// recordErasure checks that every running record of model has projected
+// its own data_erased event for e (else ErrCaseNotErased), and appends that
+// event to each ended one that has none, moving its last_seq (and its
 // view's) past it.
-const recordEndedErasureSQL = `
+func recordErasure(ctx context.Context, tx pgx.Tx, m readModel, e erasure.Input, running, ended []string) error {
+	if len(running) > 0 {
+		var projected int
+		if err := tx.QueryRow(ctx, fmt.Sprintf(`SELECT count(DISTINCT %[2]s) FROM %[1]s
+WHERE %[2]s = ANY($1) AND kind = $2 AND payload->>'erasure_id' = $3`, m.events, m.fk),
+			running, vocab.EventDataErased, e.ID).Scan(&projected); err != nil {
+			return fmt.Errorf("check running %s: %w", m.table, err)
+		}
+		if projected < len(running) {
+			return fmt.Errorf("%d of %d running %s: %w", len(running)-projected, len(running), m.table, ErrCaseNotErased)
+		}
+	}
+	if len(ended) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`
 WITH todo AS (
-    SELECT id, last_seq + 1 AS seq FROM cases c
+    SELECT id, last_seq + 1 AS seq FROM %[1]s r
     WHERE id = ANY($1) AND NOT EXISTS (
-        SELECT 1 FROM case_events ev WHERE ev.case_id = c.id AND ev.kind = $2 AND ev.payload->>'erasure_id' = $3)
+        SELECT 1 FROM %[2]s ev WHERE ev.%[3]s = r.id AND ev.kind = $2 AND ev.payload->>'erasure_id' = $3)
     FOR UPDATE
 ), events AS (
-    INSERT INTO case_events (case_id, seq, actor, kind, at, payload)
+    INSERT INTO %[2]s (%[3]s, seq, actor, kind, at, payload)
     SELECT id, seq, $4, $2, now(), jsonb_build_object('erasure_id', $3::text) FROM todo
 )
-UPDATE cases c SET last_seq = todo.seq, view = jsonb_set(c.view, '{last_seq}', to_jsonb(todo.seq))
-FROM todo WHERE c.id = todo.id`
+UPDATE %[1]s r SET last_seq = todo.seq, view = jsonb_set(r.view, '{last_seq}', to_jsonb(todo.seq))
+FROM todo WHERE r.id = todo.id`, m.table, m.events, m.fk), ended, vocab.EventDataErased, e.ID, e.RequestedBy); err != nil {
+		return fmt.Errorf("record erasure on ended %s: %w", m.table, err)
+	}
+	return nil
+}
 
 // eraseCasesSQL pseudonymises the customer's case rows and their views
 // (customer, subject, description, file notes).
@@ -126,18 +151,38 @@ UPDATE cases SET subject = $2, description = '',
 WHERE customer_id = $1 AND (subject <> $2 OR description <> '' OR view->'customer'->>'email' <> ''
     OR view->'customer'->>'name' <> $2)`
 
-// eraseEventsSQL replaces the erasable payload values of the customer's
-// timeline events with the erased text, and the sender's address in the
-// actor of an emailed event (vocab.EraseActor).
-const eraseEventsSQL = `
-UPDATE case_events ev SET
+// eraseEventsSQL answers the statement replacing the erasable payload
+// values of the events of m's records that ids selects with the erased
+// text, and the sender's address in the actor of an emailed event
+// (vocab.EraseActor).
+func eraseEventsSQL(m readModel, ids string) string {
+	return fmt.Sprintf(`
+UPDATE %[1]s ev SET
     payload = CASE WHEN ev.payload IS NULL THEN NULL ELSE (
         SELECT jsonb_object_agg(k, CASE WHEN k = ANY($3) AND v <> '' THEN $2 ELSE v END)
         FROM jsonb_each_text(ev.payload) AS p(k, v)) END,
     actor = CASE WHEN starts_with(ev.actor, $4) THEN $5 ELSE ev.actor END
-WHERE ev.case_id IN (SELECT id FROM cases WHERE customer_id = $1)
+WHERE ev.%[2]s IN (%[3]s)
   AND ((starts_with(ev.actor, $4) AND ev.actor <> $5)
-    OR EXISTS (SELECT 1 FROM jsonb_each_text(coalesce(ev.payload, '{}')) AS p(k, v) WHERE k = ANY($3) AND v NOT IN ('', $2)))`
+    OR EXISTS (SELECT 1 FROM jsonb_each_text(coalesce(ev.payload, '{}')) AS p(k, v) WHERE k = ANY($3) AND v NOT IN ('', $2)))`,
+		m.events, m.fk, ids)
+}
+
+// eraseDeliveriesSQL pseudonymises the deliveries the customer is the
+// buyer of: their email column and, in their views, the buyer, the
+// recovery contacts and the latest communication's summary.
+const eraseDeliveriesSQL = `
+UPDATE deliveries SET buyer_email = '',
+    view = jsonb_set(jsonb_set(
+        view || jsonb_build_object('buyer', jsonb_build_object('id', buyer_id, 'email', '', 'name', $2::text,
+            'locale', coalesce(view->'buyer'->>'locale', ''))),
+        '{handoff,recovery_path}', coalesce(view->'handoff'->'recovery_path', '{}'::jsonb) - 'email' - 'phone', true),
+        '{handoff,latest_communication}',
+        CASE WHEN jsonb_typeof(view->'handoff'->'latest_communication') = 'object'
+                  AND coalesce(view->'handoff'->'latest_communication'->>'summary', '') <> ''
+             THEN jsonb_set(view->'handoff'->'latest_communication', '{summary}', to_jsonb($2::text))
+             ELSE coalesce(view->'handoff'->'latest_communication', 'null'::jsonb) END, true)
+WHERE buyer_id = $1 AND (buyer_email <> '' OR view->'buyer'->>'name' IS DISTINCT FROM $2)`
 
 // EvidenceFile is one evidence file of a case: where its bytes are in S3.
 type EvidenceFile struct {

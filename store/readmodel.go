@@ -30,6 +30,8 @@ import (
 type readModel struct {
 	noun  string // a row in an error: "case", "delivery"
 	table string
+	// events is the table of its timeline events, fk their column naming the row.
+	events, fk string
 	// The queries of getView, timeline and queueEvents.
 	getSQL, timelineSQL, insertEventSQL string
 }
@@ -37,7 +39,7 @@ type readModel struct {
 // newReadModel answers the read model of these names and its SQL.
 func newReadModel(noun, table, events, key string) readModel {
 	return readModel{
-		noun: noun, table: table,
+		noun: noun, table: table, events: events, fk: key,
 		getSQL: `SELECT view FROM ` + table + ` WHERE id = $1`,
 		// The LEFT JOIN tells a row without events (one row of NULLs) from
 		// no row at all (no row) in one round trip.

@@ -148,6 +148,7 @@ func (d *delivery) setup(ctx workflow.Context) error {
 			d.version++
 		}
 	})
+	workflow.Go(ctx, d.takeErasures)
 	workflow.Go(ctx, d.project)
 	d.changed(ctx)
 	return nil
@@ -221,6 +222,7 @@ func (d *delivery) continueAsNew(ctx workflow.Context) error {
 		}
 		d.signals = append(d.signals, s)
 	}
+	d.drainErasures(ctx)
 	next := d.in
 	next.Carried = &Carried{View: d.view, Timeline: d.timeline, ReminderSent: d.reminderSent, NoticeSent: d.noticeSent, WaitReason: d.waitReason,
 		Signals: d.signals, Outcomes: d.outcomes, Projected: d.projectedSeq}

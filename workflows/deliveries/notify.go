@@ -12,8 +12,12 @@ import (
 // notify tells the buyer about the newest timeline event in the background
 // (through vocab.SendNotification, tried in the workflow task first); a
 // delivery that fails past its retry budget is recorded on the timeline and
-// never fails the delivery.
+// never fails the delivery. A buyer whose data was erased has no address
+// left and is not written to.
 func (d *delivery) notify(ctx workflow.Context, event, detail string) {
+	if d.view.Buyer.IsErased() {
+		return
+	}
 	n := d.notification(event, detail)
 	d.pending++
 	workflow.Go(ctx, func(gctx workflow.Context) {

@@ -84,9 +84,11 @@ func StartOptions(in Input, taskQueue string) client.StartWorkflowOptions {
 	}
 }
 
-// CustomerCases answers ActivityFindCustomerCases: the customer's case ids.
+// CustomerCases answers ActivityFindCustomerCases: the customer's case
+// ids and the ids of the deliveries they are the buyer of.
 type CustomerCases struct {
-	CaseIDs []string `json:"case_ids"`
+	CaseIDs     []string `json:"case_ids"`
+	DeliveryIDs []string `json:"delivery_ids,omitempty"`
 }
 
 // ReadModelInput is what ActivityEraseReadModel erases: the customer's
@@ -97,6 +99,10 @@ type ReadModelInput struct {
 	Erasure Input    `json:"erasure"`
 	Running []string `json:"running"`
 	Ended   []string `json:"ended"`
+	// RunningDeliveries and EndedDeliveries are the same for the
+	// customer's deliveries.
+	RunningDeliveries []string `json:"running_deliveries,omitempty"`
+	EndedDeliveries   []string `json:"ended_deliveries,omitempty"`
 }
 
 // ReadModelErasure counts what ActivityEraseReadModel changed in Postgres:
@@ -105,6 +111,8 @@ type ReadModelInput struct {
 type ReadModelErasure struct {
 	Cases           int `json:"cases"`
 	TimelineEvents  int `json:"timeline_events"`
+	Deliveries      int `json:"deliveries"`
+	DeliveryEvents  int `json:"delivery_events"`
 	EvidenceRecords int `json:"evidence_records"`
 	InboundMessages int `json:"inbound_messages"`
 	Notifications   int `json:"notifications"`
@@ -140,9 +148,13 @@ type Result struct {
 	Status      string    `json:"status"`
 	// Cases are every case of the customer; RunningCases those whose
 	// workflows dropped the data from their state.
-	Cases        []string         `json:"cases"`
-	RunningCases []string         `json:"running_cases"`
-	ReadModel    ReadModelErasure `json:"read_model"`
-	Evidence     EvidenceErasure  `json:"evidence"`
-	FinishedAt   *time.Time       `json:"finished_at,omitempty"`
+	Cases        []string `json:"cases"`
+	RunningCases []string `json:"running_cases"`
+	// Deliveries are those the customer is the buyer of; RunningDeliveries
+	// those whose workflows dropped the data from their state.
+	Deliveries        []string         `json:"deliveries"`
+	RunningDeliveries []string         `json:"running_deliveries"`
+	ReadModel         ReadModelErasure `json:"read_model"`
+	Evidence          EvidenceErasure  `json:"evidence"`
+	FinishedAt        *time.Time       `json:"finished_at,omitempty"`
 }

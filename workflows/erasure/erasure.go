@@ -11,9 +11,9 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// Erasure erases one customer's personal data: running cases first (each
-// drops it from its own state and projects that), then the read model of
-// every case, then the evidence files. Each step is idempotent, so the
+// Erasure erases one customer's personal data: running cases and
+// deliveries first (each drops it from its own state and projects that),
+// then the read model of every case and delivery, then the evidence files. Each step is idempotent, so the
 // whole erasure may run again under another id with the same outcome.
 func Erasure(ctx workflow.Context, in Input) (Result, error) {
 	if err := in.Validate(); err != nil {
@@ -21,6 +21,7 @@ func Erasure(ctx workflow.Context, in Input) (Result, error) {
 	}
 	e := &erasure{in: in, result: Result{ID: in.ID, CustomerID: in.CustomerID, RequestedBy: in.RequestedBy,
 		RequestedAt: in.RequestedAt, Status: StatusRunning, Cases: []string{}, RunningCases: []string{},
+		Deliveries: []string{}, RunningDeliveries: []string{},
 		Evidence: EvidenceErasure{Deleted: []string{}, Held: []HeldFile{}}}}
 	if err := e.setup(ctx); err != nil {
 		return Result{}, err
@@ -48,10 +49,14 @@ func (e *erasure) run(ctx workflow.Context) (Result, error) {
 		return e.result, fmt.Errorf("find cases of customer %s: %w", e.in.CustomerID, err)
 	}
 	e.result.Cases = append(e.result.Cases, found.CaseIDs...)
-	running, ended := e.tellRunningCases(ctx, found.CaseIDs)
+	e.result.Deliveries = append(e.result.Deliveries, found.DeliveryIDs...)
+	running, ended := e.tellRunning(ctx, found.CaseIDs, vocab.CaseWorkflowID)
 	e.result.RunningCases = append(e.result.RunningCases, running...)
+	runningDeliveries, endedDeliveries := e.tellRunning(ctx, found.DeliveryIDs, vocab.DeliveryWorkflowID)
+	e.result.RunningDeliveries = append(e.result.RunningDeliveries, runningDeliveries...)
 
-	in := ReadModelInput{Erasure: e.in, Running: running, Ended: ended}
+	in := ReadModelInput{Erasure: e.in, Running: running, Ended: ended,
+		RunningDeliveries: runningDeliveries, EndedDeliveries: endedDeliveries}
 	// A running case projects its erasure within seconds; one that ends
 	// before it takes the signal never will, so after the wait every case
 	// is erased as an ended one.
@@ -59,7 +64,8 @@ func (e *erasure) run(ctx workflow.Context) (Result, error) {
 		ActivityEraseReadModel, in).Get(ctx, &e.result.ReadModel)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("running cases did not project their erasure; erasing them as ended", "error", err)
-		in = ReadModelInput{Erasure: e.in, Ended: slices.Concat(running, ended)}
+		in = ReadModelInput{Erasure: e.in, Ended: slices.Concat(running, ended),
+			EndedDeliveries: slices.Concat(runningDeliveries, endedDeliveries)}
 		if err := workflow.ExecuteActivity(activityContext(ctx, "erase the read model of every case", 10*time.Minute),
 			ActivityEraseReadModel, in).Get(ctx, &e.result.ReadModel); err != nil {
 			return e.result, fmt.Errorf("erase read model of customer %s: %w", e.in.CustomerID, err)
@@ -75,17 +81,18 @@ func (e *erasure) run(ctx workflow.Context) (Result, error) {
 	return e.result, nil
 }
 
-// tellRunningCases signals every case to erase the customer's data and
-// answers which took it (running) and which had ended.
-func (e *erasure) tellRunningCases(ctx workflow.Context, ids []string) (running, ended []string) {
+// tellRunning signals the workflow of every id (named by workflowID) to
+// erase the customer's data and answers which took it (running) and which
+// had ended.
+func (e *erasure) tellRunning(ctx workflow.Context, ids []string, workflowID func(string) string) (running, ended []string) {
 	req := vocab.EraseCustomer{ErasureID: e.in.ID, CustomerID: e.in.CustomerID, RequestedBy: e.in.RequestedBy}
 	futures := make([]workflow.Future, len(ids))
 	for i, id := range ids {
-		futures[i] = workflow.SignalExternalWorkflow(ctx, vocab.CaseWorkflowID(id), "", vocab.SignalEraseCustomer, req)
+		futures[i] = workflow.SignalExternalWorkflow(ctx, workflowID(id), "", vocab.SignalEraseCustomer, req)
 	}
 	for i, f := range futures {
 		if err := f.Get(ctx, nil); err != nil {
-			ended = append(ended, ids[i]) // the case's workflow is closed
+			ended = append(ended, ids[i]) // the workflow is closed
 			continue
 		}
 		running = append(running, ids[i])

@@ -73,3 +73,6 @@ func EraseActor(actor string) string {
 	}
 	return actor
 }
+
+// IsErased reports that c is what Erased left: no one to write to.
+func (c Customer) IsErased() bool { return c.Email == "" && c.Name == ErasedText }
