@@ -67,9 +67,18 @@ func pageTextWith(t *testing.T, ctx context.Context, want string) string {
 	t.Helper()
 	w, err := json.Marshal(want)
 	require.NoError(t, err)
-	out, err := chromedp.Run(ctx, chromedp.Poll[string](
-		`(() => { const t = document.body ? document.body.innerText : ""; return t.includes(`+string(w)+`) ? t : false })()`,
-		chromedp.WithPollingTimeout(45*time.Second), chromedp.WithPollingInterval(250*time.Millisecond)))
+	expr := `(() => { const t = document.body ? document.body.innerText : ""; return t.includes(` + string(w) + `) ? t : false })()`
+	deadline := time.Now().Add(45 * time.Second)
+	var out string
+	for {
+		// A navigation under way (a form's answer, the UI's redirects) ends
+		// the page's script context mid-poll: poll the new page.
+		out, err = chromedp.Run(ctx, chromedp.Poll[string](expr,
+			chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(250*time.Millisecond)))
+		if err == nil || !strings.Contains(err.Error(), "context") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		now, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 		t.Fatalf("the page never showed %q: %v; it shows:\n%s", want, err, now)
