@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 	"handoff/config"
 	"handoff/stacktest"
+	"handoff/standardwebhooks"
 	"handoff/store"
 	"handoff/worker/registry"
 	"handoff/workflows/cases"
@@ -182,8 +184,8 @@ func codecSignIn(t *testing.T, base, key string, status int) *http.Cookie {
 	return nil
 }
 
-// A whole case lifecycle, the codec server and its sign-in, refused
-// requests and failed logins leave no
+// A whole case lifecycle, the codec server and its sign-in, inbound
+// webhooks under a wrong secret, refused requests and failed logins leave no
 // configured secret and no API key secret in the logs of the API and of
 // the worker (its activities and its Temporal client), both in-process.
 func TestNoSecretAppearsInTheAPIOrWorkerLogsOverACaseLifecycle(t *testing.T) {
@@ -241,6 +243,20 @@ func TestNoSecretAppearsInTheAPIOrWorkerLogsOverACaseLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.Status, r.String())
 	assert.Nil(t, codecSignIn(t, base, s.keys[store.RoleAgent].Secret, http.StatusForbidden))
+
+	// Every inbound webhook refuses a body signed under another secret.
+	wrong := []byte("handoff-secrets-test-not-the-secret")
+	for _, path := range []string{carrierWebhookPath, paymentsWebhookPath, inboundMailPath,
+		marketplaceWebhookPath, verificationWebhookPath} {
+		payload := []byte(`{"type":"test"}`)
+		id, ts := "msg_"+unique(), time.Now().Unix()
+		r, err := sendRequest(stacktest.Context(t), base, "", http.MethodPost, path, payload,
+			standardwebhooks.HeaderID, id, standardwebhooks.HeaderTimestamp, strconv.FormatInt(ts, 10),
+			standardwebhooks.HeaderSignature, standardwebhooks.Sign(wrong, id, ts, payload))
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, r.Status, 400, "%s: %s", path, r)
+		assert.Less(t, r.Status, 500, "%s: %s", path, r)
+	}
 
 	// Refusals log too: a role outside the matrix, a revoked key, a bad scheme.
 	problemOf(t, s.as(t, store.RoleIntegration, http.MethodPost, "/v1/keys",
