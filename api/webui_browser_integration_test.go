@@ -24,9 +24,10 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// The Temporal Web UI in a real browser: the stack's UI (`make run`,
-// http://localhost:8233) has the stack's API as its codec endpoint, which
-// shares the payload keys and the API keys' database with the tests. A
+// The Temporal Web UI in a real browser: the stack's UI (http://localhost:8233,
+// up under `make run` and `make test` alike) and the test's own API as the
+// codec endpoint the browser's settings name, which shares the payload keys
+// and the API keys' database with the stack. A
 // browser that has not signed in at /codec/session sees a case's payloads
 // sealed; one signed in with an admin key, whose UI sends cross-origin
 // credentials, sees the case in clear. With HANDOFF_SCREENSHOTS_DIR=docs/images
@@ -36,8 +37,6 @@ const (
 	// webUIBase is the stack's Web UI: localhost, the same site as the codec
 	// endpoint below, so the sign-in cookie (SameSite=Lax) rides its calls.
 	webUIBase = "http://localhost:8233"
-	// webUICodec is the codec endpoint `make run` gives the Web UI.
-	webUICodec = "http://localhost:8080/codec"
 )
 
 // The Web UI's codec settings (its "Codec Server" dialog) are kept in the
@@ -92,6 +91,10 @@ func TestWebUIShowsCiphertextWithoutTheCodecAndTheCaseWithIt(t *testing.T) {
 	body.Customer.Name = "Grace Hopper"
 	body.Subject = "I cannot sign in since my password was changed"
 	v := s.open(t, store.RoleIntegration, body)
+	// The test's API, by the UI's host name: the same site as the UI, so
+	// the sign-in cookie (SameSite=Lax) rides the UI's codec calls. The
+	// API `make run` starts on :8080 is not up under `make test`.
+	webUICodec := strings.Replace(s.base, "//127.0.0.1:", "//localhost:", 1) + "/codec"
 	workflowID := cases.CaseWorkflowID(v.ID)
 	desc, err := s.tc.DescribeWorkflowExecution(stacktest.Context(t), workflowID, "")
 	require.NoError(t, err)
