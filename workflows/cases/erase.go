@@ -8,18 +8,6 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// takeErasures handles vocab.SignalEraseCustomer for as long as the case
-// runs. It needs no version marker: no history recorded before this
-// handler existed holds that signal, so every replay sees what it saw.
-func (c *supportCase) takeErasures(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, vocab.SignalEraseCustomer)
-	for {
-		var req vocab.EraseCustomer
-		ch.Receive(ctx, &req)
-		c.eraseCustomer(ctx, req)
-	}
-}
-
 // eraseCustomer drops the customer's personal data from the case's state:
 // name and email, subject and description, the free text of every timeline
 // event and the notes on its files. The case goes on (its SLA clocks, its

@@ -226,7 +226,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			c.onCaseEvent(ctx, ev)
 		}
 	})
-	workflow.Go(ctx, c.takeErasures)
+	workflow.Go(ctx, func(ctx workflow.Context) { vocab.TakeErasures(ctx, c.eraseCustomer) })
 	c.lockIfReported(ctx)
 	c.timer.lazy = c.has(ctx, changeLazySLA)
 	c.projects = c.has(ctx, changeReadModel)

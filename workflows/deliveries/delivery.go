@@ -148,7 +148,7 @@ func (d *delivery) setup(ctx workflow.Context) error {
 			d.version++
 		}
 	})
-	workflow.Go(ctx, d.takeErasures)
+	workflow.Go(ctx, func(ctx workflow.Context) { vocab.TakeErasures(ctx, d.eraseBuyer) })
 	workflow.Go(ctx, d.project)
 	d.changed(ctx)
 	return nil

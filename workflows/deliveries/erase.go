@@ -6,18 +6,6 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// takeErasures handles vocab.SignalEraseCustomer for as long as the run
-// lasts. It needs no version marker: no history recorded before this
-// handler existed holds that signal.
-func (d *delivery) takeErasures(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, vocab.SignalEraseCustomer)
-	for {
-		var req vocab.EraseCustomer
-		ch.Receive(ctx, &req)
-		d.eraseBuyer(ctx, req)
-	}
-}
-
 // drainErasures carries out the erasures that arrived but were not taken,
 // before the run hands over to the next.
 func (d *delivery) drainErasures(ctx workflow.Context) {

@@ -3,6 +3,8 @@ package vocab
 import (
 	"slices"
 	"strings"
+
+	"go.temporal.io/sdk/workflow"
 )
 
 // SignalEraseCustomer tells a running workflow to drop a customer's
@@ -76,3 +78,16 @@ func EraseActor(actor string) string {
 
 // IsErased reports that c is what Erased left: no one to write to.
 func (c Customer) IsErased() bool { return c.Email == "" && c.Name == ErasedText }
+
+// TakeErasures hands every SignalEraseCustomer to erase for as long as the
+// run lasts; start it with workflow.Go. It needs no version marker: no
+// history recorded before erasures existed holds that signal, so every
+// replay sees what it saw.
+func TakeErasures(ctx workflow.Context, erase func(workflow.Context, EraseCustomer)) {
+	ch := workflow.GetSignalChannel(ctx, SignalEraseCustomer)
+	for {
+		var req EraseCustomer
+		ch.Receive(ctx, &req)
+		erase(ctx, req)
+	}
+}
