@@ -43,7 +43,7 @@ type eraseCustomerInput struct {
 
 // CustomerIDParam names a customer in a path.
 type CustomerIDParam struct {
-	ID string `path:"id" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9_.@-]+$" doc:"The customer's id, as cases carry it."`
+	ID string `path:"id" minLength:"1" maxLength:"100" doc:"The customer's id, as cases carry it."`
 }
 
 // ErasureIDParam names an erasure in a path.
@@ -66,11 +66,20 @@ func (s *server) eraseCustomer(ctx context.Context, in *eraseCustomerInput) (*er
 	opts := erasure.StartOptions(e, s.taskQueue)
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = true // an ended erasure answers its result, below
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	wid := erasure.WorkflowID(e.ID)
-	if _, err := s.temporal.ExecuteWorkflow(ctx, opts, erasure.WorkflowType, e); err != nil && !isAlreadyStarted(err) {
-		return nil, s.flowError(ctx, wid, "erasure "+e.ID, err)
+	if _, err := s.temporal.ExecuteWorkflow(ctx, opts, erasure.WorkflowType, e); err != nil {
+		if !isAlreadyStarted(err) {
+			return nil, s.flowError(ctx, wid, "erasure "+e.ID, err)
+		}
+		// The erasure this key asked for has ended: answer its result.
+		done, err := readFlow[erasure.Result](ctx, s, wid, erasure.QueryErasure, "erasure "+e.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &erasureOutput{Status: http.StatusAccepted, Location: "/v1/erasures/" + e.ID, Body: done}, nil
 	}
 	res := erasure.Result{ID: e.ID, CustomerID: e.CustomerID, RequestedBy: e.RequestedBy, RequestedAt: e.RequestedAt,
 		Status: erasure.StatusRunning, Cases: []string{}, RunningCases: []string{}}

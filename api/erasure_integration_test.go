@@ -122,6 +122,12 @@ func TestErasureLeavesNoPersonalDataInPostgresS3OrARunningCase(t *testing.T) {
 	assert.Equal(t, location, again.Header.Get("Location"), "the same key answers the same erasure")
 
 	res := s.awaitErasure(t, location)
+	require.NoError(t, s.tc.GetWorkflow(stacktest.Context(t), erasure.WorkflowID(res.ID), "").Get(stacktest.Context(t), nil))
+	done := s.as(t, store.RoleAdmin, http.MethodPost, "/v1/customers/"+customer.ID+"/erasure", nil, "Idempotency-Key", "erase-"+customer.ID)
+	require.Equal(t, http.StatusAccepted, done.Status, "%s", done)
+	var repeated erasure.Result
+	require.NoError(t, json.Unmarshal(done.Body, &repeated))
+	assert.Equal(t, erasure.StatusErased, repeated.Status, "the same key after the erasure ended answers its result")
 	assert.ElementsMatch(t, []string{running.ID, held.ID, ended.ID}, res.Cases)
 	assert.ElementsMatch(t, []string{running.ID, held.ID}, res.RunningCases)
 	assert.Equal(t, 3, res.ReadModel.Cases)
