@@ -5,7 +5,7 @@ export GOFLAGS ?= -buildvcs=false
 
 BINARIES := bin/handoff-worker bin/handoff-api bin/handoff-inbox bin/handoff-payments bin/handoff-carrier bin/handoff-verification bin/localstack bin/starter
 
-.PHONY: run stop clean status tools build test test-unit lint fmt help bench
+.PHONY: run stop clean status tools build test test-unit lint fmt help bench faults
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,6 +58,9 @@ test: bin/localstack bin/handoff-inbox bin/handoff-payments bin/handoff-carrier 
 
 bench: build ## measure the running stack (`make run` first) beside the bare engine; BENCH_FLAGS for more (see README)
 	bin/starter bench $(BENCH_FLAGS)
+
+faults: build ## run the fault matrix on a stack of its own (no `make run` needed) and print it; FAULTS_FLAGS for more (-cases 50 for a trial)
+	bin/starter faults $(FAULTS_FLAGS)
 
 test-unit: ## unit tests only, no stack needed (workflow tests run on the SDK's test suite)
 	$(GO) test -race -count=1 ./...

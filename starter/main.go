@@ -9,6 +9,7 @@
 //	go run ./starter case show C-123
 //	go run ./starter accounts seed
 //	go run ./starter bench
+//	go run ./starter faults -cases 50
 package main
 
 import (
@@ -39,6 +40,7 @@ commands:
   accounts seed [--reset]              put the demo accounts in the Postgres account directory
   seller event --seller ID --kind K    post a signed marketplace seller event to the API (see seller event -h)
   bench [flags]                        measure the running stack beside the bare engine (see bench -h)
+  faults [flags]                       run the fault matrix on a stack of its own and print it (see faults -h)
   seed history [flags]                 COPY months of cases, deliveries, returns, disputes and articles into Postgres (see seed history -h)
 `
 
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return showCase(ctx, cfg, logger, args[2], stdout)
 	case args[0] == "bench":
 		return runBench(ctx, cfg, logger, args[1:], stdout)
+	case args[0] == "faults":
+		return runFaults(ctx, cfg, logger, args[1:], stdout)
 	case args[0] == "accounts" && len(args) > 1 && args[1] == "seed":
 		return seedAccounts(ctx, cfg, logger, args[2:], stdout)
 	case args[0] == "seed" && len(args) > 1 && args[1] == "history":
