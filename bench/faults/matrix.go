@@ -204,14 +204,36 @@ func runRow(ctx context.Context, s *Stack, r Row, o Options, log func(string, ..
 	lctx, endLoad := context.WithCancel(ctx)
 	injected := make(chan error, 1)
 	go func() { injected <- r.inject(lctx, s, o, log) }()
+	listed := make(chan string, 1)
+	go func() { listed <- listWhile(lctx, a) }()
 	run := fmt.Sprintf("%s-%s", r.Name, time.Now().UTC().Format("150405"))
 	lcs := load(ctx, a, run, o.Cases, o.Window, r.Evidence)
 	log("load done: %d lifecycles", len(lcs))
 	endLoad()
+	log("%s", <-listed)
 	if err := <-injected; err != nil {
 		return Cells{}, err
 	}
 	return verify(ctx, s, lcs, stats), nil
+}
+
+// listWhile lists cases every 2 s until ctx ends, as an agent's queue
+// would, and answers how the lists were answered; their 5xx are counted
+// with the load's.
+func listWhile(ctx context.Context, a *api) string {
+	var ok, failed int
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Sprintf("case lists during the row: %d answered, %d not", ok, failed)
+		case <-time.After(2 * time.Second):
+		}
+		if err := a.once(ctx, http.MethodGet, "/v1/cases?limit=10", "", "", nil, nil); err != nil {
+			failed++
+		} else {
+			ok++
+		}
+	}
 }
 
 // Print writes the matrix.
