@@ -49,10 +49,10 @@ func newStats() *apiStats { return &apiStats{named: map[string]int{}, unnamed: m
 // dependencies are the names a 503 counts as named by.
 var dependencies = []string{"postgres", "s3", "temporal", "smtp"}
 
-func (s *apiStats) add(status int, detail string) {
+func (s *apiStats) add(status int, method, path, detail string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	label := fmt.Sprintf("%d %s", status, detail)
+	label := fmt.Sprintf("%d to %s %s: %s", status, method, route(path), detail)
 	if status == http.StatusServiceUnavailable {
 		low := strings.ToLower(detail)
 		for _, d := range dependencies {
@@ -75,6 +75,16 @@ func (s *apiStats) counts() (named, unnamed int) {
 		unnamed += n
 	}
 	return named, unnamed
+}
+
+// route answers path without its query and with a case id as {id}.
+func route(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	parts := strings.Split(path, "/")
+	if len(parts) > 3 && parts[1] == "v1" && parts[2] == "cases" {
+		parts[3] = "{id}"
+	}
+	return strings.Join(parts, "/")
 }
 
 // errRefused is a 4xx: retrying the same request cannot help.
@@ -108,7 +118,7 @@ func (a *api) once(ctx context.Context, method, path, key, contentType string, b
 			Detail string `json:"detail"`
 		}
 		_ = json.Unmarshal(data, &p)
-		a.stats.add(resp.StatusCode, p.Detail)
+		a.stats.add(resp.StatusCode, method, path, p.Detail)
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, p.Detail)
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
