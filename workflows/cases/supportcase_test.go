@@ -59,10 +59,13 @@ type caseTest struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
 
-	mu           sync.Mutex
-	sent         []vocab.Notification
-	tries        []notifyTry
-	projected    []ProjectionInput
+	mu        sync.Mutex
+	sent      []vocab.Notification
+	tries     []notifyTry
+	projected []ProjectionInput
+	// projectDown fails that many projection writes, as Postgres
+	// refusing connections would.
+	projectDown  int
 	failCustomer bool
 	steps        int
 }
@@ -87,6 +90,10 @@ func newCaseTest(t *testing.T) *caseTest {
 	ct.env.RegisterActivityWithOptions(func(ctx context.Context, in ProjectionInput) error {
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
+		if ct.projectDown > 0 {
+			ct.projectDown--
+			return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+		}
 		ct.projected = append(ct.projected, in)
 		return nil
 	}, activity.RegisterOptions{Name: ActivityProjectCase})
@@ -586,7 +593,42 @@ func TestReadModelGetsEveryEventOnceAndInOrder(t *testing.T) {
 		ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Hi"})
 		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
 	})
+	ct.assertProjectedInOrder(ct.run(testInput(vocab.P1)))
+}
+
+// A Postgres outage longer than the local activity's own retries must not
+// lose the batch it was writing: the case waits on a timer, keeps taking
+// updates, and writes from the same place once Postgres answers.
+func TestReadModelOutageLosesNoEvent(t *testing.T) {
+	ct := newCaseTest(t)
+	ct.projectDown = 40 // far more tries than one local activity makes
+	ct.at(time.Minute, func() {
+		ct.mustUpdate(UpdateAssign, AssignInput{Actor: "agent:bo", Assignee: "bo"})
+		ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Hi"})
+	})
+	ct.at(10*time.Minute, func() {
+		ct.mustUpdate(UpdateResolve, ResolveInput{Actor: "agent:bo", Resolution: "done"})
+	})
 	v := ct.run(testInput(vocab.P1))
+	assert.Zero(t, ct.projectDown, "every failing write was tried")
+	// A write the workflow stopped waiting for may still land; the store
+	// ignores the copy, so only the first time each event lands counts.
+	seen := map[int]bool{}
+	for i, p := range ct.projected {
+		p.Events = slices.DeleteFunc(slices.Clone(p.Events), func(e vocab.Event) bool { return seen[e.Seq] })
+		for _, e := range p.Events {
+			seen[e.Seq] = true
+		}
+		ct.projected[i] = p
+	}
+	ct.assertProjectedInOrder(v)
+}
+
+// assertProjectedInOrder checks that the read model got each timeline event
+// of v once, in order, and the final row last.
+func (ct *caseTest) assertProjectedInOrder(v CaseView) {
+	t := ct.t
+	t.Helper()
 	var seqs []int
 	for _, p := range ct.projected {
 		for _, e := range p.Events {

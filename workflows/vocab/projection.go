@@ -1,10 +1,25 @@
 package vocab
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+)
+
+// changeProjectionRetries is the workflow.GetVersion change id under which
+// a read model write that failed for a retryable reason (Postgres down
+// longer than the local activity's own retries) is tried again after a
+// durable timer instead of being skipped. Histories recorded before it
+// replay the skip.
+const changeProjectionRetries = "projection-retries"
+
+// projectionRetryWait bounds the durable wait between two failed batches:
+// it starts at projectionRetryFirst and doubles up to projectionRetryMax.
+const (
+	projectionRetryFirst = 2 * time.Second
+	projectionRetryMax   = 30 * time.Second
 )
 
 // ProjectReadModel writes a workflow's changes to its read model, in order,
@@ -14,6 +29,13 @@ import (
 // newest written; write runs the area's projection activity on lctx (the
 // local activity options) for the events from (exclusive) to upto
 // (inclusive). It runs until the workflow ends.
+//
+// A batch is never skipped for a retryable failure: the local activity
+// retries for a few seconds inside the workflow task, and when that is not
+// enough the loop waits on a durable timer (so updates and signals keep
+// being handled meanwhile) and writes again from the same place, with
+// every change made in between. Only a non-retryable refusal skips a
+// batch; the next change writes the whole row again.
 func ProjectReadModel(ctx workflow.Context, summary string, newest func() int, projected *int,
 	write func(lctx workflow.Context, from, upto int) workflow.Future) {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -25,16 +47,30 @@ func ProjectReadModel(ctx workflow.Context, summary string, newest func() int, p
 		},
 		Summary: summary,
 	})
+	wait := projectionRetryFirst
 	for {
 		if err := workflow.Await(ctx, func() bool { return newest() > *projected }); err != nil {
 			return
 		}
 		upto := newest()
-		if err := write(lctx, *projected, upto).Get(ctx, nil); err != nil {
-			// Only a non-retryable refusal gets here; skipping it keeps the
-			// workflow moving, and the next change writes the whole row again.
-			workflow.GetLogger(ctx).Error("read model not written", "summary", summary, "upto", upto, "error", err)
+		err := write(lctx, *projected, upto).Get(ctx, nil)
+		if err == nil {
+			*projected, wait = upto, projectionRetryFirst
+			continue
 		}
-		*projected = upto
+		var refused *temporal.ApplicationError
+		if errors.As(err, &refused) && refused.NonRetryable() ||
+			workflow.GetVersion(ctx, changeProjectionRetries, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			workflow.GetLogger(ctx).Error("read model refused a batch; the next change writes the row again",
+				"summary", summary, "upto", upto, "error", err)
+			*projected = upto
+			continue
+		}
+		workflow.GetLogger(ctx).Warn("read model not written; trying again", "summary", summary,
+			"from", *projected, "upto", upto, "wait", wait, "error", err)
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return
+		}
+		wait = min(2*wait, projectionRetryMax)
 	}
 }
