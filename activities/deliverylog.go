@@ -30,7 +30,7 @@ type delivery struct {
 func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	logger := activity.GetLogger(ctx)
 	id, channel := d.record.NotificationID, d.record.Channel
-	claim, err := n.log.ClaimDelivery(ctx, d.record, leaseFor(ctx))
+	claim, err := n.log.ClaimDelivery(ctx, d.record, deliveryLease)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,8 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	case store.ClaimFailed:
 		return permanent(fmt.Errorf("failed for good earlier: %s", claim.LastError))
 	case store.ClaimBusy:
-		wait := max(time.Until(claim.Until), 0) + time.Second
+		// Look again soon: the holder usually ends its send in seconds.
+		wait := min(max(time.Until(claim.Until), 0)+time.Second, busyPoll)
 		return retryAfter(fmt.Errorf("another attempt is sending it (lease until %s)", claim.Until.UTC().Format(time.RFC3339)), wait)
 	}
 	if claim.Attempts > 1 {
@@ -50,7 +51,14 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 		logger.Warn("sending a notification again", "notification", id, "channel", channel,
 			"attempts", claim.Attempts, "last_error", claim.LastError)
 	}
-	sendErr := d.send(ctx)
+	// The send runs to its own bound, not to the attempt's end: an attempt
+	// that times out (a notification's try in the workflow task has two
+	// seconds) must not cut a message the receiver may already have taken
+	// and release it for another attempt to send again. The lease outlasts
+	// the send, so no other attempt starts meanwhile.
+	sctx, cancelSend := context.WithTimeout(context.WithoutCancel(ctx), sendBound)
+	sendErr := d.send(sctx)
+	cancelSend()
 	// Record even when the attempt's context is ending: a send that went
 	// out must not be sent again for want of a row.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -75,16 +83,20 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	}
 }
 
-// leaseFor answers how long a claim holds a delivery: until the attempt's
-// deadline (after which Temporal may run another attempt and this one has
-// been cancelled), plus a little for clocks that disagree.
-func leaseFor(ctx context.Context) time.Duration {
-	d := time.Minute
-	if deadline, ok := ctx.Deadline(); ok {
-		d = time.Until(deadline) + 2*time.Second
-	}
-	return min(max(d, 5*time.Second), 5*time.Minute)
-}
+// Bounds of one delivery attempt.
+const (
+	// sendBound is the longest one send may take on any channel: the
+	// dial, the SMTP conversation or the webhook's request and answer.
+	sendBound = 30 * time.Second
+	// deliveryLease is how long a claim holds a delivery: the send, the
+	// record of its outcome (5 s) and a margin for clocks that disagree. An
+	// attempt that dies holding it (a killed worker) delays the delivery
+	// this long at most.
+	deliveryLease = sendBound + 15*time.Second
+	// busyPoll is how soon an attempt that found the delivery held looks
+	// again.
+	busyPoll = 5 * time.Second
+)
 
 // deliveryError says how a failed send may be retried.
 type deliveryError struct {

@@ -37,10 +37,12 @@ import (
 // channel) has a deterministic id, <notification id>/<channel>, that is the
 // email's Message-ID and the webhook-id, and a row in Postgres keyed by
 // (notification id, channel). Before sending, Notify claims the row
-// ('sending', with a lease as long as the attempt may run); after the send
-// it marks it 'sent'. A retried activity skips what is 'sent', waits for a
-// lease another attempt holds, and never resends what a receiver refused
-// for good ('failed'). One window stays open: a crash after the send and
+// ('sending', with a lease that outlasts the send: a send runs to its own
+// bound even when the attempt that started it times out, so an abandoned
+// try in the workflow task is never sent again behind its back); after
+// the send it marks it 'sent'. A retried activity skips what is 'sent',
+// waits for a lease another attempt holds, and never resends what a
+// receiver refused for good ('failed'). One window stays open: a crash after the send and
 // before the mark leaves 'sending', and the retry sends again, under the
 // same id, for the mail client or webhook receiver to drop as a duplicate.
 // Recording before sending instead would lose the message in the same
