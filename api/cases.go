@@ -321,14 +321,15 @@ func readView[V any](ctx context.Context, s *server, workflowID, query, kind, id
 // update repeats anyway (its validator has the last word): a Postgres read
 // instead of a query that waits on a worker and is billed as an action. A
 // case the read model does not have yet (opened a moment ago) is read from
-// its workflow.
+// its workflow, and so is one while Postgres cannot be read: an action
+// does not need the read model.
 func (s *server) projectedCase(ctx context.Context, id string) (cases.CaseView, error) {
 	v, err := s.store.GetCase(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.logger.WarnContext(ctx, "read model unreadable; asking the case", "case", id, "error", err)
+		}
 		return s.readCase(ctx, id)
-	case err != nil:
-		return cases.CaseView{}, s.caseError(ctx, id, err)
 	}
 	return v, nil
 }
@@ -516,7 +517,7 @@ type workflowRef struct {
 // problem: the vocabulary's refusals to 4xx (an invalid argument's
 // "field: message; field: message" to a field list), a workflow that is
 // gone to 409 when its read model has it and 404 when not, anything else
-// to 503.
+// to a 503 naming the part of the stack that failed (dependencyOf).
 func (s *server) workflowError(ctx context.Context, err error, ref workflowRef) error {
 	var p *problem
 	if errors.As(err, &p) {
@@ -553,7 +554,13 @@ func (s *server) workflowError(ctx context.Context, err error, ref workflowRef) 
 		return newProblem(499, "the request was cancelled")
 	}
 	s.logger.ErrorContext(ctx, "dependency failed", ref.kind, ref.id, "error", err)
-	return newProblem(http.StatusServiceUnavailable, "a dependency is unavailable; retry with the same Idempotency-Key")
+	// Only the calls to Temporal are bounded here (a query, an update):
+	// a deadline that no error in the chain claims is theirs.
+	fallback := ""
+	if errors.Is(err, context.DeadlineExceeded) {
+		fallback = depTemporal
+	}
+	return unavailable(err, fallback)
 }
 
 // fieldsOf reads "field: message; field: message" as written by the

@@ -222,7 +222,7 @@ func signalWebhook(w http.ResponseWriter, r *http.Request, t signaller, logger *
 		writeNote(w, "ignored", owner+" does not exist or has ended")
 	default:
 		logger.ErrorContext(r.Context(), "webhook not signalled", append(attrs, "error", err)...)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the workflow could not be signalled now; retry later"))
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "Temporal is unavailable: the workflow could not be signalled now; retry later"))
 	}
 }
 

@@ -71,7 +71,11 @@ func inboundMail(inbox mailin.Inbox, secret []byte, maxBytes int64) http.Handler
 			return
 		}
 		if err != nil {
-			writeProblem(w, newProblem(http.StatusServiceUnavailable, "the message could not be taken now; retry later"))
+			detail := "the message could not be taken now; retry later"
+			if name := dependencyOf(err); name != "" {
+				detail = name + " is unavailable: " + detail
+			}
+			writeProblem(w, newProblem(http.StatusServiceUnavailable, detail))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"sync"
 	"time"
@@ -17,13 +18,27 @@ const keyCacheTTL = 30 * time.Second
 // then the whole cache, which costs one lookup per key.
 const keyCacheSize = 10_000
 
+// keyStaleFor is how long a remembered key keeps working while Postgres
+// cannot be asked: the read model being down must not stop the actions,
+// which only need Temporal. It is no weaker than the TTL, since a key is
+// revoked in Postgres and so cannot be revoked meanwhile; past it the
+// caller gets the 503 naming Postgres.
+const keyStaleFor = 15 * time.Minute
+
+// keyRecheck is how soon a key served stale asks Postgres again, so an
+// outage does not cost every request a failed lookup.
+const keyRecheck = 5 * time.Second
+
 // cachedKeys answers lookup with its live keys remembered for ttl, so most
 // requests authenticate without a SQL statement. Unknown keys are not
 // remembered: a wrong key always asks Postgres (and waits its turn there).
+// A key remembered before Postgres failed keeps working for keyStaleFor
+// after it was last confirmed; one Postgres no longer knows is forgotten.
 func cachedKeys(lookup keyLookup, ttl time.Duration, now func() time.Time) keyLookup {
 	type entry struct {
-		key     store.APIKey
-		expires time.Time
+		key       store.APIKey
+		expires   time.Time
+		confirmed time.Time
 	}
 	var mu sync.Mutex
 	cache := map[[32]byte]entry{}
@@ -37,14 +52,26 @@ func cachedKeys(lookup keyLookup, ttl time.Duration, now func() time.Time) keyLo
 			return e.key, nil
 		}
 		key, err := lookup(ctx, secret)
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			mu.Lock()
+			delete(cache, h)
+			mu.Unlock()
+			return key, err
+		case err != nil && ok && t.Sub(e.confirmed) < keyStaleFor:
+			e.expires = t.Add(keyRecheck)
+			mu.Lock()
+			cache[h] = e
+			mu.Unlock()
+			return e.key, nil
+		case err != nil:
 			return key, err
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		if len(cache) >= keyCacheSize {
 			for k, e := range cache {
-				if !t.Before(e.expires) {
+				if !t.Before(e.expires) && t.Sub(e.confirmed) >= keyStaleFor {
 					delete(cache, k)
 				}
 			}
@@ -52,7 +79,7 @@ func cachedKeys(lookup keyLookup, ttl time.Duration, now func() time.Time) keyLo
 				clear(cache)
 			}
 		}
-		cache[h] = entry{key: key, expires: t.Add(ttl)}
+		cache[h] = entry{key: key, expires: t.Add(ttl), confirmed: t}
 		return key, nil
 	}
 }
