@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"time"
 
