@@ -31,19 +31,24 @@ const (
 // (inclusive). It runs until the workflow ends.
 //
 // A batch is never skipped for a retryable failure: the local activity
-// retries for a few seconds inside the workflow task, and when that is not
+// tries three times inside the workflow task, and when that is not
 // enough the loop waits on a durable timer (so updates and signals keep
 // being handled meanwhile) and writes again from the same place, with
 // every change made in between. Only a non-retryable refusal skips a
 // batch; the next change writes the whole row again.
 func ProjectReadModel(ctx workflow.Context, summary string, newest func() int, projected *int,
 	write func(lctx workflow.Context, from, upto int) workflow.Future) {
+	// A few quick tries in the task: a dropped connection is over in
+	// milliseconds. An outage is waited out on the timer below instead, so
+	// it does not hold the workflow task, and with it the updates and
+	// queries waiting on it, for seconds at every change.
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    200 * time.Millisecond,
 			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
+			MaximumInterval:    time.Second,
+			MaximumAttempts:    3,
 		},
 		Summary: summary,
 	})
