@@ -108,6 +108,35 @@ func Verify(h http.Header, secret []byte, method, target string, body []byte, no
 	return nil
 }
 
+// VerifyAny is Verify with several secrets, any of which may have signed:
+// a receiver lists the new secret beside the old one while its sender
+// switches. It answers nil when one matches, else Verify's answer for the
+// last of them (the timestamp checks are the same for every secret).
+func VerifyAny(h http.Header, secrets [][]byte, method, target string, body []byte, now time.Time, tolerance time.Duration) error {
+	err := error(&VerifyError{Failure: BadSignature})
+	for _, secret := range secrets {
+		if err = Verify(h, secret, method, target, body, now, tolerance); err == nil {
+			return nil
+		}
+		var ve *VerifyError
+		if errors.As(err, &ve) && ve.Failure != BadSignature {
+			return err
+		}
+	}
+	return err
+}
+
+// SplitSecrets answers the secrets of list, separated by commas, each
+// trimmed of spaces, empty ones kept (so a caller refuses them by
+// position): the first is the current one.
+func SplitSecrets(list string) []string {
+	out := strings.Split(list, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
+}
+
 // Refusal answers why request r with body is not signed by key keyID with
 // secret within tolerance of now, in words a client can act on, or "" when
 // it is: the check of a server (a local stand-in) that takes signed requests.

@@ -109,3 +109,46 @@ func TestCheckBaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyAnyAcceptsASignatureByAnyListedSecretAndRefusesOneByNone(t *testing.T) {
+	current := []byte("the-new-secret-of-this-rotation-0001")
+	old := []byte("the-old-secret-of-this-rotation-0001")
+	other := []byte("a-secret-nobody-listed-at-all-00001")
+	body := []byte(`{"movement":"mv-1"}`)
+	now := time.Unix(1767225600, 0)
+	signed := func(secret []byte) http.Header {
+		h := http.Header{}
+		h.Set(HeaderTimestamp, "1767225600")
+		h.Set(HeaderSignature, Sign(secret, "POST", "/webhooks/payments", now.Unix(), body))
+		return h
+	}
+	list := [][]byte{current, old}
+	for name, secret := range map[string][]byte{"current": current, "old": old} {
+		if err := VerifyAny(signed(secret), list, "POST", "/webhooks/payments", body, now, time.Minute); err != nil {
+			t.Errorf("signed by the %s secret: %v", name, err)
+		}
+	}
+	var ve *VerifyError
+	if err := VerifyAny(signed(other), list, "POST", "/webhooks/payments", body, now, time.Minute); !errors.As(err, &ve) || ve.Failure != BadSignature {
+		t.Errorf("signed by no listed secret: got %v, want BadSignature", err)
+	}
+	if err := VerifyAny(signed(old), list, "POST", "/webhooks/payments", body, now.Add(2*time.Minute), time.Minute); !errors.As(err, &ve) || ve.Failure != StaleTimestamp {
+		t.Errorf("stale, signed by a listed secret: got %v, want StaleTimestamp", err)
+	}
+	if err := VerifyAny(signed(current), nil, "POST", "/webhooks/payments", body, now, time.Minute); !errors.As(err, &ve) || ve.Failure != BadSignature {
+		t.Errorf("no secrets: got %v, want BadSignature", err)
+	}
+}
+
+func TestSplitSecretsKeepsOrderAndEmptyEntries(t *testing.T) {
+	got := SplitSecrets(" a , b,,c")
+	want := []string{"a", "b", "", "c"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}

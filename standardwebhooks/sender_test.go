@@ -17,7 +17,7 @@ func TestASenderRetriesWithTheSameIDUntilTheReceiverTakesIt(t *testing.T) {
 	key := []byte("a-sender-test-key-of-24-bytes!!")
 	var mu sync.Mutex
 	var ids []string
-	verifier := &Verifier{key: key, tolerance: time.Minute, now: time.Now}
+	verifier := &Verifier{keys: [][]byte{key}, tolerance: time.Minute, now: time.Now}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()

@@ -75,17 +75,41 @@ func mac(key []byte, id, timestamp string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// Verifier checks Standard Webhooks signatures made with one secret.
+// ParseSecrets answers the HMAC keys of list: one secret or several
+// separated by commas, each as ParseSecret reads it, the first being the
+// current one. A rotation lists the new secret beside the old one until
+// the sender has switched. Errors name the position of a bad entry (when
+// there are several) but never quote it.
+func ParseSecrets(list string) ([][]byte, error) {
+	entries := strings.Split(list, ",")
+	keys := make([][]byte, 0, len(entries))
+	for i, entry := range entries {
+		key, err := ParseSecret(strings.TrimSpace(entry))
+		if err != nil {
+			if len(entries) > 1 {
+				return nil, fmt.Errorf("entry %d: %w", i+1, err)
+			}
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// Verifier checks Standard Webhooks signatures made with any of its secrets.
 type Verifier struct {
-	key       []byte
+	// keys are every secret that verifies; the first is the current one.
+	keys      [][]byte
 	tolerance time.Duration
 	now       func() time.Time
 }
 
-// NewVerifier answers a Verifier for secret (see ParseSecret). A tolerance
-// of zero means DefaultTolerance; now is the clock (nil means time.Now).
-func NewVerifier(secret string, tolerance time.Duration, now func() time.Time) (*Verifier, error) {
-	key, err := ParseSecret(secret)
+// NewVerifier answers a Verifier for secrets: one secret or several
+// separated by commas (see ParseSecrets), any of which verifies. A
+// tolerance of zero means DefaultTolerance; now is the clock (nil means
+// time.Now).
+func NewVerifier(secrets string, tolerance time.Duration, now func() time.Time) (*Verifier, error) {
+	keys, err := ParseSecrets(secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -95,19 +119,20 @@ func NewVerifier(secret string, tolerance time.Duration, now func() time.Time) (
 	if now == nil {
 		now = time.Now
 	}
-	return &Verifier{key: key, tolerance: tolerance, now: now}, nil
+	return &Verifier{keys: keys, tolerance: tolerance, now: now}, nil
 }
 
 // Sign answers the webhook-signature value for one send under the
-// Verifier's secret; tests and tools use it to make requests it accepts.
+// Verifier's first (current) secret; tests and tools use it to make
+// requests it accepts.
 func (v *Verifier) Sign(id string, timestamp int64, body []byte) string {
-	return Sign(v.key, id, timestamp, body)
+	return Sign(v.keys[0], id, timestamp, body)
 }
 
 // Verify answers nil when h carries a fresh timestamp and a v1 signature
-// of body made with the Verifier's secret. The signature header may list
-// several space-separated signatures (a sender rotating keys); one match
-// is enough. Every failure wraps one of the Err values above.
+// of body made with any of the Verifier's secrets. The signature header
+// may list several space-separated signatures (a sender rotating keys);
+// one match is enough. Every failure wraps one of the Err values above.
 func (v *Verifier) Verify(h http.Header, body []byte) error {
 	id, ts, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
 	if id == "" || ts == "" || sigs == "" {
@@ -121,18 +146,22 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 	if skew := v.now().Sub(sent).Abs(); skew > v.tolerance {
 		return fmt.Errorf("%w: %s away from now, more than %s", ErrStaleTimestamp, skew.Round(time.Second), v.tolerance)
 	}
-	want := mac(v.key, id, ts, body)
+	var got [][]byte
 	for _, sig := range strings.Fields(sigs) {
 		version, encoded, ok := strings.Cut(sig, ",")
 		if !ok || version != "v1" {
 			continue
 		}
-		got, err := base64.StdEncoding.DecodeString(encoded)
-		if err != nil {
-			continue
+		if b, err := base64.StdEncoding.DecodeString(encoded); err == nil {
+			got = append(got, b)
 		}
-		if hmac.Equal(got, want) {
-			return nil
+	}
+	for _, key := range v.keys {
+		want := mac(key, id, ts, body)
+		for _, g := range got {
+			if hmac.Equal(g, want) {
+				return nil
+			}
 		}
 	}
 	return ErrSignatureInvalid

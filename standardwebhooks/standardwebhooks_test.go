@@ -90,3 +90,43 @@ func TestNewVerifierRefusesMalformedSecrets(t *testing.T) {
 		assert.NotContains(t, err.Error(), "MfKQ9r8G", "secrets are never quoted")
 	}
 }
+
+// rotationSecrets are two secrets of a rotation, the new one first, and
+// one that is neither.
+const (
+	newSecret   = "whsec_bmV3LXNlY3JldC1vZi10aGUtcm90YXRpb24tMDE="
+	otherSecret = "whsec_bm90LWEtbGlzdGVkLXNlY3JldC1hdC1hbGwtMDE="
+)
+
+func TestAVerifierOfSeveralSecretsAcceptsOneSignedByAnyAndRefusesOneSignedByNone(t *testing.T) {
+	now := func() time.Time { return time.Unix(1614265330, 0) }
+	v, err := NewVerifier(newSecret+", "+specSecret, 0, now)
+	require.NoError(t, err)
+	sign := func(secret string) string {
+		key, err := ParseSecret(secret)
+		require.NoError(t, err)
+		return Sign(key, specID, 1614265330, []byte(specBody))
+	}
+	assert.NoError(t, v.Verify(specHeaders(sign(newSecret)), []byte(specBody)), "the first (current) secret verifies")
+	assert.NoError(t, v.Verify(specHeaders(specSignature), []byte(specBody)), "the second (old) secret verifies")
+	assert.ErrorIs(t, v.Verify(specHeaders(sign(otherSecret)), []byte(specBody)), ErrSignatureInvalid, "a secret not listed does not")
+	assert.Equal(t, sign(newSecret), v.Sign(specID, 1614265330, []byte(specBody)), "Sign uses the first secret")
+}
+
+func TestParseSecretsNamesTheBadEntryWithoutQuotingIt(t *testing.T) {
+	keys, err := ParseSecrets(specSecret)
+	require.NoError(t, err)
+	assert.Len(t, keys, 1, "a single secret is a list of one")
+
+	for list, position := range map[string]string{
+		specSecret + ",MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw": "entry 2",
+		"whsec_not base64!," + specSecret:             "entry 1",
+		specSecret + ",," + newSecret:                  "entry 2",
+		specSecret + ", whsec_":                        "entry 2",
+	} {
+		_, err := ParseSecrets(list)
+		require.Error(t, err, "%q", list)
+		assert.Contains(t, err.Error(), position, "%q", list)
+		assert.NotContains(t, err.Error(), "MfKQ9r8G", "secrets are never quoted")
+	}
+}
