@@ -120,9 +120,9 @@ func TestParseSecretsNamesTheBadEntryWithoutQuotingIt(t *testing.T) {
 
 	for list, position := range map[string]string{
 		specSecret + ",MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw": "entry 2",
-		"whsec_not base64!," + specSecret:             "entry 1",
-		specSecret + ",," + newSecret:                  "entry 2",
-		specSecret + ", whsec_":                        "entry 2",
+		"whsec_not base64!," + specSecret:                "entry 1",
+		specSecret + ",," + newSecret:                    "entry 2",
+		specSecret + ", whsec_":                          "entry 2",
 	} {
 		_, err := ParseSecrets(list)
 		require.Error(t, err, "%q", list)
