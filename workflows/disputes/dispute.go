@@ -57,6 +57,9 @@ type dispute struct {
 	projects     bool
 	projectedSeq int
 	attrs        attributes
+	// erasures lists the erasures of the buyer's data already carried out
+	// (eraseBuyer); after one the buyer is told nothing more.
+	erasures []string
 }
 
 func newDispute(ctx workflow.Context, in Input) (*dispute, error) {
@@ -106,6 +109,7 @@ func (d *dispute) setup(ctx workflow.Context) error {
 	}
 	workflow.Go(ctx, d.takePaymentResults)
 	workflow.Go(ctx, d.tellCase)
+	workflow.Go(ctx, func(ctx workflow.Context) { vocab.TakeErasures(ctx, d.eraseBuyer) })
 	if d.projects {
 		workflow.Go(ctx, d.project)
 	}
@@ -154,13 +158,25 @@ func (d *dispute) ended() bool {
 // timeline and queues it for the case, with what ask adds (whom to tell,
 // whom to escalate to); the case hears the same kind and payload, with the
 // dispute's id.
+// Once the buyer's data is erased the case is asked to tell them nothing;
+// the seller's notices go on.
 func (d *dispute) record(ctx workflow.Context, actor, kind string, ask vocab.CaseEvent, kv ...string) vocab.Event {
+	e := d.append(ctx, actor, kind, kv...)
+	ask.Actor, ask.Kind, ask.Payload = actor, kind, vocab.Payload(append([]string{"dispute_id", d.in.ID}, kv...)...)
+	if len(d.erasures) > 0 {
+		ask.Tell = vocab.WithoutCustomer(ask.Tell, NoticeSeller)
+	}
+	d.outbox = append(d.outbox, ask)
+	return e
+}
+
+// append appends an event with the payload of key, value pairs kv to the
+// timeline only: the case does not hear of it.
+func (d *dispute) append(ctx workflow.Context, actor, kind string, kv ...string) vocab.Event {
 	now := workflow.Now(ctx)
 	e := vocab.Event{Seq: len(d.timeline) + 1, Actor: actor, Kind: kind, At: now, Payload: vocab.Payload(kv...)}
 	d.timeline = append(d.timeline, e)
 	d.view.LastSeq, d.view.UpdatedAt = e.Seq, now
-	ask.Actor, ask.Kind, ask.Payload = actor, kind, vocab.Payload(append([]string{"dispute_id", d.in.ID}, kv...)...)
-	d.outbox = append(d.outbox, ask)
 	return e
 }
 

@@ -1,6 +1,6 @@
 // Package erasure is the erasure of one customer's personal data on
-// request: Erasure (erasure/<id>) tells every running case of the customer
-// to drop the data from its state, pseudonymises the customer's cases in
+// request: Erasure (erasure/<id>) tells every running case, delivery,
+// return and dispute of the customer to drop the data from its state, pseudonymises them in
 // the read model, deletes their evidence files in S3 except those under
 // legal hold, and answers what it erased where. contract.go is what
 // callers import; erasure.go is the workflow.
@@ -85,10 +85,13 @@ func StartOptions(in Input, taskQueue string) client.StartWorkflowOptions {
 }
 
 // CustomerCases answers ActivityFindCustomerCases: the customer's case
-// ids and the ids of the deliveries they are the buyer of.
+// ids and the ids of the deliveries, returns and disputes they are the
+// buyer of.
 type CustomerCases struct {
 	CaseIDs     []string `json:"case_ids"`
 	DeliveryIDs []string `json:"delivery_ids,omitempty"`
+	ReturnIDs   []string `json:"return_ids,omitempty"`
+	DisputeIDs  []string `json:"dispute_ids,omitempty"`
 }
 
 // ReadModelInput is what ActivityEraseReadModel erases: the customer's
@@ -103,6 +106,12 @@ type ReadModelInput struct {
 	// customer's deliveries.
 	RunningDeliveries []string `json:"running_deliveries,omitempty"`
 	EndedDeliveries   []string `json:"ended_deliveries,omitempty"`
+	// RunningReturns, EndedReturns, RunningDisputes and EndedDisputes are
+	// the same for the customer's returns and disputes.
+	RunningReturns  []string `json:"running_returns,omitempty"`
+	EndedReturns    []string `json:"ended_returns,omitempty"`
+	RunningDisputes []string `json:"running_disputes,omitempty"`
+	EndedDisputes   []string `json:"ended_disputes,omitempty"`
 }
 
 // ReadModelErasure counts what ActivityEraseReadModel changed in Postgres:
@@ -113,6 +122,10 @@ type ReadModelErasure struct {
 	TimelineEvents  int `json:"timeline_events"`
 	Deliveries      int `json:"deliveries"`
 	DeliveryEvents  int `json:"delivery_events"`
+	Returns         int `json:"returns"`
+	ReturnEvents    int `json:"return_events"`
+	Disputes        int `json:"disputes"`
+	DisputeEvents   int `json:"dispute_events"`
 	EvidenceRecords int `json:"evidence_records"`
 	InboundMessages int `json:"inbound_messages"`
 	Notifications   int `json:"notifications"`
@@ -152,9 +165,16 @@ type Result struct {
 	RunningCases []string `json:"running_cases"`
 	// Deliveries are those the customer is the buyer of; RunningDeliveries
 	// those whose workflows dropped the data from their state.
-	Deliveries        []string         `json:"deliveries"`
-	RunningDeliveries []string         `json:"running_deliveries"`
-	ReadModel         ReadModelErasure `json:"read_model"`
-	Evidence          EvidenceErasure  `json:"evidence"`
-	FinishedAt        *time.Time       `json:"finished_at,omitempty"`
+	Deliveries        []string `json:"deliveries"`
+	RunningDeliveries []string `json:"running_deliveries"`
+	// Returns and Disputes are those the customer is the buyer of;
+	// RunningReturns and RunningDisputes those whose workflows dropped the
+	// data from their state.
+	Returns         []string         `json:"returns"`
+	RunningReturns  []string         `json:"running_returns"`
+	Disputes        []string         `json:"disputes"`
+	RunningDisputes []string         `json:"running_disputes"`
+	ReadModel       ReadModelErasure `json:"read_model"`
+	Evidence        EvidenceErasure  `json:"evidence"`
+	FinishedAt      *time.Time       `json:"finished_at,omitempty"`
 }

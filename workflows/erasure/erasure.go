@@ -11,10 +11,11 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// Erasure erases one customer's personal data: running cases and
-// deliveries first (each drops it from its own state and projects that),
-// then the read model of every case and delivery, then the evidence files. Each step is idempotent, so the
-// whole erasure may run again under another id with the same outcome.
+// Erasure erases one customer's personal data: running cases, deliveries,
+// returns and disputes first (each drops it from its own state and
+// projects that), then the read model of every one of them, then the
+// evidence files. Each step is idempotent, so the whole erasure may run
+// again under another id with the same outcome.
 func Erasure(ctx workflow.Context, in Input) (Result, error) {
 	if err := in.Validate(); err != nil {
 		return Result{}, err
@@ -22,6 +23,7 @@ func Erasure(ctx workflow.Context, in Input) (Result, error) {
 	e := &erasure{in: in, result: Result{ID: in.ID, CustomerID: in.CustomerID, RequestedBy: in.RequestedBy,
 		RequestedAt: in.RequestedAt, Status: StatusRunning, Cases: []string{}, RunningCases: []string{},
 		Deliveries: []string{}, RunningDeliveries: []string{},
+		Returns: []string{}, RunningReturns: []string{}, Disputes: []string{}, RunningDisputes: []string{},
 		Evidence: EvidenceErasure{Deleted: []string{}, Held: []HeldFile{}}}}
 	if err := e.setup(ctx); err != nil {
 		return Result{}, err
@@ -54,9 +56,19 @@ func (e *erasure) run(ctx workflow.Context) (Result, error) {
 	e.result.RunningCases = append(e.result.RunningCases, running...)
 	runningDeliveries, endedDeliveries := e.tellRunning(ctx, found.DeliveryIDs, vocab.DeliveryWorkflowID)
 	e.result.RunningDeliveries = append(e.result.RunningDeliveries, runningDeliveries...)
+	// An erasure recorded before returns and disputes were erased found
+	// none of them, so its replay sends no signal here.
+	e.result.Returns = append(e.result.Returns, found.ReturnIDs...)
+	e.result.Disputes = append(e.result.Disputes, found.DisputeIDs...)
+	runningReturns, endedReturns := e.tellRunning(ctx, found.ReturnIDs, vocab.ReturnWorkflowID)
+	e.result.RunningReturns = append(e.result.RunningReturns, runningReturns...)
+	runningDisputes, endedDisputes := e.tellRunning(ctx, found.DisputeIDs, vocab.DisputeWorkflowID)
+	e.result.RunningDisputes = append(e.result.RunningDisputes, runningDisputes...)
 
 	in := ReadModelInput{Erasure: e.in, Running: running, Ended: ended,
-		RunningDeliveries: runningDeliveries, EndedDeliveries: endedDeliveries}
+		RunningDeliveries: runningDeliveries, EndedDeliveries: endedDeliveries,
+		RunningReturns: runningReturns, EndedReturns: endedReturns,
+		RunningDisputes: runningDisputes, EndedDisputes: endedDisputes}
 	// A running case projects its erasure within seconds; one that ends
 	// before it takes the signal never will, so after the wait every case
 	// is erased as an ended one.
@@ -65,7 +77,9 @@ func (e *erasure) run(ctx workflow.Context) (Result, error) {
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("running cases did not project their erasure; erasing them as ended", "error", err)
 		in = ReadModelInput{Erasure: e.in, Ended: slices.Concat(running, ended),
-			EndedDeliveries: slices.Concat(runningDeliveries, endedDeliveries)}
+			EndedDeliveries: slices.Concat(runningDeliveries, endedDeliveries),
+			EndedReturns:    slices.Concat(runningReturns, endedReturns),
+			EndedDisputes:   slices.Concat(runningDisputes, endedDisputes)}
 		if err := workflow.ExecuteActivity(activityContext(ctx, "erase the read model of every case", 10*time.Minute),
 			ActivityEraseReadModel, in).Get(ctx, &e.result.ReadModel); err != nil {
 			return e.result, fmt.Errorf("erase read model of customer %s: %w", e.in.CustomerID, err)

@@ -30,10 +30,14 @@ func escalate(reason string) ask {
 
 // report queues timeline event e for the case; its payload names the
 // return (see step), so the case's timeline says which return took it.
+// Once the buyer's data is erased the case is asked to tell them nothing.
 func (r *itemReturn) report(e vocab.Event, asks ...ask) {
 	ev := vocab.CaseEvent{Actor: e.Actor, Kind: e.Kind, Payload: e.Payload}
 	for _, a := range asks {
 		a(&ev)
+	}
+	if len(r.erasures) > 0 {
+		ev.Tell = vocab.WithoutCustomer(ev.Tell)
 	}
 	r.outbox = append(r.outbox, ev)
 }

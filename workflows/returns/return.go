@@ -60,6 +60,9 @@ type itemReturn struct {
 	projectedSeq int
 	timer        deadlineTimer
 	attrs        attributes
+	// erasures lists the erasures of the buyer's data already carried out
+	// (eraseBuyer); after one the buyer is told nothing more.
+	erasures []string
 }
 
 // Actors of what the return hears from outside systems.
@@ -129,6 +132,7 @@ func (r *itemReturn) setup(ctx workflow.Context) error {
 		}
 	})
 	workflow.Go(ctx, r.sendReports)
+	workflow.Go(ctx, func(ctx workflow.Context) { vocab.TakeErasures(ctx, r.eraseBuyer) })
 	if r.projects {
 		workflow.Go(ctx, r.project)
 	}

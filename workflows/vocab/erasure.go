@@ -34,7 +34,7 @@ type EraseCustomer struct {
 // and times are kept, so the timeline still tells what happened.
 var ErasablePayloadKeys = []string{
 	"body", "reason", "latest_customer_message", "resolution", "comment", "note",
-	"review", "email", "name", "subject", "description", "filename",
+	"review", "email", "name", "subject", "description", "filename", "statement", "why",
 }
 
 // ErasePayload answers payload with every erasable value replaced by
@@ -61,6 +61,52 @@ func ErasePayload(payload map[string]string) map[string]string {
 // language.
 func (c Customer) Erased() Customer {
 	return Customer{ID: c.ID, Name: ErasedText, Locale: c.Locale}
+}
+
+// Erased answers the address with only its country kept: enough for
+// reports by country, nothing that finds the person.
+func (a Address) Erased() Address {
+	return Address{Name: ErasedText, Country: a.Country}
+}
+
+// EraseText answers ErasedText for free text, "" for none: an erased field
+// still says whether something was written.
+func EraseText(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ErasedText
+}
+
+// ForCustomer reports that n is for the customer (AudienceCustomer) but
+// for those of its events listed in except (a notice the customer
+// audience passes on to someone else, as a dispute's to its seller).
+func (n Notice) ForCustomer(except ...string) bool {
+	return n.Audience == AudienceCustomer && !slices.Contains(except, n.Event)
+}
+
+// EraseCaseEvent answers ev, a report not yet sent to a case, with its
+// payload erased (ErasePayload) and without the notices to the customer
+// (Notice.ForCustomer with except), and its escalation reason erased: an
+// erased customer is not written to.
+func EraseCaseEvent(ev CaseEvent, except ...string) CaseEvent {
+	ev.Payload = ErasePayload(ev.Payload)
+	ev.Actor = EraseActor(ev.Actor)
+	ev.Reason = EraseText(ev.Reason)
+	ev.Tell = WithoutCustomer(ev.Tell, except...)
+	return ev
+}
+
+// WithoutCustomer answers notices without those for the customer
+// (Notice.ForCustomer with except); notices itself is not changed.
+func WithoutCustomer(notices []Notice, except ...string) []Notice {
+	var out []Notice
+	for _, n := range notices {
+		if !n.ForCustomer(except...) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // EmailActorPrefix begins the actor of what came in by email: the sender's
