@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,11 +51,13 @@ type signaller interface {
 type commerceWebhooks struct {
 	temporal signaller
 	// carrier verifies the tracking webhooks (CARRIER_WEBHOOK_SECRET);
-	// paymentsSecret the payment results (PAYMENTS_WEBHOOK_SECRET).
-	carrier        *standardwebhooks.Verifier
-	paymentsSecret []byte
-	logger         *slog.Logger
-	now            func() time.Time
+	// paymentsSecrets the payment results (PAYMENTS_WEBHOOK_SECRET). Each
+	// holds every secret of its variable, any of which verifies, so a
+	// sender switches secrets while both are listed.
+	carrier         *standardwebhooks.Verifier
+	paymentsSecrets [][]byte
+	logger          *slog.Logger
+	now             func() time.Time
 }
 
 // newCommerceWebhooks answers the webhooks' handlers; now is the clock
@@ -67,10 +70,14 @@ func newCommerceWebhooks(temporal signaller, cfg config.Commerce, logger *slog.L
 	if err != nil {
 		return nil, errors.New("CARRIER_WEBHOOK_SECRET: " + err.Error())
 	}
-	if len(cfg.PaymentsWebhookSecret) < 32 {
-		return nil, errors.New("PAYMENTS_WEBHOOK_SECRET: want at least 32 bytes")
+	var payments [][]byte
+	for i, secret := range signedhttp.SplitSecrets(cfg.PaymentsWebhookSecret) {
+		if len(secret) < 32 {
+			return nil, fmt.Errorf("PAYMENTS_WEBHOOK_SECRET: entry %d: want at least 32 bytes", i+1)
+		}
+		payments = append(payments, []byte(secret))
 	}
-	return &commerceWebhooks{temporal: temporal, carrier: v, paymentsSecret: []byte(cfg.PaymentsWebhookSecret), logger: logger, now: now}, nil
+	return &commerceWebhooks{temporal: temporal, carrier: v, paymentsSecrets: payments, logger: logger, now: now}, nil
 }
 
 // carrierWebhook takes one tracking event (carrier.Event), signed the
@@ -141,7 +148,7 @@ func (h *commerceWebhooks) paymentsWebhook(w http.ResponseWriter, r *http.Reques
 	if !ok {
 		return
 	}
-	if err := signedhttp.Verify(r.Header, h.paymentsSecret, r.Method, r.URL.RequestURI(), body, h.now(), commerceWebhookTolerance); err != nil {
+	if err := signedhttp.VerifyAny(r.Header, h.paymentsSecrets, r.Method, r.URL.RequestURI(), body, h.now(), commerceWebhookTolerance); err != nil {
 		field := signedhttp.HeaderSignature
 		var ve *signedhttp.VerifyError
 		if errors.As(err, &ve) && ve.Failure != signedhttp.BadSignature {

@@ -446,14 +446,16 @@ type download[B any] struct {
 	Body     *B
 }
 
-// presignedDownload presigns a GET of the object under key for presignTTL
-// (evidence.Store.DownloadURL): a 302 to it when redirect, else 200 with
-// the body that body makes of the URL. fail maps S3's error to the problem
-// of the file's owner, ownerID (caseError, deliveryError).
+// presignedDownload presigns a GET of the object under key for linkTTL
+// (EVIDENCE_LINK_TTL; evidence.Store.DownloadURL): a 302 to it when
+// redirect, else 200 with the body that body makes of the URL. fail maps
+// S3's error to the problem of the file's owner, ownerID (caseError,
+// deliveryError).
 func presignedDownload[B any](ctx context.Context, s *server, key string, redirect bool,
 	fail func(ctx context.Context, id string, err error) error, ownerID string, body func(PresignedURL) *B) (*download[B], error) {
-	expires := time.Now().Add(presignTTL)
-	url, err := s.evidence.DownloadURL(ctx, key, presignTTL)
+	ttl := s.linkTTL()
+	expires := time.Now().Add(ttl)
+	url, err := s.evidence.DownloadURL(ctx, key, ttl)
 	if err != nil {
 		return nil, fail(ctx, ownerID, err)
 	}

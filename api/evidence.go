@@ -22,8 +22,18 @@ import (
 	"handoff/workflows/vocab"
 )
 
-// presignTTL is how long a download URL works.
+// presignTTL is how long a download URL works when the evidence store was
+// not told (EVIDENCE_LINK_TTL's default): minutes, never SigV4's seven days.
 const presignTTL = 5 * time.Minute
+
+// linkTTL is how long the download URLs this server presigns work:
+// EVIDENCE_LINK_TTL, or presignTTL when the store was made without it.
+func (s *server) linkTTL() time.Duration {
+	if ttl := s.evidence.LinkTTL(); ttl > 0 {
+		return ttl
+	}
+	return presignTTL
+}
 
 // multipartSlack is what a multipart body may carry beyond the file itself
 // (boundaries, part headers, kind and note) before its declared length

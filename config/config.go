@@ -30,7 +30,8 @@ type Config struct {
 	Verification Verification
 	// SellerEventsSecret verifies the marketplace's seller events posted to
 	// POST /webhooks/marketplace: "whsec_" then the base64 of the key
-	// (Standard Webhooks).
+	// (Standard Webhooks), or several such secrets separated by commas
+	// during a rotation, any of which verifies.
 	SellerEventsSecret string
 	// Codec is who may read payloads in clear through the API.
 	Codec Codec
@@ -134,10 +135,13 @@ type Notify struct {
 	// it overrides the routes file's team_webhooks, so the secret URLs can stay out of it.
 	TeamWebhookURLs map[string]string
 	// WebhookSecret signs every webhook: "whsec_" then the base64 of the key,
-	// as the Standard Webhooks specification writes it.
+	// as the Standard Webhooks specification writes it, or several such
+	// secrets separated by commas during a rotation, the first current:
+	// every webhook then carries one signature per secret.
 	WebhookSecret string
-	// WebhookKeyID names the signing key in the webhook-key-id header, so
-	// receivers can pick the secret while keys rotate.
+	// WebhookKeyID names the first (current) signing key in the
+	// webhook-key-id header, so receivers can pick the secret while keys
+	// rotate.
 	WebhookKeyID string
 	// SurveyURL is the base of the CSAT survey link; the case id is appended as a path segment.
 	SurveyURL string
@@ -174,7 +178,8 @@ type Inbound struct {
 	// hour (a burst of as many, regained evenly).
 	SenderPerHour int
 	// WebhookSecret signs the mail provider's POST /webhooks/inbound-mail
-	// (HMAC-SHA256); empty turns the endpoint off.
+	// (HMAC-SHA256), or several secrets separated by commas during a
+	// rotation, any of which verifies; empty turns the endpoint off.
 	WebhookSecret string
 }
 
@@ -190,7 +195,9 @@ type Commerce struct {
 	// PaymentsSecret signs every request to the provider (HMAC-SHA256, at least 32 bytes).
 	PaymentsSecret string
 	// PaymentsWebhookSecret verifies the provider's POST /webhooks/payments,
-	// signed as signedhttp signs (HMAC-SHA256, at least 32 bytes).
+	// signed as signedhttp signs (HMAC-SHA256, at least 32 bytes), or
+	// several secrets separated by commas during a rotation, any of which
+	// verifies.
 	PaymentsWebhookSecret string
 	// CarrierURL is the carrier's base URL.
 	CarrierURL string
@@ -199,7 +206,9 @@ type Commerce struct {
 	// CarrierSecret signs every request to the carrier (HMAC-SHA256, at least 32 bytes).
 	CarrierSecret string
 	// CarrierWebhookSecret verifies the carrier's tracking webhooks at POST
-	// /webhooks/carrier: "whsec_" then the base64 of the key (Standard Webhooks).
+	// /webhooks/carrier: "whsec_" then the base64 of the key (Standard
+	// Webhooks), or several such secrets separated by commas during a
+	// rotation, any of which verifies.
 	CarrierWebhookSecret string
 	// PaymentsAddr and CarrierAddr are where the local stack's stand-ins
 	// listen; only the local stack uses them.
@@ -219,7 +228,8 @@ type Verification struct {
 	// Secret signs every request to the provider (HMAC-SHA256, at least 32 bytes).
 	Secret string
 	// WebhookSecret verifies the provider's decision webhooks: "whsec_"
-	// then the base64 of the key (Standard Webhooks).
+	// then the base64 of the key (Standard Webhooks), or several such
+	// secrets separated by commas during a rotation, any of which verifies.
 	WebhookSecret string
 	// Addr is where the local stack's stand-in listens; only the local stack uses it.
 	Addr string
@@ -241,6 +251,10 @@ type Evidence struct {
 	// RetentionDays is how long S3 Object Lock keeps the evidence of
 	// disputes, security alerts and fraud reports from change or deletion.
 	RetentionDays int
+	// LinkTTL is how long a presigned download URL of an evidence file (or
+	// a delivery's file) works: from 10s to 1h, so a link cannot be
+	// configured to live for SigV4's seven days.
+	LinkTTL time.Duration
 }
 
 // Accounts says which directory of marketplace accounts the activities act on.
@@ -294,8 +308,8 @@ var Vars = []Var{
 	{"NOTIFY_ROUTES_FILE", "deploy/notifications.yaml", "YAML file naming, per event and audience, the channels a notification goes to."},
 	{"MARKETPLACE_WEBHOOK_URL", "", "URL the marketplace backend receives signed webhooks at; empty sends none."},
 	{"TEAM_WEBHOOK_URLS", "", "Team incoming-webhook URLs (Slack-compatible) as team=url,team=url; override the routes file's team_webhooks."},
-	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); the default is for local use only."},
-	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret, sent in the webhook-key-id header so receivers can rotate keys."},
+	{"WEBHOOK_SIGNING_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", "Standard Webhooks signing secret (whsec_ then base64 of 24 to 64 bytes); during a rotation several separated by commas, the new one first: every webhook then carries one v1 signature per secret, so a receiver holding either verifies; the default is for local use only."},
+	{"WEBHOOK_KEY_ID", "local", "Id of the signing secret (the first of WEBHOOK_SIGNING_SECRET), sent in the webhook-key-id header so receivers can rotate keys."},
 	{"SURVEY_URL", "http://127.0.0.1:8080/survey", "Base URL of the CSAT survey; a resolved case's email links to it with the case id appended as a path segment and a signed token (?t=), plus one link per rating (&rating=1 to 5)."},
 	{"KB_PAGE_URL", "http://127.0.0.1:8080/kb", "Base URL of the public knowledge-base pages (GET /kb/{id}); a reply that inserts an article links to it with the article id appended as a path segment."},
 	{"DELIVERY_PAGE_URL", "http://127.0.0.1:8080/deliveries", "Base URL of an account delivery's page, where the buyer confirms it or reports a problem; the delivered and reminder emails link to it with the delivery id appended as a path segment and a signed token (?t=)."},
@@ -304,6 +318,7 @@ var Vars = []Var{
 	{"EVIDENCE_MAX_BYTES", "1073741824", "Largest evidence file the API accepts, in bytes (at most 5 GiB); larger uploads answer 413."},
 	{"EVIDENCE_CONTENT_TYPES", "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain; charset=utf-8,application/zip", "Comma-separated types an evidence file may be, as sniffed from its first 512 bytes; others answer 415."},
 	{"EVIDENCE_RETENTION_DAYS", "365", "Days S3 Object Lock (governance mode) keeps the evidence of dispute, security_alert and fraud_report cases."},
+	{"EVIDENCE_LINK_TTL", "5m", "How long a presigned download link of an evidence file (or a delivery's file) works, from 10s to 1h."},
 	{"ACCOUNT_DIRECTORY", "postgres", "Where account actions (locks, recoveries, profile changes, merges) go: postgres (Handoff's own tables, for the local stack and demos) or http (the marketplace's account service)."},
 	{"ACCOUNT_SERVICE_URL", "", "Base URL of the marketplace's account service (docs/account-service.md); required when ACCOUNT_DIRECTORY is http."},
 	{"ACCOUNT_SERVICE_KEY_ID", "handoff", "Id of the account service secret, sent in the X-Handoff-Key-Id header so the service can rotate secrets."},
@@ -313,19 +328,19 @@ var Vars = []Var{
 	{"INBOUND_MAX_BYTES", "26214400", "Largest inbound message, attachments included, in bytes; larger ones are refused (SMTP 552, HTTP 413)."},
 	{"REPLY_ADDRESS_TTL", "2160h", "How long a reply address takes mail after the email carrying it was sent; later mail is refused with a hint to write to support."},
 	{"INBOUND_SENDER_PER_HOUR", "60", "Messages one sender address may send to the gateway in an hour; more are deferred (SMTP 450)."},
-	{"INBOUND_WEBHOOK_SECRET", "handoff-local-dev-inbound-mail-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) of the mail provider's signed POST /webhooks/inbound-mail; empty turns the endpoint off; the default is for local use only."},
+	{"INBOUND_WEBHOOK_SECRET", "handoff-local-dev-inbound-mail-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) (several separated by commas during a rotation, the first current, any verifies) of the mail provider's signed POST /webhooks/inbound-mail; empty turns the endpoint off; the default is for local use only."},
 	{"PAYMENTS_URL", "http://127.0.0.1:8027", "Base URL of the payment provider's signed API (docs/payments.md) that refunds, credits and holds go to; the default is the local stand-in (deploy/paymentsim)."},
 	{"PAYMENTS_KEY_ID", "handoff", "Id of the payments secret, sent in the X-Handoff-Key-Id header so the provider can rotate secrets."},
 	{"PAYMENTS_SECRET", "handoff-local-payments-secret-0123456789", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the payment provider; the default is the local stand-in's, for local use only."},
-	{"PAYMENTS_WEBHOOK_SECRET", "handoff-local-dev-payments-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) of the payment provider's signed POST /webhooks/payments, which settles a pending movement; the default is for local use only."},
+	{"PAYMENTS_WEBHOOK_SECRET", "handoff-local-dev-payments-webhook-secret", "HMAC-SHA256 secret (at least 32 bytes) (several separated by commas during a rotation, the first current, any verifies) of the payment provider's signed POST /webhooks/payments, which settles a pending movement; the default is for local use only."},
 	{"CARRIER_URL", "http://127.0.0.1:8028", "Base URL of the shipping carrier's signed API (docs/carrier.md) that return labels and tracking come from; the default is the local stand-in (deploy/carriersim)."},
 	{"CARRIER_KEY_ID", "handoff", "Id of the carrier secret, sent in the X-Handoff-Key-Id header so the carrier can rotate secrets."},
 	{"CARRIER_SECRET", "handoff-local-dev-carrier-secret-0001", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the carrier; the default is the local stand-in's, for local use only."},
-	{"CARRIER_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the carrier's tracking webhooks to POST /webhooks/carrier; the default is the local stand-in's, for local use only."},
+	{"CARRIER_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtY2Fycmllci13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) (several separated by commas during a rotation, the first current, any verifies) of the carrier's tracking webhooks to POST /webhooks/carrier; the default is the local stand-in's, for local use only."},
 	{"KYC_URL", "http://127.0.0.1:8029", "Base URL of the seller identity-verification (KYC) provider's signed API (docs/verification.md) that seller checks go to; the default is the local stand-in (deploy/verificationsim)."},
 	{"KYC_KEY_ID", "handoff", "Id of the verification secret, sent in the X-Handoff-Key-Id header so the provider can rotate secrets."},
 	{"KYC_SECRET", "handoff-local-dev-verification-secret-01", "HMAC-SHA256 secret (at least 32 bytes) signing every request to the verification provider; the default is the local stand-in's, for local use only."},
-	{"KYC_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtdmVyaWZpY2F0aW9uLXdlYmhvb2s=", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the verification provider's decision webhooks to POST /webhooks/verification; the default is the local stand-in's, for local use only."},
+	{"KYC_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtdmVyaWZpY2F0aW9uLXdlYmhvb2s=", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) (several separated by commas during a rotation, the first current, any verifies) of the verification provider's decision webhooks to POST /webhooks/verification; the default is the local stand-in's, for local use only."},
 	{"SLA_POLICY_FILE", "deploy/sla/default.yaml", "YAML file with SLA policies and business calendars."},
 	{"HTTP_ADDR", "127.0.0.1:8080", "Where the API listens."},
 	{"API_RATE_BURST", "200", "Requests an API key may send at once to /v1 before it is slowed down."},
@@ -337,7 +352,7 @@ var Vars = []Var{
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"PAYMENTS_ADDR", "127.0.0.1:8027", "Where the local stack's payment provider stand-in (bin/handoff-payments) listens; `make run` points the worker's PAYMENTS_URL there unless it is set."},
 	{"CARRIER_ADDR", "127.0.0.1:8028", "Where the local stack's carrier stand-in (bin/handoff-carrier) listens; `make run` points the worker's CARRIER_URL there unless it is set, and has the stand-in post its tracking webhooks to the API at HTTP_ADDR."},
-	{"SELLER_EVENTS_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtc2VsbGVyLWV2ZW50cy13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) of the marketplace's seller events (a listing published, payout details verified...) to POST /webhooks/marketplace, which complete the steps of a seller's onboarding; the default is for local use only."},
+	{"SELLER_EVENTS_WEBHOOK_SECRET", "whsec_aGFuZG9mZi1sb2NhbC1kZXYtc2VsbGVyLWV2ZW50cy13ZWJob29r", "Standard Webhooks secret (whsec_ then base64 of 24 to 64 bytes) (several separated by commas during a rotation, the first current, any verifies) of the marketplace's seller events (a listing published, payout details verified...) to POST /webhooks/marketplace, which complete the steps of a seller's onboarding; the default is for local use only."},
 	{"KYC_ADDR", "127.0.0.1:8029", "Where the local stack's verification stand-in (bin/handoff-verification) listens; `make run` points the worker's KYC_URL there unless it is set, and has the stand-in post its decision webhooks to the API at HTTP_ADDR."},
 	{"LOG_LEVEL", "info", "Minimum log level: debug, info, warn or error."},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long a stopping process waits for in-flight requests and activities."},
@@ -387,7 +402,7 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			RoutesFile:            r.nonEmpty("NOTIFY_ROUTES_FILE"),
 			MarketplaceWebhookURL: r.optionalURL("MARKETPLACE_WEBHOOK_URL"),
 			TeamWebhookURLs:       r.urlMap("TEAM_WEBHOOK_URLS"),
-			WebhookSecret:         r.webhookSecret("WEBHOOK_SIGNING_SECRET"),
+			WebhookSecret:         r.webhookSecrets("WEBHOOK_SIGNING_SECRET"),
 			WebhookKeyID:          r.token("WEBHOOK_KEY_ID"),
 			SurveyURL:             r.requiredURL("SURVEY_URL"),
 			DeliveryPageURL:       r.requiredURL("DELIVERY_PAGE_URL"),
@@ -399,6 +414,7 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			MaxBytes:      r.sizeUpTo("EVIDENCE_MAX_BYTES", 5<<30),
 			ContentTypes:  r.mediaTypes("EVIDENCE_CONTENT_TYPES"),
 			RetentionDays: r.positiveInt("EVIDENCE_RETENTION_DAYS"),
+			LinkTTL:       r.durationBetween("EVIDENCE_LINK_TTL", 10*time.Second, time.Hour),
 		},
 		Accounts: Accounts{
 			Directory:     r.oneOf("ACCOUNT_DIRECTORY", "postgres", "http"),
@@ -412,17 +428,17 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			MaxBytes:        r.sizeUpTo("INBOUND_MAX_BYTES", 1<<30),
 			ReplyAddressTTL: r.positiveDuration("REPLY_ADDRESS_TTL"),
 			SenderPerHour:   r.positiveInt("INBOUND_SENDER_PER_HOUR"),
-			WebhookSecret:   r.hmacSecret("INBOUND_WEBHOOK_SECRET"),
+			WebhookSecret:   r.hmacSecrets("INBOUND_WEBHOOK_SECRET", false),
 		},
 		Commerce: Commerce{
 			PaymentsURL:           r.baseURL("PAYMENTS_URL"),
 			PaymentsKeyID:         r.token("PAYMENTS_KEY_ID"),
 			PaymentsSecret:        r.requiredSecret("PAYMENTS_SECRET"),
-			PaymentsWebhookSecret: r.requiredSecret("PAYMENTS_WEBHOOK_SECRET"),
+			PaymentsWebhookSecret: r.hmacSecrets("PAYMENTS_WEBHOOK_SECRET", true),
 			CarrierURL:            r.baseURL("CARRIER_URL"),
 			CarrierKeyID:          r.token("CARRIER_KEY_ID"),
 			CarrierSecret:         r.requiredSecret("CARRIER_SECRET"),
-			CarrierWebhookSecret:  r.webhookSecret("CARRIER_WEBHOOK_SECRET"),
+			CarrierWebhookSecret:  r.webhookSecrets("CARRIER_WEBHOOK_SECRET"),
 			PaymentsAddr:          r.hostPort("PAYMENTS_ADDR"),
 			CarrierAddr:           r.hostPort("CARRIER_ADDR"),
 		},
@@ -430,10 +446,10 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			URL:           r.baseURL("KYC_URL"),
 			KeyID:         r.token("KYC_KEY_ID"),
 			Secret:        r.requiredSecret("KYC_SECRET"),
-			WebhookSecret: r.webhookSecret("KYC_WEBHOOK_SECRET"),
+			WebhookSecret: r.webhookSecrets("KYC_WEBHOOK_SECRET"),
 			Addr:          r.hostPort("KYC_ADDR"),
 		},
-		SellerEventsSecret: r.webhookSecret("SELLER_EVENTS_WEBHOOK_SECRET"),
+		SellerEventsSecret: r.webhookSecrets("SELLER_EVENTS_WEBHOOK_SECRET"),
 		SLAPolicyFile:      r.nonEmpty("SLA_POLICY_FILE"),
 		HTTPAddr:           r.hostPort("HTTP_ADDR"),
 		APIRateBurst:       r.positiveInt("API_RATE_BURST"),

@@ -277,3 +277,73 @@ func TestLinkKeysAreIDSecretPairsOfLongSecrets(t *testing.T) {
 		assert.NotContains(t, err.Error(), strings.Repeat("a", 32), "secrets are never quoted")
 	}
 }
+
+// Two Standard Webhooks secrets of a rotation and two HMAC secrets, all
+// long enough.
+const (
+	rotatedWebhookSecret = "whsec_aGFuZG9mZi10ZXN0LXJvdGF0ZWQtd2ViaG9vay1zZWNyZXQ="
+	currentWebhookSecret = "whsec_aGFuZG9mZi10ZXN0LWN1cnJlbnQtd2ViaG9vay1zZWNyZXQ="
+	rotatedHMACSecret    = "handoff-test-rotated-hmac-webhook-secret"
+	currentHMACSecret    = "handoff-test-current-hmac-webhook-secret"
+)
+
+func TestWebhookSecretsTakeACommaSeparatedListFirstCurrent(t *testing.T) {
+	cfg, err := LoadFrom(lookupFrom(map[string]string{
+		"WEBHOOK_SIGNING_SECRET":       currentWebhookSecret + " , " + rotatedWebhookSecret,
+		"CARRIER_WEBHOOK_SECRET":       currentWebhookSecret + "," + rotatedWebhookSecret,
+		"KYC_WEBHOOK_SECRET":           currentWebhookSecret + "," + rotatedWebhookSecret,
+		"SELLER_EVENTS_WEBHOOK_SECRET": currentWebhookSecret + "," + rotatedWebhookSecret,
+		"PAYMENTS_WEBHOOK_SECRET":      currentHMACSecret + ", " + rotatedHMACSecret,
+		"INBOUND_WEBHOOK_SECRET":       currentHMACSecret + "," + rotatedHMACSecret,
+	}))
+	require.NoError(t, err)
+	list := currentWebhookSecret + "," + rotatedWebhookSecret
+	assert.Equal(t, list, cfg.Notify.WebhookSecret, "entries are trimmed, in order")
+	assert.Equal(t, list, cfg.Commerce.CarrierWebhookSecret)
+	assert.Equal(t, list, cfg.Verification.WebhookSecret)
+	assert.Equal(t, list, cfg.SellerEventsSecret)
+	assert.Equal(t, currentHMACSecret+","+rotatedHMACSecret, cfg.Commerce.PaymentsWebhookSecret)
+	assert.Equal(t, currentHMACSecret+","+rotatedHMACSecret, cfg.Inbound.WebhookSecret)
+
+	// A single value reads exactly as before lists.
+	cfg, err = LoadFrom(lookupFrom(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "whsec_aGFuZG9mZi1sb2NhbC1kZXYtd2ViaG9vay1zZWNyZXQ=", cfg.Notify.WebhookSecret)
+	assert.Equal(t, "handoff-local-dev-payments-webhook-secret", cfg.Commerce.PaymentsWebhookSecret)
+}
+
+func TestAMalformedWebhookSecretEntryIsRefusedByVariableAndPosition(t *testing.T) {
+	cases := []struct{ name, value, want string }{
+		{"WEBHOOK_SIGNING_SECRET", currentWebhookSecret + ",hunter2-not-whsec", `WEBHOOK_SIGNING_SECRET: entry 2 of 2: want "whsec_" followed by base64`},
+		{"CARRIER_WEBHOOK_SECRET", "whsec_aHVudGVyMg==," + currentWebhookSecret, "CARRIER_WEBHOOK_SECRET: entry 1 of 2: want a key of 24 to 64 bytes, got 7"},
+		{"KYC_WEBHOOK_SECRET", currentWebhookSecret + ",," + rotatedWebhookSecret, "KYC_WEBHOOK_SECRET: entry 2 of 3: is empty"},
+		{"SELLER_EVENTS_WEBHOOK_SECRET", currentWebhookSecret + ",whsec_hunter2!", `SELLER_EVENTS_WEBHOOK_SECRET: entry 2 of 2: the part after "whsec_" is not valid base64`},
+		{"PAYMENTS_WEBHOOK_SECRET", currentHMACSecret + ",hunter2", "PAYMENTS_WEBHOOK_SECRET: entry 2 of 2: want a secret of at least 32 bytes, got 7"},
+		{"INBOUND_WEBHOOK_SECRET", currentHMACSecret + ",", "INBOUND_WEBHOOK_SECRET: entry 2 of 2: want a secret of at least 32 bytes, got 0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadFrom(lookupFrom(map[string]string{c.name: c.value}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			assert.NotContains(t, err.Error(), "aHVudGVyMg")
+		})
+	}
+}
+
+func TestEvidenceLinkTTLIsFromTenSecondsToAnHour(t *testing.T) {
+	cfg, err := LoadFrom(lookupFrom(nil))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, cfg.Evidence.LinkTTL, "the default")
+	for value, want := range map[string]time.Duration{"10s": 10 * time.Second, "1h": time.Hour, "90s": 90 * time.Second} {
+		cfg, err := LoadFrom(lookupFrom(map[string]string{"EVIDENCE_LINK_TTL": value}))
+		require.NoError(t, err, value)
+		assert.Equal(t, want, cfg.Evidence.LinkTTL, value)
+	}
+	for _, value := range []string{"9s", "61m", "168h", "0", "-5m", "five minutes", ""} {
+		_, err := LoadFrom(lookupFrom(map[string]string{"EVIDENCE_LINK_TTL": value}))
+		require.Error(t, err, "%q", value)
+		assert.Contains(t, err.Error(), "EVIDENCE_LINK_TTL: want a duration from 10s to 1h, ", "%q", value)
+	}
+}

@@ -235,23 +235,95 @@ func (r *reader) urlMap(name string) map[string]string {
 	return out
 }
 
-// webhookSecret reads a Standard Webhooks secret: "whsec_" and the base64
-// of 24 to 64 random bytes. Errors never quote the value.
-func (r *reader) webhookSecret(name string) string {
+// webhookSecrets reads one Standard Webhooks secret or several separated
+// by commas, the first being the current one: each "whsec_" and the
+// base64 of 24 to 64 random bytes. It answers the entries trimmed and
+// joined by commas. Errors name the entry's position when there are
+// several, and never quote a value.
+func (r *reader) webhookSecrets(name string) string {
 	v := r.nonEmpty(name)
 	if v == "" {
 		return v
 	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(v, "whsec_"))
-	switch {
-	case !strings.HasPrefix(v, "whsec_"):
-		r.fail(name, `want "whsec_" followed by base64`)
-	case err != nil:
-		r.fail(name, `the part after "whsec_" is not valid base64`)
-	case len(key) < 24 || len(key) > 64:
-		r.fail(name, "want a key of 24 to 64 bytes, got %d", len(key))
+	entries := r.entries(v)
+	for i, e := range entries {
+		at := entryAt(i, len(entries))
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(e, "whsec_"))
+		switch {
+		case e == "":
+			r.fail(name, "%sis empty", at)
+		case !strings.HasPrefix(e, "whsec_"):
+			r.fail(name, `%swant "whsec_" followed by base64`, at)
+		case err != nil:
+			r.fail(name, `%sthe part after "whsec_" is not valid base64`, at)
+		case len(key) < 24 || len(key) > 64:
+			r.fail(name, "%swant a key of 24 to 64 bytes, got %d", at, len(key))
+		}
 	}
-	return v
+	return strings.Join(entries, ",")
+}
+
+// hmacSecrets reads one HMAC-SHA256 secret or several separated by
+// commas, the first being the current one, each at least 32 bytes; empty
+// is refused when required, else it turns the receiver off. It answers
+// the entries trimmed and joined by commas. Errors name the entry's
+// position when there are several, and never quote a value.
+func (r *reader) hmacSecrets(name string, required bool) string {
+	v := r.string(name)
+	if v == "" {
+		if required {
+			r.fail(name, "want a secret of at least 32 bytes, got 0")
+		}
+		return v
+	}
+	entries := r.entries(v)
+	for i, e := range entries {
+		if len(e) < 32 {
+			r.fail(name, "%swant a secret of at least 32 bytes, got %d", entryAt(i, len(entries)), len(e))
+		}
+	}
+	return strings.Join(entries, ",")
+}
+
+// entries splits a comma-separated list, trimming each entry and keeping
+// empty ones, so that they are refused by position.
+func (r *reader) entries(v string) []string {
+	out := strings.Split(v, ",")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	return out
+}
+
+// entryAt names entry i of n in an error ("entry 2: "), or nothing for a
+// single value, whose errors read as they did before lists.
+func entryAt(i, n int) string {
+	if n == 1 {
+		return ""
+	}
+	return fmt.Sprintf("entry %d of %d: ", i+1, n)
+}
+
+// durationBetween reads a duration from lowest to highest, both included.
+func (r *reader) durationBetween(name string, lowest, highest time.Duration) time.Duration {
+	v := r.string(name)
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lowest || d > highest {
+		r.fail(name, "want a duration from %s to %s, such as 5m, got %q", shortDuration(lowest), shortDuration(highest), v)
+	}
+	return d
+}
+
+// shortDuration writes d as an operator would ("1h", not "1h0m0s").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // token reads a value that goes into an HTTP header as is.

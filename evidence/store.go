@@ -85,10 +85,13 @@ type Store struct {
 	types    []string
 	// retention is how long Object Lock keeps a retained object.
 	retention time.Duration
+	// linkTTL is how long a download URL works (EVIDENCE_LINK_TTL).
+	linkTTL time.Duration
 }
 
 // NewStore answers a Store of bucket through c, accepting the files cfg
-// allows and retaining them for cfg.RetentionDays.
+// allows, retaining them for cfg.RetentionDays and presigning their
+// download links for cfg.LinkTTL.
 func NewStore(c *s3.Client, bucket string, cfg config.Evidence) *Store {
 	return &Store{
 		s3: c,
@@ -103,8 +106,14 @@ func NewStore(c *s3.Client, bucket string, cfg config.Evidence) *Store {
 		maxBytes:  cfg.MaxBytes,
 		types:     cfg.ContentTypes,
 		retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		linkTTL:   cfg.LinkTTL,
 	}
 }
+
+// LinkTTL is how long the download links of the files should work
+// (config.Evidence.LinkTTL, checked by config to be 10s to 1h); zero when
+// the Store was made from a configuration that did not say.
+func (s *Store) LinkTTL() time.Duration { return s.linkTTL }
 
 // MaxBytes is the largest file Put accepts.
 func (s *Store) MaxBytes() int64 { return s.maxBytes }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"handoff/config"
+)
+
+// The secrets of a rotation: the receiver lists the new one first and the
+// old one after it until the sender has switched; a third is listed nowhere.
+const (
+	newWhsec      = "whsec_" + "cm90YXRpb24tdGVzdC1uZXctd2ViaG9vay1rZXk="
+	oldWhsec      = "whsec_" + "cm90YXRpb24tdGVzdC1vbGQtd2ViaG9vay1rZXk="
+	strangerWhsec = "whsec_" + "cm90YXRpb24tdGVzdC1ub2JvZHlzLXdlYmhvb2s="
+	newHMAC       = "rotation-test-new-payments-webhook-secret"
+	oldHMAC       = "rotation-test-old-payments-webhook-secret"
+	strangerHMAC  = "rotation-test-nobodys-payments-webhook-secret"
+)
+
+// rotatingCommerce is the commerce webhooks' router with both secrets of
+// a rotation listed, read through config as an operator writes them.
+func rotatingCommerce(t *testing.T, temporal signaller) http.Handler {
+	t.Helper()
+	cfg, err := config.LoadFrom(func(name string) (string, bool) {
+		switch name {
+		case "CARRIER_WEBHOOK_SECRET":
+			return newWhsec + ", " + oldWhsec, true
+		case "PAYMENTS_WEBHOOK_SECRET":
+			return newHMAC + ", " + oldHMAC, true
+		}
+		return "", false
+	})
+	require.NoError(t, err)
+	hooks, err := newCommerceWebhooks(temporal, cfg.Commerce, slog.New(slog.DiscardHandler), func() time.Time { return hookNow })
+	require.NoError(t, err)
+	s := &server{registry: prometheus.NewRegistry(), logger: slog.New(slog.DiscardHandler), commerce: hooks}
+	return s.routes()
+}
+
+func TestACarrierWebhookSignedWithAnyListedSecretIsTakenAndOneSignedWithNoneRefused(t *testing.T) {
+	temporal := &fakeSignaller{}
+	h := rotatingCommerce(t, temporal)
+	for _, secret := range []string{newWhsec, oldWhsec} {
+		rec := serve(h, carrierRequest(t, secret, hookNow, "carrier/HC1A2B3C4D5E/2", []byte(shippedEvent)))
+		assert.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	}
+	problemIn(t, serve(h, carrierRequest(t, strangerWhsec, hookNow, "carrier/HC1A2B3C4D5E/2", []byte(shippedEvent))), http.StatusUnauthorized)
+	assert.Len(t, temporal.signals(), 2, "one signal per verified webhook, none for the stranger's")
+}
+
+func TestAPaymentResultSignedWithAnyListedSecretIsTakenAndOneSignedWithNoneRefused(t *testing.T) {
+	temporal := &fakeSignaller{}
+	h := rotatingCommerce(t, temporal)
+	for _, secret := range []string{newHMAC, oldHMAC} {
+		rec := serve(h, paymentsRequest(secret, hookNow, []byte(paymentResult)))
+		assert.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	}
+	problemIn(t, serve(h, paymentsRequest(strangerHMAC, hookNow, []byte(paymentResult))), http.StatusUnauthorized)
+	assert.Len(t, temporal.signals(), 2, "one signal per verified webhook, none for the stranger's")
+}
+
+func TestSellerWebhooksSignedWithAnyListedSecretAreTakenAndOnesSignedWithNoneRefused(t *testing.T) {
+	temporal := &fakeSignaller{}
+	hooks, err := newSellerWebhooks(temporal, newWhsec+","+oldWhsec, newWhsec+","+oldWhsec, quiet, func() time.Time { return hookNow })
+	require.NoError(t, err)
+	r := chi.NewRouter()
+	r.Post(marketplaceWebhookPath, hooks.marketplaceWebhook)
+	r.Post(verificationWebhookPath, hooks.verificationWebhook)
+	for _, secret := range []string{newWhsec, oldWhsec} {
+		rec := serve(r, signedRequest(t, marketplaceWebhookPath, secret, hookNow, "mkt-evt-7", listingEvent))
+		assert.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+		rec = serve(r, signedRequest(t, verificationWebhookPath, secret, hookNow, "vchk_1/failed", decidedCheck))
+		assert.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	}
+	problemIn(t, serve(r, signedRequest(t, marketplaceWebhookPath, strangerWhsec, hookNow, "mkt-evt-7", listingEvent)), http.StatusUnauthorized)
+	problemIn(t, serve(r, signedRequest(t, verificationWebhookPath, strangerWhsec, hookNow, "vchk_1/failed", decidedCheck)), http.StatusUnauthorized)
+	assert.Len(t, temporal.signals(), 4)
+}
+
+func TestNewCommerceWebhooksRefusesAShortPaymentsSecretByPosition(t *testing.T) {
+	cfg := defaultCommerce(t)
+	cfg.PaymentsWebhookSecret = newHMAC + ",short"
+	_, err := newCommerceWebhooks(&fakeSignaller{}, cfg, slog.New(slog.DiscardHandler), nil)
+	assert.ErrorContains(t, err, "PAYMENTS_WEBHOOK_SECRET: entry 2")
+	assert.NotContains(t, err.Error(), "short")
+}
