@@ -60,6 +60,9 @@ func (p *smtpSessions) send(ctx context.Context, msg *mail.Msg) error {
 			return nil
 		}
 		_ = s.Close()
+		if msg.IsDelivered() {
+			return nil // taken; only the session's reset after it failed
+		}
 		var se *mail.SendError
 		if !errors.As(err, &se) || se.Reason != mail.ErrConnCheck {
 			return err
@@ -71,6 +74,12 @@ func (p *smtpSessions) send(ctx context.Context, msg *mail.Msg) error {
 	}
 	if err := client.SendWithSMTPClient(s, msg); err != nil {
 		_ = s.Close()
+		if msg.IsDelivered() {
+			// The server answered the message with 250: it is sent, and
+			// sending it again would deliver a copy. Only what followed
+			// (the RSET that readies the session for the next) failed.
+			return nil
+		}
 		return err
 	}
 	p.put(s)
