@@ -1,13 +1,17 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
+	"handoff/workflows/disputes"
 	"handoff/workflows/erasure"
+	"handoff/workflows/returns"
 	"handoff/workflows/vocab"
 )
 
@@ -15,23 +19,44 @@ import (
 // has not yet projected its own erasure.
 var ErrCaseNotErased = errors.New("a running case has not projected its erasure yet")
 
+// customerRecords is a read model whose rows name the customer they are
+// of in the column owner.
+type customerRecords struct {
+	readModel
+	owner string
+}
+
+// The read models an erasure pseudonymises.
+var (
+	customerCases      = customerRecords{caseModel, "customer_id"}
+	customerDeliveries = customerRecords{deliveryModel, "buyer_id"}
+	customerReturns    = customerRecords{returnModel, "customer_id"}
+	customerDisputes   = customerRecords{disputeModel, "customer_id"}
+)
+
+// idsSQL selects the ids of the rows of the customer $1.
+func (c customerRecords) idsSQL() string {
+	return `SELECT id FROM ` + c.table + ` WHERE ` + c.owner + ` = $1`
+}
+
 // CustomerRecords answers the ids of every case of customer id and of
-// every delivery they are the buyer of, each in id order.
+// every delivery, return and dispute they are the buyer of, each in id
+// order.
 func (s *Store) CustomerRecords(ctx context.Context, customerID string) (erasure.CustomerCases, error) {
 	var out erasure.CustomerCases
 	for _, q := range []struct {
-		what, sql string
-		ids       *[]string
+		records customerRecords
+		ids     *[]string
 	}{
-		{"cases", `SELECT id FROM cases WHERE customer_id = $1 ORDER BY id`, &out.CaseIDs},
-		{"deliveries", `SELECT id FROM deliveries WHERE buyer_id = $1 ORDER BY id`, &out.DeliveryIDs},
+		{customerCases, &out.CaseIDs}, {customerDeliveries, &out.DeliveryIDs},
+		{customerReturns, &out.ReturnIDs}, {customerDisputes, &out.DisputeIDs},
 	} {
-		rows, err := s.pool.Query(ctx, q.sql, customerID)
+		rows, err := s.pool.Query(ctx, q.records.idsSQL()+` ORDER BY id`, customerID)
 		if err != nil {
-			return out, fmt.Errorf("%s of customer %s: %w", q.what, customerID, err)
+			return out, fmt.Errorf("%s of customer %s: %w", q.records.table, customerID, err)
 		}
 		if *q.ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-			return out, fmt.Errorf("%s of customer %s: %w", q.what, customerID, err)
+			return out, fmt.Errorf("%s of customer %s: %w", q.records.table, customerID, err)
 		}
 	}
 	return out, nil
@@ -41,10 +66,12 @@ func (s *Store) CustomerRecords(ctx context.Context, customerID string) (erasure
 // transaction: the name, email, subject and description of every case, the
 // free text of their timeline events (vocab.ErasablePayloadKeys), the notes
 // on their files, the senders and subjects of their inbound mail and the
-// addresses their notifications went to; and the recurring-subjects
-// rollup rows the erased subjects left at zero. A running case must have
-// projected its own data_erased event first (else ErrCaseNotErased); an
-// ended case gets that event here. Running it again changes nothing more.
+// addresses their notifications went to; the recurring-subjects rollup
+// rows the erased subjects left at zero; the deliveries, returns and
+// disputes the customer is the buyer of and their timeline events. A
+// running case (delivery, return, dispute) must have projected its own
+// data_erased event first (else ErrCaseNotErased); an ended one gets that
+// event here. Running it again changes nothing more.
 func (s *Store) EraseCustomerCases(ctx context.Context, in erasure.ReadModelInput) (erasure.ReadModelErasure, error) {
 	var out erasure.ReadModelErasure
 	e := in.Erasure
@@ -52,23 +79,21 @@ func (s *Store) EraseCustomerCases(ctx context.Context, in erasure.ReadModelInpu
 		for _, a := range []struct {
 			model          readModel
 			running, ended []string
-		}{{caseModel, in.Running, in.Ended}, {deliveryModel, in.RunningDeliveries, in.EndedDeliveries}} {
+		}{
+			{caseModel, in.Running, in.Ended}, {deliveryModel, in.RunningDeliveries, in.EndedDeliveries},
+			{returnModel, in.RunningReturns, in.EndedReturns}, {disputeModel, in.RunningDisputes, in.EndedDisputes},
+		} {
 			if err := recordErasure(ctx, tx, a.model, e, a.running, a.ended); err != nil {
 				return err
 			}
 		}
-		steps := []struct {
-			what string
-			sql  string
-			args []any
-			n    *int
-		}{
+		steps := []eraseStep{
 			{"cases", eraseCasesSQL, []any{e.CustomerID, vocab.ErasedText}, new(int)},
-			{"timeline events", eraseEventsSQL(caseModel, `SELECT id FROM cases WHERE customer_id = $1`), []any{e.CustomerID, vocab.ErasedText, vocab.ErasablePayloadKeys,
-				vocab.EmailActorPrefix, vocab.EmailActorPrefix + vocab.ErasedText}, &out.TimelineEvents},
+			eraseEventsStep(customerCases, e.CustomerID, &out.TimelineEvents),
 			{"deliveries", eraseDeliveriesSQL, []any{e.CustomerID, vocab.ErasedText}, new(int)},
-			{"delivery events", eraseEventsSQL(deliveryModel, `SELECT id FROM deliveries WHERE buyer_id = $1`), []any{e.CustomerID, vocab.ErasedText, vocab.ErasablePayloadKeys,
-				vocab.EmailActorPrefix, vocab.EmailActorPrefix + vocab.ErasedText}, &out.DeliveryEvents},
+			eraseEventsStep(customerDeliveries, e.CustomerID, &out.DeliveryEvents),
+			eraseEventsStep(customerReturns, e.CustomerID, &out.ReturnEvents),
+			eraseEventsStep(customerDisputes, e.CustomerID, &out.DisputeEvents),
 			{"evidence records", `UPDATE evidence SET note = $2 WHERE note NOT IN ('', $2)
 AND case_id IN (SELECT id FROM cases WHERE customer_id = $1)`, []any{e.CustomerID, vocab.ErasedText}, &out.EvidenceRecords},
 			{"inbound mail", `UPDATE inbound_messages SET mail_from = $2, header_from = $2, subject = $2
@@ -88,15 +113,80 @@ WHERE channel = 'email' AND target <> $2 AND case_id IN (SELECT id FROM cases WH
 			}
 			*st.n = int(tag.RowsAffected())
 		}
+		// A return's or a dispute's view is erased as its workflow erases
+		// it (View.Erased), so the two never tell different stories.
+		if err := eraseViews(ctx, tx, customerReturns, e.CustomerID, returns.View.Erased); err != nil {
+			return err
+		}
+		if err := eraseViews(ctx, tx, customerDisputes, e.CustomerID, disputes.View.Erased); err != nil {
+			return err
+		}
 		// A running case's row was erased by its own projection already.
 		out.Cases = len(in.Running) + len(in.Ended)
 		out.Deliveries = len(in.RunningDeliveries) + len(in.EndedDeliveries)
+		out.Returns = len(in.RunningReturns) + len(in.EndedReturns)
+		out.Disputes = len(in.RunningDisputes) + len(in.EndedDisputes)
 		return nil
 	})
 	if err != nil {
 		return erasure.ReadModelErasure{}, fmt.Errorf("erase customer %s: %w", e.CustomerID, err)
 	}
 	return out, nil
+}
+
+// eraseStep is one statement of EraseCustomerCases: what it erases, its
+// SQL and arguments, and where it counts the rows it changed.
+type eraseStep struct {
+	what string
+	sql  string
+	args []any
+	n    *int
+}
+
+// eraseEventsStep erases the free text of the timeline events of the
+// customer's rows of c (eraseEventsSQL), counting them in n.
+func eraseEventsStep(c customerRecords, customerID string, n *int) eraseStep {
+	return eraseStep{c.noun + " events", eraseEventsSQL(c.readModel, c.idsSQL()),
+		[]any{customerID, vocab.ErasedText, vocab.ErasablePayloadKeys, vocab.EmailActorPrefix, vocab.EmailActorPrefix + vocab.ErasedText}, n}
+}
+
+// eraseViews rewrites the view of each of the customer's rows of c as
+// erase answers it, the rows locked against a projection in between; a
+// view erase leaves as it was is not written.
+func eraseViews[V any](ctx context.Context, tx pgx.Tx, c customerRecords, customerID string, erase func(V) V) error {
+	rows, err := tx.Query(ctx, `SELECT id, view FROM `+c.table+` WHERE `+c.owner+` = $1 ORDER BY id FOR UPDATE`, customerID)
+	if err != nil {
+		return fmt.Errorf("erase %s views: %w", c.noun, err)
+	}
+	type viewRow struct {
+		id   string
+		view V
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (viewRow, error) {
+		var r viewRow
+		err := row.Scan(&r.id, &r.view)
+		return r, err
+	})
+	if err != nil {
+		return fmt.Errorf("erase %s views: %w", c.noun, err)
+	}
+	for _, r := range found {
+		before, err := json.Marshal(r.view)
+		if err != nil {
+			return fmt.Errorf("erase %s %s: %w", c.noun, r.id, err)
+		}
+		after, err := json.Marshal(erase(r.view))
+		if err != nil {
+			return fmt.Errorf("erase %s %s: %w", c.noun, r.id, err)
+		}
+		if bytes.Equal(before, after) {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE `+c.table+` SET view = $2 WHERE id = $1`, r.id, after); err != nil {
+			return fmt.Errorf("erase %s %s: %w", c.noun, r.id, err)
+		}
+	}
+	return nil
 }
 
 // recordErasure checks that every running record of model has projected
