@@ -26,13 +26,19 @@ import (
 //	                   delivery/<id>/<seq>/<audience>/<channel> for an account delivery's);
 //	                   the same on every retry, so a receiver drops what it has seen
 //	webhook-timestamp: Unix seconds of this send (fresh on each retry)
-//	webhook-signature: v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>
-//	webhook-key-id:    WEBHOOK_KEY_ID, the id of the key that signed
+//	webhook-signature: v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>,
+//	                   one such entry per key, separated by spaces
+//	webhook-key-id:    WEBHOOK_KEY_ID, the id of the first (current) key
 //
-// The key is WEBHOOK_SIGNING_SECRET without its "whsec_" prefix, base64
-// decoded. webhook-key-id is not part of the specification: it lets a
-// receiver that holds several secrets (during a rotation) pick the one to
-// verify with; one that holds a single secret ignores it.
+// The keys are the secrets of WEBHOOK_SIGNING_SECRET (one, or several
+// separated by commas during a rotation, the new one first), each without
+// its "whsec_" prefix, base64 decoded. Signing with every listed key lets
+// a receiver holding either the old or the new secret verify while
+// Handoff switches: the specification allows several signatures, and a
+// receiver accepts the message when one matches. webhook-key-id is not
+// part of the specification: it lets a receiver that holds several
+// secrets pick the one to try first; one that holds a single secret
+// ignores it.
 const (
 	// HeaderWebhookID carries the delivery's deterministic id.
 	HeaderWebhookID = "webhook-id"
@@ -44,34 +50,52 @@ const (
 	HeaderWebhookKeyID = "webhook-key-id"
 )
 
-// webhookSigner signs webhooks with one key.
+// webhookSigner signs webhooks with every key of a rotation.
 type webhookSigner struct {
-	key   []byte
+	// keys sign every message, the first being the current one, which
+	// keyID names.
+	keys  [][]byte
 	keyID string
 }
 
-// newWebhookSigner decodes a Standard Webhooks secret ("whsec_" and base64).
-func newWebhookSigner(secret, keyID string) (webhookSigner, error) {
-	raw, ok := strings.CutPrefix(secret, "whsec_")
-	if !ok {
-		return webhookSigner{}, errors.New(`signing secret: want "whsec_" followed by base64`)
-	}
-	key, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil || len(key) == 0 {
-		return webhookSigner{}, errors.New(`signing secret: the part after "whsec_" is not valid base64`)
+// newWebhookSigner decodes Standard Webhooks secrets ("whsec_" and
+// base64): one, or several separated by commas, the first current. Errors
+// name a bad entry by its position, never by its value.
+func newWebhookSigner(secrets, keyID string) (webhookSigner, error) {
+	entries := strings.Split(secrets, ",")
+	keys := make([][]byte, 0, len(entries))
+	for i, entry := range entries {
+		at := ""
+		if len(entries) > 1 {
+			at = fmt.Sprintf("entry %d: ", i+1)
+		}
+		raw, ok := strings.CutPrefix(strings.TrimSpace(entry), "whsec_")
+		if !ok {
+			return webhookSigner{}, fmt.Errorf(`signing secret: %swant "whsec_" followed by base64`, at)
+		}
+		key, err := base64.StdEncoding.DecodeString(raw)
+		if err != nil || len(key) == 0 {
+			return webhookSigner{}, fmt.Errorf(`signing secret: %sthe part after "whsec_" is not valid base64`, at)
+		}
+		keys = append(keys, key)
 	}
 	if keyID == "" {
 		return webhookSigner{}, errors.New("signing key id: must not be empty")
 	}
-	return webhookSigner{key: key, keyID: keyID}, nil
+	return webhookSigner{keys: keys, keyID: keyID}, nil
 }
 
-// signature answers the webhook-signature header of one send.
+// signature answers the webhook-signature header of one send: a v1
+// signature under each key, the current one first, separated by spaces.
 func (s webhookSigner) signature(id string, timestamp int64, body []byte) string {
-	mac := hmac.New(sha256.New, s.key)
-	fmt.Fprintf(mac, "%s.%d.", id, timestamp)
-	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	sigs := make([]string, len(s.keys))
+	for i, key := range s.keys {
+		mac := hmac.New(sha256.New, key)
+		fmt.Fprintf(mac, "%s.%d.", id, timestamp)
+		mac.Write(body)
+		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	}
+	return strings.Join(sigs, " ")
 }
 
 // webhookPoster sends signed webhooks.
