@@ -82,7 +82,9 @@ type Inbox struct {
 }
 
 // New answers an Inbox that verifies with secret ("whsec_" then base64,
-// as WEBHOOK_SIGNING_SECRET is written).
+// as WEBHOOK_SIGNING_SECRET is written), or with any of several such
+// secrets separated by commas, as WEBHOOK_SIGNING_SECRET lists them during
+// a rotation.
 func New(secret string, opts Options) (*Inbox, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
