@@ -46,7 +46,9 @@ type Options struct {
 	Secret string
 	// WebhookURL receives the tracking webhooks.
 	WebhookURL string
-	// WebhookSecret signs them: "whsec_" then base64 of the key.
+	// WebhookSecret signs them: "whsec_" then base64 of the key, or
+	// several such separated by commas (as the API lists them during a
+	// rotation), of which the first signs.
 	WebhookSecret string
 	// WebhookKeyID goes in the webhook-key-id header ("carrier" when empty).
 	WebhookKeyID string
@@ -102,10 +104,13 @@ func New(opts Options) (*Sim, error) {
 	if opts.WebhookURL == "" {
 		return nil, errors.New("carrier webhook URL: must not be empty")
 	}
-	key, err := standardwebhooks.ParseSecret(opts.WebhookSecret)
+	// The API's variable may list several secrets during a rotation: the
+	// first is the current one, which a sender signs with.
+	keys, err := standardwebhooks.ParseSecrets(opts.WebhookSecret)
 	if err != nil {
 		return nil, fmt.Errorf("carrier webhook %w", err)
 	}
+	key := keys[0]
 	if opts.WebhookKeyID == "" {
 		opts.WebhookKeyID = "carrier"
 	}
