@@ -20,6 +20,21 @@ const inboundMailPath = "/webhooks/inbound-mail"
 // clock: a replayed request older than that is refused.
 const inboundMailTolerance = 5 * time.Minute
 
+// inboundMailSecrets answers the secrets of INBOUND_WEBHOOK_SECRET (one,
+// or several separated by commas during a rotation, as config checked
+// them), any of which verifies; none when it is empty, which turns the
+// endpoint off.
+func inboundMailSecrets(list string) [][]byte {
+	if list == "" {
+		return nil
+	}
+	var out [][]byte
+	for _, s := range signedhttp.SplitSecrets(list) {
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
 // inboundMail takes one raw MIME message (the body, message/rfc822) for the
 // reply address in the query's recipient, sent by the envelope sender in
 // sender (empty for a bounce), signed like every Handoff webhook
@@ -28,7 +43,7 @@ const inboundMailTolerance = 5 * time.Minute
 // gateway uses: 202 once the case has it (a second post of the same
 // message answers 202 and changes nothing), 4xx for a message refused for
 // good (the provider must not retry), 503 for one to retry.
-func inboundMail(inbox mailin.Inbox, secret []byte, maxBytes int64) http.HandlerFunc {
+func inboundMail(inbox mailin.Inbox, secrets [][]byte, maxBytes int64) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 		var tooLarge *http.MaxBytesError
@@ -40,7 +55,7 @@ func inboundMail(inbox mailin.Inbox, secret []byte, maxBytes int64) http.Handler
 			writeProblem(w, newProblem(http.StatusBadRequest, "the body could not be read"))
 			return
 		}
-		if err := signedhttp.Verify(r.Header, secret, r.Method, r.URL.RequestURI(), body, time.Now(), inboundMailTolerance); err != nil {
+		if err := signedhttp.VerifyAny(r.Header, secrets, r.Method, r.URL.RequestURI(), body, time.Now(), inboundMailTolerance); err != nil {
 			writeProblem(w, newProblem(http.StatusUnauthorized, "the request is not signed by the mail provider: "+err.Error(),
 				fieldProblem{Field: signedhttp.HeaderSignature, Message: err.Error()}))
 			return

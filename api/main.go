@@ -132,7 +132,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready chan
 		links:      signer,
 		inbox:      receiver,
 
-		inboxSecret:   []byte(cfg.Inbound.WebhookSecret),
+		inboxSecrets:  inboundMailSecrets(cfg.Inbound.WebhookSecret),
 		inboxMaxBytes: cfg.Inbound.MaxBytes,
 		commerce:      hooks,
 		sellers:       sellerHooks,

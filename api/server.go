@@ -57,9 +57,10 @@ type server struct {
 	links *links.Signer
 	// inbox takes the mail provider's inbound mail webhook; nil turns it off.
 	inbox mailin.Inbox
-	// inboxSecret signs that webhook (INBOUND_WEBHOOK_SECRET) and
-	// inboxMaxBytes bounds its body (INBOUND_MAX_BYTES).
-	inboxSecret   []byte
+	// inboxSecrets verify that webhook (INBOUND_WEBHOOK_SECRET: any of
+	// them, the first current) and inboxMaxBytes bounds its body
+	// (INBOUND_MAX_BYTES).
+	inboxSecrets  [][]byte
 	inboxMaxBytes int64
 	// commerce takes the carrier's and the payment provider's webhooks;
 	// nil turns them off.
@@ -101,8 +102,8 @@ func (s *server) routes() http.Handler {
 		s.mountPages(r, s.links)
 	}
 	// The mail provider's webhook is signed with its own secret.
-	if s.inbox != nil && len(s.inboxSecret) > 0 {
-		r.Post(inboundMailPath, inboundMail(s.inbox, s.inboxSecret, s.inboxMaxBytes))
+	if s.inbox != nil && len(s.inboxSecrets) > 0 {
+		r.Post(inboundMailPath, inboundMail(s.inbox, s.inboxSecrets, s.inboxMaxBytes))
 	}
 	// So are the carrier's and the payment provider's, each with its own.
 	if s.commerce != nil {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"handoff/config"
+	"handoff/mailin"
+	"handoff/signedhttp"
 )
 
 // The secrets of a rotation: the receiver lists the new one first and the
@@ -91,4 +97,35 @@ func TestNewCommerceWebhooksRefusesAShortPaymentsSecretByPosition(t *testing.T) 
 	_, err := newCommerceWebhooks(&fakeSignaller{}, cfg, slog.New(slog.DiscardHandler), nil)
 	assert.ErrorContains(t, err, "PAYMENTS_WEBHOOK_SECRET: entry 2")
 	assert.NotContains(t, err.Error(), "short")
+}
+
+// takingInbox takes every message and counts them.
+type takingInbox struct{ taken int }
+
+func (in *takingInbox) AcceptRecipient(context.Context, string) error { return nil }
+
+func (in *takingInbox) Deliver(context.Context, mailin.Incoming) error {
+	in.taken++
+	return nil
+}
+
+func TestInboundMailSignedWithAnyListedSecretIsTakenAndOneSignedWithNoneRefused(t *testing.T) {
+	inbox := &takingInbox{}
+	h := inboundMail(inbox, inboundMailSecrets(newHMAC+","+oldHMAC), 1<<20)
+	raw := []byte("From: ada@example.com\r\nSubject: Re: your case\r\n\r\nThanks.\r\n")
+	target := inboundMailPath + "?recipient=reply%2Bt@reply.handoff.localhost&sender=ada@example.com"
+	post := func(secret string) int {
+		req := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(raw))
+		now := time.Now().Unix()
+		req.Header.Set(signedhttp.HeaderTimestamp, strconv.FormatInt(now, 10))
+		req.Header.Set(signedhttp.HeaderSignature, signedhttp.Sign([]byte(secret), http.MethodPost, target, now, raw))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusAccepted, post(newHMAC), "the current secret verifies")
+	assert.Equal(t, http.StatusAccepted, post(oldHMAC), "the old secret verifies")
+	assert.Equal(t, http.StatusUnauthorized, post(strangerHMAC), "a secret not listed does not")
+	assert.Equal(t, 2, inbox.taken)
+	assert.Nil(t, inboundMailSecrets(""), "empty turns the endpoint off")
 }

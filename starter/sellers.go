@@ -44,10 +44,13 @@ func sendSellerEvent(ctx context.Context, cfg config.Config, args []string, stdo
 	if err != nil {
 		return err
 	}
-	key, err := standardwebhooks.ParseSecret(cfg.SellerEventsSecret)
+	// During a rotation the variable lists several secrets; the first is
+	// the current one, which a sender signs with.
+	keys, err := standardwebhooks.ParseSecrets(cfg.SellerEventsSecret)
 	if err != nil {
 		return fmt.Errorf("SELLER_EVENTS_WEBHOOK_SECRET: %w", err)
 	}
+	key := keys[0]
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*api, "/")+"/webhooks/marketplace", bytes.NewReader(body))
 	if err != nil {
 		return err
