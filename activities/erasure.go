@@ -25,14 +25,16 @@ func NewErasure(s *store.Store, files *evidence.Store) *Erasure {
 }
 
 // FindCustomerCases answers the ids of every case of customerID and every
-// delivery they are the buyer of (erasure.ActivityFindCustomerCases).
+// delivery, return and dispute they are the buyer of
+// (erasure.ActivityFindCustomerCases).
 func (a *Erasure) FindCustomerCases(ctx context.Context, customerID string) (erasure.CustomerCases, error) {
 	return a.store.CustomerRecords(ctx, customerID)
 }
 
-// EraseReadModel pseudonymises the customer's cases in Postgres
-// (erasure.ActivityEraseReadModel); a running case that has not projected
-// its own erasure yet is a retryable erasure.ErrCaseNotErased.
+// EraseReadModel pseudonymises the customer's cases, deliveries, returns
+// and disputes in Postgres (erasure.ActivityEraseReadModel); a running one
+// that has not projected its own erasure yet is a retryable
+// erasure.ErrCaseNotErased.
 func (a *Erasure) EraseReadModel(ctx context.Context, in erasure.ReadModelInput) (erasure.ReadModelErasure, error) {
 	out, err := a.store.EraseCustomerCases(ctx, in)
 	if errors.Is(err, store.ErrCaseNotErased) {

@@ -33,7 +33,9 @@ const eraseCustomerDoc = "Starts the erasure of the customer's personal data: ev
 	"subject, description and free text of its timeline from its state and records who asked; the read model of every " +
 	"case of the customer is pseudonymised the same way (inbound mail senders and notification addresses too); every " +
 	"version of their evidence files is deleted from S3, except files under legal hold (Object Lock), which are listed " +
-	"with their retention end. Cases opened later for the same customer are not touched. Read the result at the " +
+	"with their retention end. The deliveries, returns and disputes the customer is the buyer of are erased the same " +
+	"way: the running ones drop the buyer's name, email, address and the free text (reasons, statements, claims) from " +
+	"their state and tell the buyer nothing more, and their rows and timelines are pseudonymised. Cases opened later for the same customer are not touched. Read the result at the " +
 	"Location answered. The same Idempotency-Key answers the same erasure."
 
 type eraseCustomerInput struct {
@@ -82,7 +84,8 @@ func (s *server) eraseCustomer(ctx context.Context, in *eraseCustomerInput) (*er
 		return &erasureOutput{Status: http.StatusAccepted, Location: "/v1/erasures/" + e.ID, Body: done}, nil
 	}
 	res := erasure.Result{ID: e.ID, CustomerID: e.CustomerID, RequestedBy: e.RequestedBy, RequestedAt: e.RequestedAt,
-		Status: erasure.StatusRunning, Cases: []string{}, RunningCases: []string{}}
+		Status: erasure.StatusRunning, Cases: []string{}, RunningCases: []string{}, Deliveries: []string{}, RunningDeliveries: []string{},
+		Returns: []string{}, RunningReturns: []string{}, Disputes: []string{}, RunningDisputes: []string{}}
 	return &erasureOutput{Status: http.StatusAccepted, Location: "/v1/erasures/" + e.ID, Body: res}, nil
 }
 
