@@ -12,7 +12,7 @@
 //	CARRIER_KEY_ID          handoff; the X-Handoff-Key-Id Handoff signs with
 //	CARRIER_SECRET          the request-signing secret, at least 32 bytes
 //	CARRIER_WEBHOOK_URL     http://127.0.0.1:8080/webhooks/carrier
-//	CARRIER_WEBHOOK_SECRET  whsec_ and base64: signs the tracking webhooks
+//	CARRIER_WEBHOOK_SECRET  whsec_ and base64 (the first of a comma-separated list): signs the tracking webhooks
 //	CARRIER_PUBLIC_URL      base of label URLs (http://CARRIER_ADDR)
 package main
 

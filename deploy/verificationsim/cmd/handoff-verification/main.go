@@ -13,7 +13,7 @@
 //	KYC_KEY_ID          handoff; the X-Handoff-Key-Id Handoff signs with
 //	KYC_SECRET          the request-signing secret, at least 32 bytes
 //	KYC_WEBHOOK_URL     http://127.0.0.1:8080/webhooks/verification
-//	KYC_WEBHOOK_SECRET  whsec_ and base64: signs the decision webhooks
+//	KYC_WEBHOOK_SECRET  whsec_ and base64 (the first of a comma-separated list): signs the decision webhooks
 //	KYC_SIM_DELAY       how long a "late" check stays pending (2s)
 package main
 
