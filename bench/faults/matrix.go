@@ -120,6 +120,9 @@ func slowThenDownSMTP(ctx context.Context, s *Stack, o Options, log func(string,
 	s.SMTP.Slow(5*time.Second, smtpEndOfData)
 	time.Sleep(o.Outage / 2)
 	s.SMTP.Slow(0, "")
+	// The answers held back are given before the stop: the server took
+	// those messages (see Proxy.Drain).
+	s.SMTP.Drain(6 * time.Second)
 	log("SMTP down for %s", o.Outage)
 	s.SMTP.Stop()
 	time.Sleep(o.Outage)

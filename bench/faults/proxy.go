@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,8 @@ type Proxy struct {
 	// that holds marker waits hold before the client sees it.
 	hold   time.Duration
 	marker []byte
+	// held counts the answers being held back right now.
+	held atomic.Int64
 }
 
 // StartProxy listens on a free loopback port and forwards to target.
@@ -104,6 +107,17 @@ func (p *Proxy) Slow(hold time.Duration, marker string) {
 	p.hold, p.marker = hold, []byte(marker)
 }
 
+// Drain waits, up to limit, until no answer is held back: the server has
+// answered every message it took. A server that stops finishes what it
+// accepted; cutting the connection while the proxy itself holds an answer
+// the server already gave would stage a cut no real stop makes every
+// time, at once for every message in flight.
+func (p *Proxy) Drain(limit time.Duration) {
+	for end := time.Now().Add(limit); p.held.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Close stops the proxy for good.
 func (p *Proxy) Close() { p.Stop() }
 
@@ -154,6 +168,7 @@ func (p *Proxy) pipe(client net.Conn) {
 			if hold, marker := p.slowness(); hold > 0 && len(marker) > 0 && bytes.Contains(chunk, marker) {
 				select {
 				case held <- hold:
+					p.held.Add(1)
 				default:
 				}
 			}
@@ -165,12 +180,18 @@ func (p *Proxy) pipe(client net.Conn) {
 		for {
 			n, err := server.Read(buf)
 			if n > 0 {
+				wasHeld := false
 				select {
 				case d := <-held:
 					time.Sleep(d)
+					wasHeld = true
 				default:
 				}
-				if _, werr := client.Write(buf[:n]); werr != nil {
+				_, werr := client.Write(buf[:n])
+				if wasHeld {
+					p.held.Add(-1)
+				}
+				if werr != nil {
 					break
 				}
 			}
