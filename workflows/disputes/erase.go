@@ -18,11 +18,10 @@ import (
 // own erasure) and asks the case to tell the buyer nothing more. An
 // erasure of another customer, or one already done, changes nothing.
 func (d *dispute) eraseBuyer(ctx workflow.Context, req vocab.EraseCustomer) {
-	if req.CustomerID != d.in.Buyer.ID || slices.Contains(d.erasures, req.ErasureID) {
+	if !req.Take(d.in.Buyer.ID, &d.erasures) {
 		workflow.GetLogger(ctx).Info("erasure ignored", "dispute", d.in.ID, "erasure", req.ErasureID)
 		return
 	}
-	d.erasures = append(d.erasures, req.ErasureID)
 	d.in.Buyer = d.in.Buyer.Erased()
 	d.in.Description = vocab.EraseText(d.in.Description)
 	d.in.Evidence = slices.Clone(d.in.Evidence)
@@ -30,13 +29,8 @@ func (d *dispute) eraseBuyer(ctx workflow.Context, req vocab.EraseCustomer) {
 		d.in.Evidence[i].Note = vocab.EraseText(d.in.Evidence[i].Note)
 	}
 	d.view = d.view.Erased()
-	for i := range d.timeline {
-		d.timeline[i].Payload = vocab.ErasePayload(d.timeline[i].Payload)
-		d.timeline[i].Actor = vocab.EraseActor(d.timeline[i].Actor)
-	}
-	for i := range d.outbox {
-		d.outbox[i] = vocab.EraseCaseEvent(d.outbox[i], NoticeSeller)
-	}
+	vocab.EraseTimeline(d.timeline)
+	vocab.EraseReports(d.outbox, NoticeSeller)
 	d.append(ctx, req.RequestedBy, vocab.EventDataErased, "erasure_id", req.ErasureID, "dispute_id", d.in.ID)
 	d.changed(ctx)
 }
@@ -46,9 +40,7 @@ func (d *dispute) eraseBuyer(ctx workflow.Context, req vocab.EraseCustomer) {
 // the reasons of the decisions and of the appeal are erased. The store
 // erases the rows of ended disputes with it; v itself is not changed.
 func (v View) Erased() View {
-	if !slices.Contains(Reasons, v.Reason) {
-		v.Reason = vocab.ErasedText
-	}
+	v.Reason = vocab.EraseUnlisted(v.Reason, Reasons)
 	if r := v.SellerResponse; r != nil {
 		erased := *r
 		erased.Statement = vocab.EraseText(r.Statement)

@@ -1,7 +1,6 @@
 package returns
 
 import (
-	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -18,25 +17,17 @@ import (
 // and asks the case to tell the buyer nothing more. An erasure of another
 // customer, or one already done, changes nothing.
 func (r *itemReturn) eraseBuyer(ctx workflow.Context, req vocab.EraseCustomer) {
-	if req.CustomerID != r.in.Buyer.ID || slices.Contains(r.erasures, req.ErasureID) {
+	if !req.Take(r.in.Buyer.ID, &r.erasures) {
 		workflow.GetLogger(ctx).Info("erasure ignored", "return", r.in.ID, "erasure", req.ErasureID)
 		return
 	}
-	r.erasures = append(r.erasures, req.ErasureID)
 	r.in.Buyer = r.in.Buyer.Erased()
 	r.in.From = r.in.From.Erased()
 	r.in.Description = vocab.EraseText(r.in.Description)
-	if !slices.Contains(Reasons, r.in.Reason) {
-		r.in.Reason = vocab.ErasedText // the buyer's own words, not a reason of the list
-	}
+	r.in.Reason = vocab.EraseUnlisted(r.in.Reason, Reasons)
 	r.view = r.view.Erased()
-	for i := range r.timeline {
-		r.timeline[i].Payload = vocab.ErasePayload(r.timeline[i].Payload)
-		r.timeline[i].Actor = vocab.EraseActor(r.timeline[i].Actor)
-	}
-	for i := range r.outbox {
-		r.outbox[i] = vocab.EraseCaseEvent(r.outbox[i])
-	}
+	vocab.EraseTimeline(r.timeline)
+	vocab.EraseReports(r.outbox)
 	r.record(ctx, req.RequestedBy, vocab.EventDataErased, vocab.Payload("erasure_id", req.ErasureID, "return_id", r.in.ID))
 	r.changed(ctx)
 }
@@ -48,9 +39,7 @@ func (r *itemReturn) eraseBuyer(ctx workflow.Context, req vocab.EraseCustomer) {
 // rows of ended returns with it; v itself is not changed.
 func (v View) Erased() View {
 	v.Buyer = v.Buyer.Erased()
-	if !slices.Contains(Reasons, v.Reason) {
-		v.Reason = vocab.ErasedText
-	}
+	v.Reason = vocab.EraseUnlisted(v.Reason, Reasons)
 	if v.StatusReason != "" {
 		v.NextAction = replaceText(v.NextAction, v.StatusReason)
 		v.StatusReason = vocab.ErasedText

@@ -28,6 +28,34 @@ type EraseCustomer struct {
 	RequestedBy string `json:"requested_by"`
 }
 
+// Take reports whether a workflow of customerID has req to carry out: it
+// is for that customer and not among done, the erasures carried out
+// already, to which it is then added.
+func (req EraseCustomer) Take(customerID string, done *[]string) bool {
+	if req.CustomerID != customerID || slices.Contains(*done, req.ErasureID) {
+		return false
+	}
+	*done = append(*done, req.ErasureID)
+	return true
+}
+
+// EraseTimeline erases the free text of every event of timeline in place
+// (ErasePayload, EraseActor): kinds, sequence numbers and times stay.
+func EraseTimeline(timeline []Event) {
+	for i := range timeline {
+		timeline[i].Payload = ErasePayload(timeline[i].Payload)
+		timeline[i].Actor = EraseActor(timeline[i].Actor)
+	}
+}
+
+// EraseReports erases in place the reports a workflow has not yet sent
+// its case (EraseCaseEvent with except).
+func EraseReports(reports []CaseEvent, except ...string) {
+	for i := range reports {
+		reports[i] = EraseCaseEvent(reports[i], except...)
+	}
+}
+
 // ErasablePayloadKeys are the timeline payload keys that hold free text a
 // person wrote or personal data (message bodies, reasons, notes, names):
 // an erasure replaces their values with ErasedText. Ids, states, counts
@@ -76,6 +104,15 @@ func EraseText(s string) string {
 		return ""
 	}
 	return ErasedText
+}
+
+// EraseUnlisted answers s when it is one of listed (a category such as a
+// return reason, not personal), else EraseText(s): the person's own words.
+func EraseUnlisted(s string, listed []string) string {
+	if slices.Contains(listed, s) {
+		return s
+	}
+	return EraseText(s)
 }
 
 // ForCustomer reports that n is for the customer (AudienceCustomer) but
