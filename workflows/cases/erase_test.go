@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"handoff/workflows/disputes"
 	"handoff/workflows/vocab"
 )
 
@@ -51,4 +52,24 @@ func TestErasureDropsTheCustomersDataFromTheRunningCase(t *testing.T) {
 			assert.NotEqual(t, EventResolved, n.Event, "an erased customer is not written to")
 		}
 	}
+}
+
+// An erased customer hears nothing more, but the seller of the case's
+// dispute does: the dispute's seller notice rides the customer audience.
+func TestAnErasedCaseStillTellsTheSellerOfItsDispute(t *testing.T) {
+	ct := newCaseTest(t)
+	in := testInput(vocab.P1)
+	ct.at(time.Minute, func() {
+		ct.env.SignalWorkflow(vocab.SignalEraseCustomer, vocab.EraseCustomer{ErasureID: "E-1", CustomerID: in.Customer.ID, RequestedBy: "admin:dpo"})
+	})
+	ct.at(2*time.Minute, func() {
+		ct.env.SignalWorkflow(vocab.SignalCaseEvent, vocab.CaseEvent{Kind: disputes.EventSellerLate, Tell: []vocab.Notice{
+			{Audience: vocab.AudienceCustomer, Event: disputes.NoticeSeller, Detail: "seller S-1: answer by Friday"},
+			{Audience: vocab.AudienceCustomer, Event: disputes.NoticeDecided, Detail: "refunded"},
+		}})
+	})
+	ct.resolveAt(3 * time.Minute)
+	ct.run(in)
+	assert.Equal(t, 1, ct.notified(disputes.NoticeSeller, vocab.AudienceCustomer), "the seller is told")
+	assert.Zero(t, ct.notified(disputes.NoticeDecided, vocab.AudienceCustomer), "the erased buyer is not")
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"handoff/workflows/disputes"
 	"handoff/workflows/vocab"
 )
 
@@ -63,9 +64,13 @@ const changeNotifyInTask = "notify-in-task"
 // any reason but a refusal is handed to the notify activity with its full
 // retry budget. A delivery that fails past that budget is recorded on the
 // timeline and never fails the case. A confidential case tells its staff
-// only, and a case whose customer's data was erased has no one to write to.
+// only, and a case whose customer's data was erased has no one to write to,
+// but for the seller of its dispute: a dispute's seller notice rides the
+// customer audience (its route is the marketplace webhook, not the buyer)
+// and is no message to the erased customer.
 func (c *supportCase) deliver(ctx workflow.Context, n vocab.Notification) {
-	if n.Audience == vocab.AudienceCustomer && (c.in.Confidential || len(c.erasures) > 0) {
+	if n.Audience == vocab.AudienceCustomer &&
+		(c.in.Confidential || len(c.erasures) > 0 && n.Event != disputes.NoticeSeller) {
 		return
 	}
 	event, audience := n.Event, n.Audience
