@@ -142,6 +142,34 @@ func (d deadline) summary(priority vocab.Priority) string {
 	}
 }
 
+// changeOverdueFirst is the change under which an action first settles
+// the SLA deadlines already past (settleOverdue).
+const changeOverdueFirst = "overdue-deadlines-first"
+
+// settleOverdue warns and breaches for every SLA deadline already past,
+// before an action changes the clocks. An action and the timer of a
+// deadline before it can reach the case in one workflow task (a worker
+// down at the deadline takes both at once after), and the action's
+// handler runs before the loop hears the timer: without this, a reply
+// ten seconds late would meet a target that had breached. Lifecycle
+// deadlines (the reminder, auto-close, the reopen window, the survey)
+// are left to the loop: their handlers change the status the action's
+// validator has already accepted.
+func (c *supportCase) settleOverdue(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	overdue := func() (deadline, bool) {
+		next, ok := c.nextDeadline(now)
+		return next, ok && !next.at.After(now) && (next.kind == deadlineWarning || next.kind == deadlineBreach)
+	}
+	next, ok := overdue()
+	if !ok || !c.has(ctx, changeOverdueFirst) {
+		return
+	}
+	for ; ok; next, ok = overdue() {
+		c.onDeadline(ctx, next)
+	}
+}
+
 // nextDeadline answers the earliest moment the case must act by itself.
 func (c *supportCase) nextDeadline(now time.Time) (deadline, bool) {
 	var all []deadline

@@ -41,14 +41,79 @@ func startWorker(t *testing.T) (client.Client, string) {
 	t.Helper()
 	c := stacktest.Temporal(t)
 	queue := fmt.Sprintf("test-case-%d", time.Now().UnixNano())
+	w := workerOn(t, c, queue)
+	t.Cleanup(w.Stop)
+	return c, queue
+}
+
+// workerOn starts a worker of every workflow and activity on queue.
+func workerOn(t *testing.T, c client.Client, queue string) worker.Worker {
+	t.Helper()
 	w := worker.New(c, queue, worker.Options{})
 	cfg := stacktest.Config(t)
 	cfg.Temporal.TaskQueue = queue
 	require.NoError(t, registry.Register(w, registry.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler),
 		Store: stacktest.Store(t), Temporal: c, S3: stacktest.S3(t)}))
 	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
-	return c, queue
+	return w
+}
+
+// The worker is down at the deadline, and the agent's reply waits for it:
+// the next worker takes the due timer and the late reply in one workflow
+// task, and must breach before it records the reply.
+func TestAReplyWaitingOutADownWorkerIsLateAndBreachesOnce(t *testing.T) {
+	c := stacktest.Temporal(t)
+	ctx := stacktest.Context(t)
+	queue := fmt.Sprintf("test-case-%d", time.Now().UnixNano())
+	first := workerOn(t, c, queue)
+	in := newCase(t)
+	run, err := c.ExecuteWorkflow(ctx, cases.CaseStartOptions(in, queue), cases.SupportCase, in)
+	require.NoError(t, err)
+	require.Equal(t, cases.StatusNew, query(t, c, in.ID).Status)
+	first.Stop()
+
+	time.Sleep(4 * time.Second) // past the first response, due at 3 s
+	replied := make(chan cases.CaseView, 1)
+	go func() {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: cases.CaseWorkflowID(in.ID), UpdateID: "late-reply", UpdateName: cases.UpdateReply,
+			Args: []any{cases.MessageInput{Actor: "agent:bo", Body: "Sorry for the wait"}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		var v cases.CaseView
+		if err == nil {
+			err = h.Get(ctx, &v)
+		}
+		assert.NoError(t, err)
+		replied <- v
+	}()
+	time.Sleep(time.Second) // the reply waits on the server
+	second := workerOn(t, c, queue)
+	defer second.Stop()
+
+	var v cases.CaseView
+	select {
+	case v = <-replied:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the reply was never taken")
+	}
+	require.Len(t, v.SLA.Breaches, 1, "the late reply breached first")
+	assert.Equal(t, "first_response", v.SLA.Breaches[0].Target)
+	kinds := map[string]int{}
+	order := []string{}
+	for _, e := range query(t, c, in.ID).Timeline {
+		kinds[e.Kind]++
+		order = append(order, e.Kind)
+	}
+	assert.Equal(t, 1, kinds[cases.EventSLAWarning], "%v", order)
+	assert.Equal(t, 1, kinds[cases.EventSLABreach], "%v", order)
+	assert.Equal(t, []string{cases.EventOpened, cases.EventSLAWarning, cases.EventSLABreach, cases.EventAgentReply}, order)
+
+	update(t, c, in.ID, "resolve-1", cases.UpdateResolve, cases.ResolveInput{Actor: "agent:bo", Resolution: "New code sent"})
+	var final cases.CaseView
+	require.NoError(t, run.Get(ctx, &final))
+	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
+		recordHistory(t, c, run, "supportcase-overdue-"+name+".json")
+	}
 }
 
 func newCase(t *testing.T) cases.CaseInput {

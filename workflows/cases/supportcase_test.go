@@ -779,3 +779,4 @@ func TestAConfidentialCaseNeverWritesToItsCustomer(t *testing.T) {
 		}
 	}
 }
+
