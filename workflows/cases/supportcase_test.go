@@ -779,4 +779,3 @@ func TestAConfidentialCaseNeverWritesToItsCustomer(t *testing.T) {
 		}
 	}
 }
-
