@@ -136,7 +136,11 @@ func (p *smtpSessions) mailer() (*mail.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(10 * time.Second), mail.WithTLSPolicy(mail.NoTLS)}
+	// No RSET after a message: the server's 250 to its data ends the
+	// transaction (RFC 5321, 4.1.1.4), so the next MAIL needs none, and the
+	// message counts as sent one round trip sooner.
+	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(10 * time.Second), mail.WithTLSPolicy(mail.NoTLS),
+		mail.WithoutRset()}
 	if p.cfg.StartTLS {
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
 	}
