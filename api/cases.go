@@ -106,7 +106,7 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 	who := callerFrom(ctx)
 	fingerprint := fingerprintOf(in.Body)
 	opener := cases.Opener{Temporal: s.temporal, Book: s.book, TaskQueue: s.taskQueue}
-	caseIn, err := opener.Open(ctx, cases.OpenRequest{
+	caseIn, started, err := opener.OpenNew(ctx, cases.OpenRequest{
 		Category: vocab.Category(in.Body.Category), Priority: vocab.Priority(in.Body.Priority),
 		Subject: in.Body.Subject, Description: in.Body.Description,
 		Customer: vocab.Customer{ID: in.Body.Customer.ID, Email: in.Body.Customer.Email,
@@ -121,17 +121,15 @@ func (s *server) openCase(ctx context.Context, in *openCaseInput) (*caseOutput, 
 		return nil, s.caseError(ctx, caseIn.ID, err)
 	}
 	id := caseIn.ID
-	if in.IdempotencyKey != "" {
-		if err := s.sameRequest(ctx, cases.CaseWorkflowID(id), fingerprint); err != nil {
-			return nil, err
-		}
-	}
-	if in.IdempotencyKey == "" {
+	if started {
 		// A new case: its first state is known from its input, so the
-		// open is one round trip and no query (a billable action).
+		// open is one round trip and no query (a billable action, and one
+		// a busy worker may answer late).
 		if view, ok, err := cases.InitialView(caseIn); err == nil && ok {
 			return &caseOutput{Status: http.StatusCreated, Location: "/v1/cases/" + id, Body: view}, nil
 		}
+	} else if err := s.sameRequest(ctx, cases.CaseWorkflowID(id), fingerprint); err != nil {
+		return nil, err
 	}
 	view, err := s.readCase(ctx, id)
 	if err != nil {

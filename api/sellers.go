@@ -225,7 +225,7 @@ func (s *server) startSellerOnboarding(ctx context.Context, in *startSellerInput
 	case !errors.As(err, &notFound):
 		return nil, s.caseError(ctx, "", err)
 	}
-	if err := vocab.StartOnce(ctx, s.temporal, sellers.StartOptions(onboarding, s.taskQueue),
+	if _, err := vocab.StartOnce(ctx, s.temporal, sellers.StartOptions(onboarding, s.taskQueue),
 		sellers.WorkflowSellerOnboarding, onboarding); err != nil {
 		return nil, s.caseError(ctx, "", err)
 	}

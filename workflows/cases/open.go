@@ -124,19 +124,28 @@ type Opener struct {
 // already taken by a running case answers that case; one taken by a closed
 // case answers it too, and starts nothing: a key never opens two cases.
 func (o Opener) Open(ctx context.Context, req OpenRequest, opt vocab.Once) (CaseInput, error) {
+	in, _, err := o.OpenNew(ctx, req, opt)
+	return in, err
+}
+
+// OpenNew is Open, and also answers whether this call started the case
+// (false when its id was already used), so a new case is answered from
+// its input without a query.
+func (o Opener) OpenNew(ctx context.Context, req OpenRequest, opt vocab.Once) (CaseInput, bool, error) {
 	req.ID = vocab.ChooseID("C-", req.ID, opt.KeyScope, opt.Key)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	in, err := NewCaseInput(o.Book, req, now)
 	if err != nil {
-		return CaseInput{}, err
+		return CaseInput{}, false, err
 	}
 	in.OpenedAt = now
 	opts := CaseStartOptions(in, o.TaskQueue)
 	opts.Memo = opt.Memo
-	if err := vocab.StartOnce(ctx, o.Temporal, opts, WorkflowType, in); err != nil {
-		return in, fmt.Errorf("open case %s: %w", in.ID, err)
+	started, err := vocab.StartOnce(ctx, o.Temporal, opts, WorkflowType, in)
+	if err != nil {
+		return in, false, fmt.Errorf("open case %s: %w", in.ID, err)
 	}
-	return in, nil
+	return in, started, nil
 }
 
 // CaseIDForKey derives the id of the case an idempotency key opens within

@@ -115,7 +115,7 @@ func (s Starter) Start(ctx context.Context, req StartRequest, opt vocab.Once) (D
 	}
 	opts := DeliveryStartOptions(in, s.TaskQueue)
 	opts.Memo = opt.Memo
-	if err := vocab.StartOnce(ctx, s.Temporal, opts, WorkflowType, in); err != nil {
+	if _, err := vocab.StartOnce(ctx, s.Temporal, opts, WorkflowType, in); err != nil {
 		return in, fmt.Errorf("start delivery %s: %w", in.ID, err)
 	}
 	return in, nil

@@ -54,17 +54,20 @@ func NewID(prefix string) string {
 	return prefix + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
 
-// StartOnce starts the workflow opts names unless its id was ever used: a
-// running workflow of that id is answered as started (the caller reads
-// it), and so is a closed one, which is not started again. This is what
-// makes an idempotency key open one case or one delivery, whatever retries.
-func StartOnce(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, workflowType string, arg any) error {
-	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+// StartOnce starts the workflow opts names unless its id was ever used,
+// and answers whether this call started it. A running or closed workflow
+// of that id is no error: nothing is started and the caller reads it.
+// This is what makes an idempotency key open one case or one delivery,
+// whatever retries; knowing the start was new lets the caller answer from
+// the input it started, without a query.
+func StartOnce(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, workflowType string, arg any) (bool, error) {
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
 	_, err := c.ExecuteWorkflow(ctx, opts, workflowType, arg)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) { // closed: the id was used once already
-		return nil
+	var used *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &used) { // running, or closed: the id was used already
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
