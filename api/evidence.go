@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
 
 	"handoff/evidence"
 	"handoff/store"
@@ -253,6 +254,14 @@ func (s *server) storeEvidence(ctx context.Context, body io.Reader, boundary str
 	var res vocab.EvidenceResult
 	if err := s.runUpdate(ctx, o.workflowID, o.update, e.ID,
 		vocab.EvidenceInput{Actor: who.actor(), Evidence: e}, &res); err != nil {
+		if !refused(err) {
+			// No answer is no refusal: Temporal may have taken the update
+			// and run it once a worker can, and a record whose object was
+			// deleted is a broken file. The object stays until the same
+			// update id answers (finishEvidence).
+			done = true
+			go s.finishEvidence(context.WithoutCancel(ctx), o, *obj, vocab.EvidenceInput{Actor: who.actor(), Evidence: e})
+		}
 		return nil, o.fail(ctx, o.id, err)
 	}
 	out := &evidenceOutput{Status: http.StatusCreated, Body: evidenceBody{Evidence: res.Evidence, Duplicate: res.Duplicate}}
@@ -270,6 +279,64 @@ func (s *server) storeEvidence(ctx context.Context, body io.Reader, boundary str
 		}
 	}
 	return out, nil
+}
+
+// refused reports that err is the workflow's own answer to an update
+// (its validator or handler refused it) or that the workflow has ended, so
+// the update was not and will not be run.
+func refused(err error) bool {
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	return errors.As(err, &appErr) || errors.As(err, &notFound)
+}
+
+// Bounds of finishEvidence: how long it keeps asking, and its waits.
+const (
+	evidenceFinishFor   = 30 * time.Minute
+	evidenceFinishFirst = 2 * time.Second
+	evidenceFinishMax   = 30 * time.Second
+)
+
+// finishEvidence runs the add-evidence update of an upload that got no
+// answer again, under the same update id, until the workflow answers:
+// Temporal runs an update id once, so it learns the first try's outcome
+// or records the file now. A refusal or a duplicate deletes the object; a
+// record keeps it, locked when retained. A workflow that has ended by then
+// keeps the object (it may have recorded it before ending). It runs in the
+// background for evidenceFinishFor at most; a process stopped meanwhile
+// leaves the object, which no record names.
+func (s *server) finishEvidence(ctx context.Context, o evidenceOwner, obj evidence.Object, in vocab.EvidenceInput) {
+	ctx, cancel := context.WithTimeout(ctx, evidenceFinishFor)
+	defer cancel()
+	log := s.logger.With(o.meta, o.id, "evidence", in.Evidence.ID)
+	for wait := evidenceFinishFirst; ; wait = min(2*wait, evidenceFinishMax) {
+		select {
+		case <-ctx.Done():
+			log.WarnContext(ctx, "evidence upload left unfinished; its object stays", "key", obj.Key)
+			return
+		case <-time.After(wait):
+		}
+		var res vocab.EvidenceResult
+		err := s.runUpdate(ctx, o.workflowID, o.update, in.Evidence.ID, in, &res)
+		var notFound *serviceerror.NotFound
+		switch {
+		case errors.As(err, &notFound):
+			log.WarnContext(ctx, "evidence upload's workflow ended before it answered; its object stays", "key", obj.Key)
+			return
+		case refused(err), err == nil && res.Duplicate:
+			s.evidence.Remove(ctx, obj.Key, obj.VersionID)
+			log.InfoContext(ctx, "evidence upload finished: not recorded, object deleted", "error", err)
+			return
+		case err == nil:
+			if in.Evidence.Retained {
+				if err := s.evidence.Retain(ctx, obj.Key, obj.VersionID); err != nil {
+					log.ErrorContext(ctx, "evidence recorded, but not locked", "error", err)
+				}
+			}
+			log.InfoContext(ctx, "evidence upload finished: recorded")
+			return
+		}
+	}
 }
 
 // formValue reads a small form field, refusing one over max bytes.
