@@ -292,7 +292,7 @@ var Vars = []Var{
 	{"PAYLOAD_KEYS_FILE", ".dev/payload-keys", "File of payload keys, one id:base64 line each, the first sealing; make run writes one for the local stack."},
 	{"CODEC_ROLES", "admin,security", "API key roles that may read payloads in clear through /codec/decode (the Temporal Web UI and CLI)."},
 	{"CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233", "Browser origins (the Temporal Web UI's) allowed to call /codec."},
-	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff?sslmode=disable", "Postgres connection string of the read model."},
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/handoff?sslmode=disable", "Postgres connection string of the read model; each process keeps up to 8 connections unless it sets pool_max_conns."},
 	{"S3_ENDPOINT", "http://127.0.0.1:9000", "S3 endpoint URL; set it empty to use AWS S3 itself."},
 	{"S3_BUCKET", "handoff-evidence", "Bucket that holds evidence."},
 	{"S3_REGION", "us-east-1", "Region of the bucket."},

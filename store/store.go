@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,6 +43,14 @@ func WithTracer(tracer pgx.QueryTracer) Option {
 	return func(o *options) { o.tracer = tracer }
 }
 
+// defaultMaxConns is the pool's size when DATABASE_URL does not set
+// pool_max_conns. pgx's own default, the number of CPUs and at least 4, is
+// too few for a worker whose workflow tasks each write the read model and
+// the delivery log: a delivery's record of a sent message would queue
+// behind projections, and the longer that wait, the longer a killed
+// worker's sent-but-unrecorded window.
+const defaultMaxConns = 8
+
 // Open makes a pool for databaseURL. It connects lazily, so a process can
 // start while Postgres is down and report it through its readiness check.
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
@@ -55,6 +64,9 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 	}
 	if o.tracer != nil {
 		cfg.ConnConfig.Tracer = o.tracer
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
