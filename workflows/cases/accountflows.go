@@ -203,6 +203,7 @@ func (c *supportCase) runChildWith(ctx workflow.Context, flow *AccountFlow, opts
 // onCaseEvent records a reported event on the timeline and does what it
 // asks: attach its evidence, tell whom it names, escalate.
 func (c *supportCase) onCaseEvent(ctx workflow.Context, ev vocab.CaseEvent) {
+	c.settleOverdue(ctx)
 	actor := ev.Actor
 	if actor == "" {
 		actor = vocab.SystemActor

@@ -61,7 +61,6 @@ func (c *supportCase) validateReply(in MessageInput) error {
 // reply is a public answer to the customer: it meets the first response (the
 // first time) and the pending next response.
 func (c *supportCase) reply(ctx workflow.Context, in MessageInput) (CaseView, error) {
-	c.settleOverdue(ctx)
 	now := workflow.Now(ctx)
 	if c.view.FirstResponseAt == nil {
 		c.view.FirstResponseAt = &now
@@ -133,7 +132,6 @@ func (c *supportCase) validateWaitOnCustomer(in ReasonInput) error {
 }
 
 func (c *supportCase) waitOnCustomer(ctx workflow.Context, in ReasonInput) (CaseView, error) {
-	c.settleOverdue(ctx)
 	now := workflow.Now(ctx)
 	c.pauseClocks(now)
 	c.view.Status = StatusWaitingCustomer
@@ -192,7 +190,6 @@ func (c *supportCase) missingHandoffContext(in EscalateInput) []string {
 
 // escalate hands the case to another team, or up one level in its own team.
 func (c *supportCase) escalate(ctx workflow.Context, in EscalateInput) (CaseView, error) {
-	c.settleOverdue(ctx)
 	from := c.view.Team
 	if in.Team == c.view.Team {
 		c.view.EscalationLevel++
@@ -234,7 +231,6 @@ func (c *supportCase) changePriority(ctx workflow.Context, in PriorityInput) (Ca
 	if err != nil {
 		return CaseView{}, err
 	}
-	c.settleOverdue(ctx)
 	from := c.view.Priority
 	c.retarget(workflow.Now(ctx), policy)
 	c.view.Priority = in.Priority
@@ -255,7 +251,6 @@ func (c *supportCase) validateResolve(in ResolveInput) error {
 
 // resolve stops the SLA clocks and opens the reopen window and the survey.
 func (c *supportCase) resolve(ctx workflow.Context, in ResolveInput) (CaseView, error) {
-	c.settleOverdue(ctx)
 	now := workflow.Now(ctx)
 	c.stopClocks(now)
 	c.view.Status = StatusResolved

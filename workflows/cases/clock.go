@@ -170,6 +170,19 @@ func (c *supportCase) settleOverdue(ctx workflow.Context) {
 	}
 }
 
+// settled wraps an update handler so that it runs settleOverdue first:
+// whatever an action records comes after what was due before it, in the
+// same order however the worker's tasks fell (a worker killed in the task
+// that warned must not, on the task's retry, record the action first and
+// the warning after it, under other timeline numbers and so under other
+// notification ids).
+func settled[I, O any](c *supportCase, h func(workflow.Context, I) (O, error)) func(workflow.Context, I) (O, error) {
+	return func(ctx workflow.Context, in I) (O, error) {
+		c.settleOverdue(ctx)
+		return h(ctx, in)
+	}
+}
+
 // nextDeadline answers the earliest moment the case must act by itself.
 func (c *supportCase) nextDeadline(now time.Time) (deadline, bool) {
 	var all []deadline
