@@ -18,8 +18,8 @@ const changeProjectionRetries = "projection-retries"
 // projectionRetryWait bounds the durable wait between two failed batches:
 // it starts at projectionRetryFirst and doubles up to projectionRetryMax.
 const (
-	projectionRetryFirst = 2 * time.Second
-	projectionRetryMax   = 30 * time.Second
+	projectionRetryFirst = 5 * time.Second
+	projectionRetryMax   = time.Minute
 )
 
 // ProjectReadModel writes a workflow's changes to its read model, in order,
