@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -293,10 +294,13 @@ func TestBrowserConfirmsADeliveryAndReportsAProblemFromItsEmail(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS("form")),
 	))
 	assert.Equal(t, d.ReportedTitle, text(t, ctx, "h1"))
-	got = s.getDelivery(t, store.RoleAgent, other.ID)
+	// The case opens in the background: the delivery names it once it is open.
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		got = s.getDelivery(t, store.RoleAgent, other.ID)
+		assert.Len(ct, got.LinkedCases, 1, "the problem report opens one case")
+	}, 20*time.Second, 100*time.Millisecond)
 	assert.Equal(t, deliveries.StatusUnderReview, got.Status)
 	assert.False(t, got.Confirmed)
-	require.Len(t, got.LinkedCases, 1, "the problem report opens one case")
 	linked := got.LinkedCases[0]
 	s.terminateAtEnd(t, linked.CaseID)
 	assert.Equal(t, deliveries.LinkProblemReport, linked.Reason)
