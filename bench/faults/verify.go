@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -266,14 +267,18 @@ func (c *Cells) notifications(ctx context.Context, s *Stack, ids []string, views
 	}
 	defer rows.Close()
 	sent := map[string]int{}
-	notified := map[string]bool{}
+	// told holds every notified event's group: its case's workflow id, its
+	// cause and its kind, as notificationEvent parses them.
+	told := map[string]bool{}
 	for rows.Next() {
 		var id, channel, status string
 		if err := rows.Scan(&id, &channel, &status); err != nil {
 			c.note("delivery log: %v", err)
 			return
 		}
-		notified[id[:strings.LastIndexByte(id, '/')]] = true
+		if group, ok := notificationEvent(id); ok {
+			told[group] = true
+		}
 		if status != "sent" {
 			c.NotifsMissing++
 			c.note("notification %s on %s is %s", id, channel, status)
@@ -295,14 +300,56 @@ func (c *Cells) notifications(ctx context.Context, s *Stack, ids []string, views
 		c.NotifsMissing += sent["webhook"] - got
 		c.note("%d webhooks sent by the log, %d distinct at the inbox", sent["webhook"], got)
 	}
+	// Each notified event is told under one cause: the timeline's count of
+	// a kind must match the causes that told it.
+	groups := map[string]int{}
+	for group := range told {
+		wf := group[:strings.Index(group, "|")]
+		kind := group[strings.LastIndexByte(group, '|')+1:]
+		groups[wf+"|"+kind]++
+	}
 	for id, v := range views {
+		onTimeline := map[string]int{}
 		for _, e := range v.Timeline {
-			if slices.Contains(cases.NotifiedEvents, e.Kind) && !notified[fmt.Sprintf("%s/%d", cases.CaseWorkflowID(id), e.Seq)] {
-				c.NotifsMissing++
-				c.note("case %s: %s (event %d) told no one", id, e.Kind, e.Seq)
+			if slices.Contains(cases.NotifiedEvents, e.Kind) {
+				onTimeline[e.Kind]++
+			}
+		}
+		for kind, n := range onTimeline {
+			got := groups[cases.CaseWorkflowID(id)+"|"+kind]
+			switch {
+			case got < n:
+				c.NotifsMissing += n - got
+				c.note("case %s: %d %s events, %d told", id, n, kind, got)
+			case got > n:
+				c.NotificationsDoubled += got - n
+				c.note("case %s: %d %s events, told under %d causes", id, n, kind, got)
 			}
 		}
 	}
+}
+
+// notificationEvent answers the group of a case's notification id:
+// "<workflow id>|<cause>|<event kind>". Ids are
+// <workflow id>/<cause>/<event>/<audience>[/<n>] (the cause may hold
+// slashes), but for the acknowledgement's, <workflow id>/1/<audience>.
+func notificationEvent(id string) (string, bool) {
+	parts := strings.Split(id, "/")
+	if len(parts) < 4 || parts[0] != "case" {
+		return "", false
+	}
+	wf := parts[0] + "/" + parts[1]
+	if len(parts) == 4 && parts[2] == "1" {
+		return wf + "|1|" + cases.EventOpened, true
+	}
+	if _, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
+		parts = parts[:len(parts)-1] // the nth of one cause, event and audience
+	}
+	if len(parts) < 5 {
+		return "", false
+	}
+	event := parts[len(parts)-2]
+	return wf + "|" + strings.Join(parts[2:len(parts)-2], "/") + "|" + event, true
 }
 
 // mailpitMessageIDs counts Mailpit's messages by Message-ID.

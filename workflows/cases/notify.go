@@ -3,6 +3,7 @@ package cases
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -14,6 +15,48 @@ import (
 // a failed delivery to a customer or assignee also alerts the team.
 const changeAlertTeamOnFailure = "alert-team-on-failed-notification"
 
+// changeCauseIDs is the change under which a notification's id names what
+// caused it (the update, the deadline, the signal) instead of its event's
+// timeline number. A worker killed in a workflow task that had already
+// sent a notification leaves the task to run again later, when a deadline
+// may have passed in between: the retried task records that deadline's
+// event first, so the action's event takes another number, and under
+// numbered ids its notification would go out a second time under another
+// id. A cause is the same in every try of the task.
+const changeCauseIDs = "notification-ids-from-causes"
+
+// causeKey is the workflow.Context key of a notification's cause.
+type causeKey struct{}
+
+// causedBy answers ctx whose notifications name cause: a deadline, a
+// signal, a failed delivery. An update's own id needs none.
+func causedBy(ctx workflow.Context, cause string) workflow.Context {
+	return workflow.WithValue(ctx, causeKey{}, cause)
+}
+
+// causeOf answers what ctx's notifications are caused by: the innermost
+// cause set on it, else the update being handled, else "" (the event's
+// timeline number names it then).
+func causeOf(ctx workflow.Context) string {
+	if cause, ok := ctx.Value(causeKey{}).(string); ok && cause != "" {
+		return cause
+	}
+	if u := workflow.GetCurrentUpdateInfo(ctx); u != nil && u.ID != "" {
+		return "update/" + u.ID
+	}
+	return ""
+}
+
+// cause names deadline d: its kind, its target and when it is due, so a
+// breach's every level has its own.
+func (d deadline) cause() string {
+	cause := "deadline/" + strconv.Itoa(int(d.kind))
+	if d.target != "" {
+		cause += "/" + string(d.target)
+	}
+	return cause + "/" + strconv.FormatInt(d.at.UTC().Truncate(time.Millisecond).UnixMilli(), 10)
+}
+
 // notify tells audience about the newest timeline event in the background;
 // a delivery that fails past its retry budget is recorded on the timeline
 // and never fails the case.
@@ -24,16 +67,40 @@ func (c *supportCase) notify(ctx workflow.Context, event, audience, detail strin
 // notifyTo is notify writing to the address to, when set, instead of the
 // customer's.
 func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to string) {
-	c.deliver(ctx, c.notification(event, audience, detail, to))
+	cause := ""
+	if c.causeIDs {
+		cause = causeOf(ctx)
+	}
+	c.deliver(ctx, c.notification(cause, event, audience, detail, to))
+}
+
+// notificationID answers the id of the notification of event to audience:
+// under cause, <case workflow>/<cause>/<event>/<audience> (a second one of
+// the same cause, event and audience ends in /2, and so on); without one,
+// <case workflow>/<timeline number>/<audience>, so build it when the event
+// is recorded. The acknowledgement's is always the latter, the root of the
+// case's email thread (activities.CaseThreadRoot).
+func (c *supportCase) notificationID(cause, event, audience string) string {
+	if cause == "" {
+		return CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience
+	}
+	id := CaseWorkflowID(c.view.ID) + "/" + cause + "/" + event + "/" + audience
+	if c.issued == nil {
+		c.issued = map[string]int{}
+	}
+	c.issued[id]++
+	if n := c.issued[id]; n > 1 {
+		id += "/" + strconv.Itoa(n)
+	}
+	return id
 }
 
 // notification is what tells audience about the newest timeline event, as
-// the case now is; its id names that event, so build it when the event is
-// recorded.
-func (c *supportCase) notification(event, audience, detail, to string) vocab.Notification {
+// the case now is, named after cause (notificationID).
+func (c *supportCase) notification(cause, event, audience, detail, to string) vocab.Notification {
 	n := vocab.Notification{
 		To:       to,
-		ID:       CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience,
+		ID:       c.notificationID(cause, event, audience),
 		Event:    event,
 		Audience: audience,
 		Detail:   detail,
@@ -82,7 +149,7 @@ func (c *supportCase) deliver(ctx workflow.Context, n vocab.Notification) {
 			c.changed(gctx)
 			// The team hears of a customer or assignee who could not be told.
 			if audience != vocab.AudienceTeam && c.has(gctx, changeAlertTeamOnFailure) {
-				c.notify(gctx, EventNotifyFailed, vocab.AudienceTeam, fmt.Sprintf("could not tell the %s about %s: %v", audience, event, err))
+				c.notify(causedBy(gctx, "failed/"+n.ID), EventNotifyFailed, vocab.AudienceTeam, fmt.Sprintf("could not tell the %s about %s: %v", audience, event, err))
 			}
 		}
 	})

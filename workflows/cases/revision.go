@@ -13,7 +13,7 @@ import "go.temporal.io/sdk/workflow"
 // A new change adds a GetVersion change id to caseChanges at
 // CaseRevision+1 and raises CaseRevision: cases already running decide by
 // their marker, cases opened afterwards take it outright.
-const CaseRevision = 3
+const CaseRevision = 4
 
 // caseChanges maps every GetVersion change id of SupportCase to the
 // revision from which it is on without asking.
@@ -25,6 +25,7 @@ var caseChanges = map[string]int{
 	changeNotifyInTask:       1,
 	changeStaffHearCustomer:  2,
 	changeOverdueFirst:       3,
+	changeCauseIDs:           4,
 }
 
 // has reports whether the case behaves as change describes: outright when

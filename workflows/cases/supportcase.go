@@ -3,6 +3,7 @@ package cases
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,6 +81,11 @@ type supportCase struct {
 	// notifyInTask tries each notification as a local activity first
 	// (changeNotifyInTask).
 	notifyInTask bool
+	// causeIDs names each notification after its cause, not its event's
+	// timeline number (changeCauseIDs); issued counts the ids so named, so
+	// a cause that tells one audience of one event twice names the second.
+	causeIDs bool
+	issued   map[string]int
 	// incidents and recoveries count the account workflows started, for their ids.
 	incidents, recoveries, profileChanges int
 	// returns and disputes count the returns and disputes started, for their ids.
@@ -174,7 +180,8 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 	// start may run before setup ends, and must not take the opened
 	// event's place in the notification's id.
 	c.view.SLA = c.slaView(ctx)
-	opened := c.notification(EventOpened, vocab.AudienceCustomer, "", "")
+	c.causeIDs = c.has(ctx, changeCauseIDs)
+	opened := c.notification("", EventOpened, vocab.AudienceCustomer, "", "")
 	handlers := []struct {
 		name      string
 		handler   any
@@ -211,19 +218,23 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 		return fmt.Errorf("register query %s: %w", QueryCase, err)
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalCustomerMessage)
+		// The nth signal is the nth in every try of a task: the cause of
+		// what it tells.
+		ch, received := workflow.GetSignalChannel(ctx, SignalCustomerMessage), 0
 		for {
 			var in InboundMessage
 			ch.Receive(ctx, &in)
-			c.inboundMessage(ctx, in)
+			received++
+			c.inboundMessage(causedBy(ctx, SignalCustomerMessage+"/"+strconv.Itoa(received)), in)
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalCaseEvent)
+		ch, received := workflow.GetSignalChannel(ctx, SignalCaseEvent), 0
 		for {
 			var ev vocab.CaseEvent
 			ch.Receive(ctx, &ev)
-			c.onCaseEvent(ctx, ev)
+			received++
+			c.onCaseEvent(causedBy(ctx, SignalCaseEvent+"/"+strconv.Itoa(received)), ev)
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) { vocab.TakeErasures(ctx, c.eraseCustomer) })

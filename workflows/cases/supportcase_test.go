@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"handoff/workflows/sla"
 	"handoff/workflows/vocab"
@@ -778,4 +780,72 @@ func TestAConfidentialCaseNeverWritesToItsCustomer(t *testing.T) {
 			assert.Equal(t, 3, told, "an ordinary case tells its customer of the opening, the reply and the resolution")
 		}
 	}
+}
+
+// sentIDs answers the ids of the notifications sent of event to audience,
+// and fails when two notifications share an id (the delivery log would
+// send only the first).
+func (ct *caseTest) sentIDs(event, audience string) []string {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	seen := map[string]bool{}
+	var ids []string
+	for _, s := range ct.sent {
+		assert.False(ct.t, seen[s.ID], "two notifications under %s", s.ID)
+		seen[s.ID] = true
+		if s.Event == event && s.Audience == audience {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// A notification's id names its cause, so a workflow task tried again
+// after a deadline passed (and recorded first) names it as the first try
+// did: the reply's id is the same whether the case breached before it or
+// not, while its timeline number is not.
+func TestANotificationIsNamedAfterItsCauseNotItsPlaceOnTheTimeline(t *testing.T) {
+	replyAt := func(d time.Duration) (id string, seq int, breach []string) {
+		ct := newCaseTest(t)
+		ct.at(d, func() {
+			ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Try this code."}, func(v CaseView) { seq = v.LastSeq })
+		})
+		ct.at(d+time.Minute, func() {
+			ct.env.SignalWorkflow(SignalCustomerMessage, InboundMessage{Actor: "customer:cus-1", Channel: "email", Body: "It worked."})
+		})
+		ct.resolveAt(d + 2*time.Minute)
+		ct.run(testInput(vocab.P1))
+		assert.Equal(t, []string{"case/C-1/1/customer"}, ct.sentIDs(EventOpened, vocab.AudienceCustomer),
+			"the acknowledgement keeps its id: the root of the email thread")
+		assert.Equal(t, []string{"case/C-1/customer-message/1/customer_message/team"}, ct.sentIDs(EventCustomerMessage, vocab.AudienceTeam),
+			"the first customer-message signal is the cause")
+		replies := ct.sentIDs(EventAgentReply, vocab.AudienceCustomer)
+		require.Len(t, replies, 1)
+		return replies[0], seq, ct.sentIDs(EventSLABreach, vocab.AudienceTeam)
+	}
+	early, earlySeq, none := replyAt(30 * time.Minute)
+	late, lateSeq, breaches := replyAt(61 * time.Minute)
+	assert.Equal(t, "case/C-1/update/reply-1/agent_reply/customer", early)
+	assert.Equal(t, early, late, "the same update names the same notification")
+	assert.NotEqual(t, earlySeq, lateSeq, "the breach took a timeline number before the late reply")
+	assert.Empty(t, none)
+	due := openedAt.Add(time.Hour).UnixMilli()
+	assert.Equal(t, []string{fmt.Sprintf("case/C-1/deadline/2/first_response/%d/sla_breach/team", due)}, breaches,
+		"a breach is named by its target and due time")
+}
+
+// Cases opened before notifications were named by cause keep numbered ids,
+// as their recorded histories sent them.
+func TestACaseOfAnEarlierRevisionKeepsNumberedNotificationIDs(t *testing.T) {
+	ct := newCaseTest(t)
+	var seq int
+	ct.at(30*time.Minute, func() {
+		ct.mustUpdate(UpdateReply, MessageInput{Actor: "agent:bo", Body: "Try this code."}, func(v CaseView) { seq = v.LastSeq })
+	})
+	ct.resolveAt(time.Hour)
+	in := testInput(vocab.P1)
+	in.Revision = 3
+	ct.env.OnGetVersion(changeCauseIDs, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	ct.run(in)
+	assert.Equal(t, []string{"case/C-1/" + strconv.Itoa(seq) + "/customer"}, ct.sentIDs(EventAgentReply, vocab.AudienceCustomer))
 }
