@@ -239,7 +239,7 @@ func (c *supportCase) breachAt(t *slaTarget) (time.Time, bool) {
 
 // onDeadline does what d asks for; run has checked it is due.
 func (c *supportCase) onDeadline(ctx workflow.Context, d deadline) {
-	ctx = causedBy(ctx, d.cause())
+	ctx = vocab.CausedBy(ctx, d.cause())
 	switch d.kind {
 	case deadlineWarning:
 		c.warn(ctx, c.target(d.target), d.at)

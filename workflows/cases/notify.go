@@ -25,28 +25,6 @@ const changeAlertTeamOnFailure = "alert-team-on-failed-notification"
 // id. A cause is the same in every try of the task.
 const changeCauseIDs = "notification-ids-from-causes"
 
-// causeKey is the workflow.Context key of a notification's cause.
-type causeKey struct{}
-
-// causedBy answers ctx whose notifications name cause: a deadline, a
-// signal, a failed delivery. An update's own id needs none.
-func causedBy(ctx workflow.Context, cause string) workflow.Context {
-	return workflow.WithValue(ctx, causeKey{}, cause)
-}
-
-// causeOf answers what ctx's notifications are caused by: the innermost
-// cause set on it, else the update being handled, else "" (the event's
-// timeline number names it then).
-func causeOf(ctx workflow.Context) string {
-	if cause, ok := ctx.Value(causeKey{}).(string); ok && cause != "" {
-		return cause
-	}
-	if u := workflow.GetCurrentUpdateInfo(ctx); u != nil && u.ID != "" {
-		return "update/" + u.ID
-	}
-	return ""
-}
-
 // cause names deadline d: its kind, its target and when it is due, so a
 // breach's every level has its own.
 func (d deadline) cause() string {
@@ -69,7 +47,7 @@ func (c *supportCase) notify(ctx workflow.Context, event, audience, detail strin
 func (c *supportCase) notifyTo(ctx workflow.Context, event, audience, detail, to string) {
 	cause := ""
 	if c.causeIDs {
-		cause = causeOf(ctx)
+		cause = vocab.CauseOf(ctx)
 	}
 	c.deliver(ctx, c.notification(cause, event, audience, detail, to))
 }
@@ -149,7 +127,7 @@ func (c *supportCase) deliver(ctx workflow.Context, n vocab.Notification) {
 			c.changed(gctx)
 			// The team hears of a customer or assignee who could not be told.
 			if audience != vocab.AudienceTeam && c.has(gctx, changeAlertTeamOnFailure) {
-				c.notify(causedBy(gctx, "failed/"+n.ID), EventNotifyFailed, vocab.AudienceTeam, fmt.Sprintf("could not tell the %s about %s: %v", audience, event, err))
+				c.notify(vocab.CausedBy(gctx, "failed/"+n.ID), EventNotifyFailed, vocab.AudienceTeam, fmt.Sprintf("could not tell the %s about %s: %v", audience, event, err))
 			}
 		}
 	})

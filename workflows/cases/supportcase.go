@@ -225,7 +225,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			var in InboundMessage
 			ch.Receive(ctx, &in)
 			received++
-			c.inboundMessage(causedBy(ctx, SignalCustomerMessage+"/"+strconv.Itoa(received)), in)
+			c.inboundMessage(vocab.CausedBy(ctx, SignalCustomerMessage+"/"+strconv.Itoa(received)), in)
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -234,7 +234,7 @@ func (c *supportCase) setup(ctx workflow.Context) error {
 			var ev vocab.CaseEvent
 			ch.Receive(ctx, &ev)
 			received++
-			c.onCaseEvent(causedBy(ctx, SignalCaseEvent+"/"+strconv.Itoa(received)), ev)
+			c.onCaseEvent(vocab.CausedBy(ctx, SignalCaseEvent+"/"+strconv.Itoa(received)), ev)
 		}
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) { vocab.TakeErasures(ctx, c.eraseCustomer) })
