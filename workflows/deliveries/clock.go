@@ -1,6 +1,7 @@
 package deliveries
 
 import (
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -68,8 +69,29 @@ func (d *delivery) nextDeadline() (deadline, bool) {
 	return next, true
 }
 
+// name is the kind's, as a notification's cause names it.
+func (k deadlineKind) name() string {
+	switch k {
+	case deadlineReminder:
+		return "reminder"
+	case deadlineConfirmByDefault:
+		return "confirm_by_default"
+	case deadlineWarrantyNotice:
+		return "warranty_notice"
+	default:
+		return "warranty_end"
+	}
+}
+
+// cause names deadline dl by its kind and when it is due:
+// deadline/<kind>/<due, Unix ms>.
+func (dl deadline) cause() string {
+	return "deadline/" + dl.kind.name() + "/" + strconv.FormatInt(dl.at.UTC().Truncate(time.Millisecond).UnixMilli(), 10)
+}
+
 // onDeadline does what dl asks for; run has checked it is due.
 func (d *delivery) onDeadline(ctx workflow.Context, dl deadline) {
+	ctx = vocab.CausedBy(ctx, dl.cause())
 	switch dl.kind {
 	case deadlineReminder:
 		d.reminderSent = true

@@ -169,6 +169,10 @@ type DeliveryInput struct {
 	// continues as new (0: only when the server suggests it); tests set it
 	// low.
 	ContinueAfter int `json:"continue_after,omitempty"`
+	// Revision is the DeliveryRevision the delivery started under (NewInput
+	// sets it): the changes it behaves by without a version marker. Zero
+	// asks workflow.GetVersion.
+	Revision int `json:"revision,omitempty"`
 	// Carried is the state of the run before a continue-as-new.
 	Carried *Carried `json:"carried,omitempty"`
 }
@@ -185,6 +189,11 @@ type Carried struct {
 	Signals   []AccountSignal           `json:"signals,omitempty"`
 	Outcomes  []vocab.LinkedCaseOutcome `json:"outcomes,omitempty"`
 	Projected int                       `json:"projected,omitempty"`
+	// OutcomesTaken and SignalsTaken count the linked-case outcomes and
+	// the account signals acted on in every run so far: the nth names
+	// what it tells (changeCauseIDs).
+	OutcomesTaken int `json:"outcomes_taken,omitempty"`
+	SignalsTaken  int `json:"signals_taken,omitempty"`
 }
 
 // ActorInput carries an action whose only field is who (and a note).

@@ -52,8 +52,17 @@ type delivery struct {
 	// pending counts notifications and case opens still under way.
 	pending      int
 	projectedSeq int
-	timer        deadlineTimer
-	attrs        attributes
+	// outcomesTaken and signalsTaken count the outcomes and signals acted
+	// on, in this run and the ones before: the nth of each channel is the
+	// cause of what it tells.
+	outcomesTaken, signalsTaken int
+	// causeIDs names each notification after its cause, not its event's
+	// timeline number (changeCauseIDs); issued counts the ids so named, so
+	// a cause that tells of one event twice names the second.
+	causeIDs bool
+	issued   map[string]int
+	timer    deadlineTimer
+	attrs    attributes
 }
 
 // InitialView answers the view a delivery started with in has once its
@@ -76,6 +85,7 @@ func newDelivery(ctx workflow.Context, in DeliveryInput) *delivery {
 		d.view, d.timeline = c.View, c.Timeline
 		d.reminderSent, d.noticeSent, d.waitReason = c.ReminderSent, c.NoticeSent, c.WaitReason
 		d.signals, d.outcomes, d.projectedSeq = c.Signals, c.Outcomes, c.Projected
+		d.outcomesTaken, d.signalsTaken = c.OutcomesTaken, c.SignalsTaken
 		d.windowOpen = d.view.ConfirmBy != nil
 		d.in.Carried = nil
 		d.attrs = d.attributes()
@@ -106,6 +116,7 @@ func startState(in DeliveryInput, now time.Time) *delivery {
 }
 
 func (d *delivery) setup(ctx workflow.Context) error {
+	d.causeIDs = d.has(ctx, changeCauseIDs)
 	handlers := []struct {
 		name      string
 		handler   any
@@ -225,22 +236,27 @@ func (d *delivery) continueAsNew(ctx workflow.Context) error {
 	d.drainErasures(ctx)
 	next := d.in
 	next.Carried = &Carried{View: d.view, Timeline: d.timeline, ReminderSent: d.reminderSent, NoticeSent: d.noticeSent, WaitReason: d.waitReason,
-		Signals: d.signals, Outcomes: d.outcomes, Projected: d.projectedSeq}
+		Signals: d.signals, Outcomes: d.outcomes, Projected: d.projectedSeq,
+		OutcomesTaken: d.outcomesTaken, SignalsTaken: d.signalsTaken}
 	return workflow.NewContinueAsNewError(ctx, WorkflowType, next)
 }
 
 // takeReports acts on the linked cases' outcomes and the account signals
-// that arrived, oldest first.
+// that arrived, oldest first. Each channel's are taken in the order they
+// arrived, so the nth taken is the nth received in every try of a task:
+// the cause of what it tells.
 func (d *delivery) takeReports(ctx workflow.Context) {
 	for len(d.outcomes) > 0 {
 		o := d.outcomes[0]
 		d.outcomes = d.outcomes[1:]
-		d.onCaseOutcome(ctx, o)
+		d.outcomesTaken++
+		d.onCaseOutcome(vocab.CausedBy(ctx, SignalLinkedCase+"/"+itoa(d.outcomesTaken)), o)
 	}
 	for len(d.signals) > 0 && d.view.Status != StatusRetired {
 		s := d.signals[0]
 		d.signals = d.signals[1:]
-		d.onAccountSignal(ctx, s)
+		d.signalsTaken++
+		d.onAccountSignal(vocab.CausedBy(ctx, SignalAccountSignal+"/"+itoa(d.signalsTaken)), s)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -161,6 +162,29 @@ func TestAProblemRecoveredOnTheRealStackMakesTheDeliveryRecovered(t *testing.T) 
 	require.NoError(t, c.GetWorkflow(ctx, wid, "").Get(ctx, &final))
 	assert.Equal(t, deliveries.StatusRetired, final.Status)
 	assert.Equal(t, "warranty ended", final.RetireReason)
+
+	// The delivery log names each notification after its cause: the
+	// update, the deadline, the linked case's first outcome.
+	rows, err := stacktest.Store(t).Pool().Query(ctx,
+		`SELECT DISTINCT notification_id, event FROM notification_deliveries WHERE notification_id LIKE $1 || '/%'`, wid)
+	require.NoError(t, err)
+	told := map[string]string{}
+	for rows.Next() {
+		var nid, event string
+		require.NoError(t, rows.Scan(&nid, &event))
+		told[event] = nid
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, wid+"/linked-case/1/"+deliveries.EventRecovered+"/customer", told[deliveries.EventRecovered])
+	named := map[string]*regexp.Regexp{
+		deliveries.EventDelivered:       regexp.MustCompile(`^` + wid + `/update/.+/` + deliveries.EventDelivered + `/customer$`),
+		deliveries.EventProblemReported: regexp.MustCompile(`^` + wid + `/update/.+/` + deliveries.EventProblemReported + `/customer$`),
+		deliveries.EventWarrantyEnding:  regexp.MustCompile(`^` + wid + `/deadline/warranty_notice/\d+/` + deliveries.EventWarrantyEnding + `/customer$`),
+		deliveries.EventRetired:         regexp.MustCompile(`^` + wid + `/deadline/warranty_end/\d+/` + deliveries.EventRetired + `/customer$`),
+	}
+	for event, re := range named {
+		assert.Regexp(t, re, told[event], "the %s notification", event)
+	}
 	if name := os.Getenv("HANDOFF_RECORD_HISTORY"); name != "" {
 		recordHistory(t, c, wid, "accountdelivery-recovered-"+name+".json")
 	}

@@ -198,7 +198,7 @@ func TestDeliveryNeedsEvidenceAndAnswersTheSixHandoffQuestions(t *testing.T) {
 	assert.Equal(t, []string{EventDelivered, EventWarrantyEnding, EventRetired}, dt.told())
 	dt.mu.Lock()
 	defer dt.mu.Unlock()
-	assert.Equal(t, "delivery/D-1/3/customer", dt.sent[0].ID, "the delivery event's sequence names the notification")
+	assert.Equal(t, "delivery/D-1/update/deliver-5/account_delivered/customer", dt.sent[0].ID, "the deliver update names the notification")
 	assert.Equal(t, "Change the password, then add MFA.", dt.sent[0].Delivery.RecoveryInstructions)
 	assert.Equal(t, "fr", dt.sent[0].Case.Customer.Locale)
 }

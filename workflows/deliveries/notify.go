@@ -18,23 +18,49 @@ func (d *delivery) notify(ctx workflow.Context, event, detail string) {
 	if d.view.Buyer.IsErased() {
 		return
 	}
-	n := d.notification(event, detail)
+	cause := ""
+	if d.causeIDs {
+		cause = vocab.CauseOf(ctx)
+	}
+	n := d.notification(cause, event, detail)
 	d.pending++
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		defer func() { d.pending--; d.version++ }()
 		if err := vocab.SendNotification(gctx, n, true); err != nil {
+			// What the failure's record tells is caused by it.
+			gctx = vocab.CausedBy(gctx, "failed/"+n.ID)
 			d.record(gctx, vocab.SystemActor, EventNotifyFailed, vocab.Payload("notification", n.ID, "event", event, "error", err.Error()))
 			d.changed(gctx)
 		}
 	})
 }
 
-// notification is what tells the buyer about the newest timeline event;
-// its id names that event, so build it when the event is recorded.
-func (d *delivery) notification(event, detail string) vocab.Notification {
+// notificationID answers the id of the buyer's notification of event:
+// under cause, <delivery workflow>/<cause>/<event>/customer (a second one
+// of the same cause and event ends in /2, and so on); without one,
+// <delivery workflow>/<timeline number>/customer, so build it when the
+// event is recorded.
+func (d *delivery) notificationID(cause, event string) string {
+	if cause == "" {
+		return DeliveryWorkflowID(d.view.ID) + "/" + strconv.Itoa(d.view.LastSeq) + "/" + vocab.AudienceCustomer
+	}
+	id := DeliveryWorkflowID(d.view.ID) + "/" + cause + "/" + event + "/" + vocab.AudienceCustomer
+	if d.issued == nil {
+		d.issued = map[string]int{}
+	}
+	d.issued[id]++
+	if n := d.issued[id]; n > 1 {
+		id += "/" + strconv.Itoa(n)
+	}
+	return id
+}
+
+// notification is what tells the buyer about the newest timeline event, as
+// the delivery now is, named after cause (notificationID).
+func (d *delivery) notification(cause, event, detail string) vocab.Notification {
 	v := d.view
 	return vocab.Notification{
-		ID:       DeliveryWorkflowID(v.ID) + "/" + strconv.Itoa(v.LastSeq) + "/" + vocab.AudienceCustomer,
+		ID:       d.notificationID(cause, event),
 		Event:    event,
 		Audience: vocab.AudienceCustomer,
 		Detail:   detail,

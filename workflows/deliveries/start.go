@@ -42,7 +42,7 @@ func NewInput(policy sla.DeliveryPolicy, req StartRequest, now time.Time) (Deliv
 		AllowedUse: strings.TrimSpace(req.AllowedUse), RecoveryPath: req.RecoveryPath, Region: strings.TrimSpace(req.Region),
 		StartedBy: req.StartedBy, StartedAt: now,
 		ConfirmationWindow: policy.ConfirmationWindow, Warranty: policy.WarrantyFor(strings.TrimSpace(req.Product)),
-		WarrantyNotice: policy.WarrantyNotice,
+		WarrantyNotice: policy.WarrantyNotice, Revision: DeliveryRevision,
 	}
 	if req.Warranty > 0 {
 		in.Warranty = req.Warranty
