@@ -3,6 +3,7 @@ package sellers
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ type onboarding struct {
 	// checkStarted says the identity check runs: from the start when the
 	// seller came with documents, else from the first document added.
 	checkStarted bool
+	// causeIDs names the seller's notifications after their causes
+	// (changeCauseIDs).
+	causeIDs bool
 }
 
 func newOnboarding(ctx workflow.Context, in OnboardingInput) *onboarding {
@@ -75,6 +79,7 @@ func newOnboarding(ctx workflow.Context, in OnboardingInput) *onboarding {
 }
 
 func (o *onboarding) setup(ctx workflow.Context) error {
+	o.causeIDs = causeIDs(ctx)
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAddDocument, o.addDocument,
 		workflow.UpdateHandlerOptions{Validator: o.validateAddDocument}); err != nil {
 		return fmt.Errorf("register update %s: %w", UpdateAddDocument, err)
@@ -353,8 +358,18 @@ func (o *onboarding) deadlinesPassed(ctx workflow.Context) {
 
 // remind tells the seller a step is overdue, in the background; a
 // reminder that cannot be sent is logged, never fails the onboarding.
+// Its cause is the step's deadline: deadline/overdue/<step>/<due, Unix ms>.
 func (o *onboarding) remind(ctx workflow.Context, step string) {
-	n := sellerNotification(OnboardingWorkflowID(o.in.SellerID), o.in.SellerID, o.in.Seller, o.view.Status, o.view.LastSeq, NoticeStepReminder, step)
+	cause := ""
+	if o.causeIDs {
+		for _, s := range o.view.Steps {
+			if s.Name == step {
+				cause = "deadline/overdue/" + step + "/" + strconv.FormatInt(s.DueAt.UTC().Truncate(time.Millisecond).UnixMilli(), 10)
+			}
+		}
+	}
+	id := sellerNotificationID(OnboardingWorkflowID(o.in.SellerID), cause, o.view.LastSeq, NoticeStepReminder)
+	n := sellerNotification(id, o.in.SellerID, o.in.Seller, o.view.Status, NoticeStepReminder, step)
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		if err := vocab.SendNotification(gctx, n, true); err != nil {
 			workflow.GetLogger(gctx).Error("step reminder not sent", "seller", o.in.SellerID, "step", step, "error", err)

@@ -178,8 +178,11 @@ func stepOf(t *testing.T, v SellerView, name string) Step {
 	return v.Steps[i]
 }
 
+// Its reminders' ids are those of a run before changeCauseIDs, numbered
+// by the timeline; TestAStepReminderIsNamedAfterItsDeadline has the new.
 func TestStalledStepRemindsThenOpensOneCase(t *testing.T) {
 	ot := newOnboardingTest(t)
+	ot.env.OnGetVersion(changeCauseIDs, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	in := onboardingInput(
 		StepPolicy{Name: StepAccountCreated, Due: 24 * time.Hour, EscalateAfter: 24 * time.Hour},
 		StepPolicy{Name: StepIdentityVerified, Due: 72 * time.Hour, EscalateAfter: 48 * time.Hour},
@@ -249,7 +252,7 @@ func TestStalledStepRemindsThenOpensOneCase(t *testing.T) {
 	overdue := timelineEvent(t, final.Timeline[:slices.IndexFunc(final.Timeline, func(e vocab.Event) bool {
 		return e.Kind == EventStepStalled
 	})], EventStepOverdue)
-	assert.Equal(t, "seller/s-1/"+strconv.Itoa(overdue.Seq)+"/customer", first.ID, "the reminder's id names its event")
+	assert.Equal(t, "seller/s-1/"+strconv.Itoa(overdue.Seq)+"/customer", first.ID, "before changeCauseIDs, the reminder's id names its event")
 }
 
 func TestEventsCompleteStepsOnceAndTheSellerBecomesActive(t *testing.T) {

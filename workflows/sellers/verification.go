@@ -29,6 +29,7 @@ func SellerVerification(ctx workflow.Context, in VerificationInput) (Verificatio
 	now := workflow.Now(ctx)
 	v.view = VerificationView{SellerID: in.SellerID, Status: FirstVerificationStatus(in.Policy.HoldPayouts), StartedAt: now, UpdatedAt: now}
 	v.attrs = startedSellerAttributes(ctx)
+	v.causeIDs = causeIDs(ctx)
 	if err := v.setup(ctx); err != nil {
 		return v.view, err
 	}
@@ -49,6 +50,9 @@ type verifying struct {
 	// the seller told.
 	settled bool
 	attrs   sellerAttributes
+	// causeIDs names the seller's notification after its cause
+	// (changeCauseIDs).
+	causeIDs bool
 }
 
 func (v *verifying) setup(ctx workflow.Context) error {
@@ -420,9 +424,19 @@ func (v *verifying) tellOnboarding(ctx workflow.Context, actor string) {
 }
 
 // notifySeller tells the seller how the check ended, in the workflow task
-// first; a message that cannot be sent is logged.
+// first; a message that cannot be sent is logged. Its cause is the end of
+// the check (check/<check id>), told once: a verification's workflow id is
+// never reused.
 func (v *verifying) notifySeller(ctx workflow.Context, event, detail string) {
-	n := sellerNotification(VerificationWorkflowID(v.in.SellerID), v.in.SellerID, v.in.Seller, v.view.Status, v.view.LastSeq, event, detail)
+	cause := ""
+	if v.causeIDs {
+		cause = "check"
+		if v.view.CheckID != "" {
+			cause += "/" + v.view.CheckID
+		}
+	}
+	id := sellerNotificationID(VerificationWorkflowID(v.in.SellerID), cause, v.view.LastSeq, event)
+	n := sellerNotification(id, v.in.SellerID, v.in.Seller, v.view.Status, event, detail)
 	if err := vocab.SendNotification(ctx, n, true); err != nil {
 		workflow.GetLogger(ctx).Error("seller not told how the check ended", "seller", v.in.SellerID, "error", err)
 	}

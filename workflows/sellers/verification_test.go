@@ -350,8 +350,11 @@ func eventCount(events []vocab.Event, kind string) int {
 	return n
 }
 
+// Its notice's id is that of a run before changeCauseIDs, numbered by the
+// timeline; TestTheVerificationNoticeIsNamedAfterItsCheck has the new.
 func TestVerificationPassReleasesThePayoutHoldOnce(t *testing.T) {
 	vt := newVerificationTest(t)
+	vt.env.OnGetVersion(changeCauseIDs, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	vt.start = func(r IdentityCheckRequest) CheckResult {
 		return CheckResult{ID: "chk-1", SellerID: r.SellerID, Status: CheckPassed, DecidedAt: sellerStart}
 	}
@@ -384,7 +387,7 @@ func TestVerificationPassReleasesThePayoutHoldOnce(t *testing.T) {
 	assert.Equal(t, []string{NoticeVerified}, vt.notices())
 	n := vt.notice(NoticeVerified)
 	assert.Equal(t, vocab.AudienceCustomer, n.Audience)
-	assert.Equal(t, "verification/s-1/"+strconv.Itoa(final.LastSeq)+"/customer", n.ID, "the id names the event: sent once")
+	assert.Equal(t, "verification/s-1/"+strconv.Itoa(final.LastSeq)+"/customer", n.ID, "before changeCauseIDs, the id names the event: sent once")
 	assert.Equal(t, "s-1", n.Case.Customer.ID, "the seller is the customer")
 
 	assert.Equal(t, []string{VerificationPassed}, vt.toldStatuses())
