@@ -84,9 +84,7 @@ func (n *Notifier) SendCode(ctx context.Context, req accountflows.CodeRequest) (
 		send := d.send
 		// A receiver may quote the request in its error, and the error
 		// ends up in the delivery log and the workflow's history.
-		d.send = func(ctx context.Context, commit func(context.Context) error) error {
-			return withoutCode(send(ctx, commit), code)
-		}
+		d.send = func(ctx context.Context) error { return withoutCode(send(ctx), code) }
 		err = n.deliver(ctx, d)
 	}
 	if err != nil {
@@ -178,9 +176,7 @@ func (n *Notifier) phoneCodeDelivery(req accountflows.CodeRequest, event, code s
 		return d, permanent(err)
 	}
 	target, id := n.marketplaceURL, webhookID(req.ID+"/"+ChannelMarketplaceWebhook)
-	d.send = func(ctx context.Context, commit func(context.Context) error) error {
-		return n.webhooks.post(ctx, target, id, body, commit)
-	}
+	d.send = func(ctx context.Context) error { return n.webhooks.post(ctx, target, id, body) }
 	return d, nil
 }
 

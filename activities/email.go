@@ -64,20 +64,17 @@ type Thread struct {
 const HeaderNotification = "X-Handoff-Notification"
 
 // sendEmail delivers e, marking failures no retry fixes as permanent.
-// commit, when not nil, is called just before the server takes the
-// message (smtpSessions.send); its failure sends nothing.
-func (n *Notifier) sendEmail(ctx context.Context, e Email, commit func(context.Context) error) error {
+func (n *Notifier) sendEmail(ctx context.Context, e Email) error {
 	msg, err := n.message(e)
 	if err != nil {
 		return permanent(err)
 	}
-	if err := n.sessions.send(ctx, msg, commit); err != nil {
+	if err := n.sessions.send(ctx, msg); err != nil {
 		err = fmt.Errorf("send email %s via %s: %w", e.ID, n.smtp.Addr, err)
 		// A 5xx to RCPT TO is this recipient refused for good; any other
-		// failure (the server, auth, the network, the commit point) may
-		// pass later.
-		var se *smtpStepError
-		if errors.As(err, &se) && se.step == smtpStepRcpt && se.replyCode()/100 == 5 {
+		// failure (the server, auth, the network) may pass later.
+		var se *mail.SendError
+		if errors.As(err, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode()/100 == 5 {
 			return permanent(err)
 		}
 		return err

@@ -42,17 +42,11 @@ import (
 // try in the workflow task is never sent again behind its back); after
 // the send it marks it 'sent'. A retried activity skips what is 'sent',
 // waits for a lease another attempt holds, and never resends what a
-// receiver refused for good ('failed'). Just before the last byte that
-// hands the message over (the SMTP data's final dot, a webhook body's last
-// byte) the send marks the row 'committing': a crash after that mark is
-// taken as delivered by the retry, a crash before it leaves a receiver
-// without a complete message and the retry sends it (deliver). The window
-// left, between the mark and that byte's write, loses a message in a
-// crash rather than doubles it. A send whose outcome stays unknown (the
-// connection drops after the last byte, before the answer) is released
-// and sent again under the same id, for the mail client or webhook
-// receiver to drop as a duplicate: a message told twice with one id beats
-// one never told.
+// receiver refused for good ('failed'). One window stays open: a crash after the send and
+// before the mark leaves 'sending', and the retry sends again, under the
+// same id, for the mail client or webhook receiver to drop as a duplicate.
+// Recording before sending instead would lose the message in the same
+// crash; a message told twice with one id beats one never told.
 type Notifier struct {
 	smtp config.SMTP
 	// inbound is where customers' replies go (their reply addresses).
@@ -223,9 +217,7 @@ func (n *Notifier) delivery(note vocab.Notification, channel string, msg message
 		d.record.Target = to
 		e := Email{ID: id, To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML, Locale: msg.Locale,
 			Thread: n.caseThread(note, at)}
-		d.send = func(ctx context.Context, commit func(context.Context) error) error {
-			return n.sendEmail(ctx, e, commit)
-		}
+		d.send = func(ctx context.Context) error { return n.sendEmail(ctx, e) }
 	case ChannelTeamWebhook:
 		target := n.teamWebhooks[string(note.Case.Team)]
 		if target == "" {
@@ -236,9 +228,7 @@ func (n *Notifier) delivery(note vocab.Notification, channel string, msg message
 			return d, permanent(err)
 		}
 		d.record.Target = redactURL(target)
-		d.send = func(ctx context.Context, commit func(context.Context) error) error {
-			return n.webhooks.post(ctx, target, webhookID(id), body, commit)
-		}
+		d.send = func(ctx context.Context) error { return n.webhooks.post(ctx, target, webhookID(id), body) }
 	case ChannelMarketplaceWebhook:
 		if n.marketplaceURL == "" {
 			return d, nil
@@ -249,9 +239,7 @@ func (n *Notifier) delivery(note vocab.Notification, channel string, msg message
 		}
 		target := n.marketplaceURL
 		d.record.Target = redactURL(target)
-		d.send = func(ctx context.Context, commit func(context.Context) error) error {
-			return n.webhooks.post(ctx, target, webhookID(id), body, commit)
-		}
+		d.send = func(ctx context.Context) error { return n.webhooks.post(ctx, target, webhookID(id), body) }
 	default:
 		return d, permanent(fmt.Errorf("unknown channel %q", channel))
 	}

@@ -57,7 +57,7 @@ func testConfig(t *testing.T) config.Config {
 type memoryLog struct {
 	mu   sync.Mutex
 	rows map[[2]string]*store.DeliveryRecord
-	// leases holds each 'sending' or 'committing' row's lease end.
+	// leases holds each 'sending' row's lease end.
 	leases map[[2]string]time.Time
 }
 
@@ -81,10 +81,6 @@ func (l *memoryLog) ClaimDelivery(_ context.Context, d store.Delivery, lease tim
 		return store.Claim{State: store.ClaimFailed, Attempts: r.Attempts, LastError: r.LastError}, nil
 	case l.leases[k].After(time.Now()):
 		return store.Claim{State: store.ClaimBusy, Attempts: r.Attempts, Until: l.leases[k]}, nil
-	case r.Status == "committing":
-		r.Status, r.LastError = "sent", ""
-		delete(l.leases, k)
-		return store.Claim{State: store.ClaimSent, Attempts: r.Attempts, HandedOver: true}, nil
 	}
 	r.Attempts++
 	l.leases[k] = time.Now().Add(lease)
@@ -96,23 +92,11 @@ func (l *memoryLog) end(id, channel, status, reason string) error {
 	defer l.mu.Unlock()
 	k := [2]string{id, channel}
 	r := l.rows[k]
-	if r == nil || (r.Status != "sending" && r.Status != "committing") {
+	if r == nil || r.Status != "sending" {
 		return store.ErrNotFound
 	}
 	r.Status, r.LastError = status, reason
 	delete(l.leases, k)
-	return nil
-}
-
-func (l *memoryLog) MarkDeliveryCommitting(_ context.Context, id, channel string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := [2]string{id, channel}
-	r := l.rows[k]
-	if r == nil || (r.Status != "sending" && r.Status != "committing") || !l.leases[k].After(time.Now()) {
-		return store.ErrNotFound
-	}
-	r.Status = "committing"
 	return nil
 }
 

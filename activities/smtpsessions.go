@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/textproto"
 	"strconv"
 	"sync"
 	"time"
@@ -48,139 +47,43 @@ type idleSession struct {
 	since time.Time
 }
 
-// send delivers msg on an idle session, or on a new one. commit, when not
-// nil, is called once the whole message is on the wire but its final dot
-// is not: the last step before the server takes it. If commit fails the
-// session is closed without the dot, so the server discards what it got,
-// and send answers commit's error.
-func (p *smtpSessions) send(ctx context.Context, msg *mail.Msg, commit func(context.Context) error) error {
+// send delivers msg on an idle session, or on a new one.
+func (p *smtpSessions) send(ctx context.Context, msg *mail.Msg) error {
 	client, err := p.mailer()
 	if err != nil {
 		return fmt.Errorf("smtp client for %s: %w", p.cfg.Addr, err)
 	}
 	if s := p.take(); s != nil {
-		// NOOP first: a session the server dropped while idle is found
-		// before anything of the message is sent, and it goes on a new one.
-		if s.HasConnection() && s.UpdateDeadline(smtpTimeout) == nil && s.Noop() == nil {
-			if err := sendOn(ctx, s, msg, commit); err != nil {
-				_ = s.Close()
-				return err
-			}
+		err := client.SendWithSMTPClient(s, msg)
+		if err == nil {
 			p.put(s)
 			return nil
 		}
 		_ = s.Close()
+		if msg.IsDelivered() {
+			return nil // taken; only the session's reset after it failed
+		}
+		var se *mail.SendError
+		if !errors.As(err, &se) || se.Reason != mail.ErrConnCheck {
+			return err
+		}
 	}
 	s, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
-	if err := sendOn(ctx, s, msg, commit); err != nil {
+	if err := client.SendWithSMTPClient(s, msg); err != nil {
 		_ = s.Close()
+		if msg.IsDelivered() {
+			// The server answered the message with 250: it is sent, and
+			// sending it again would deliver a copy. Only what followed
+			// (the RSET that readies the session for the next) failed.
+			return nil
+		}
 		return err
 	}
 	p.put(s)
 	return nil
-}
-
-// sendOn sends msg as one transaction on s: MAIL FROM, RCPT TO for each
-// recipient, DATA and the message, then commit, then the final dot, whose
-// 250 means the server took it. No RSET follows: that 250 ends the
-// transaction (see mailer), and a session left broken by anything after
-// it is found by the next send's NOOP. Any error leaves s to be closed.
-//
-// The envelope is go-mail's own choice (Client.Send): the envelope sender
-// when set, else From, without display names; To, Cc and Bcc as
-// recipients. smtp.Client.Mail adds BODY=8BITMIME and SMTPUTF8 when the
-// server offers them; the project asks for no DSN.
-func sendOn(ctx context.Context, s *smtp.Client, msg *mail.Msg, commit func(context.Context) error) error {
-	timeout := smtpTimeout
-	if deadline, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(deadline))
-	}
-	if err := s.UpdateDeadline(timeout); err != nil {
-		return &smtpStepError{step: smtpStepConn, err: err}
-	}
-	from, err := msg.GetSender(false)
-	if err != nil {
-		return &smtpStepError{step: smtpStepMail, err: err}
-	}
-	rcpts, err := msg.GetRecipients()
-	if err != nil {
-		return &smtpStepError{step: smtpStepRcpt, err: err}
-	}
-	if err := s.Mail(from); err != nil {
-		return &smtpStepError{step: smtpStepMail, err: err}
-	}
-	for _, rcpt := range rcpts {
-		if err := s.Rcpt(rcpt); err != nil {
-			return &smtpStepError{step: smtpStepRcpt, err: fmt.Errorf("%s: %w", rcpt, err)}
-		}
-	}
-	w, err := s.Data()
-	if err != nil {
-		return &smtpStepError{step: smtpStepData, err: err}
-	}
-	if _, err := msg.WriteTo(w); err != nil {
-		return &smtpStepError{step: smtpStepData, err: fmt.Errorf("write the message: %w", err)}
-	}
-	// The whole message goes to the server now, so that after commit only
-	// the final dot (and the CRLF before it, if the message lacks one) is
-	// left to write: three to five bytes in one write.
-	if err := s.Text.W.Flush(); err != nil {
-		return &smtpStepError{step: smtpStepData, err: fmt.Errorf("write the message: %w", err)}
-	}
-	if commit != nil {
-		if err := commit(ctx); err != nil {
-			// No dot: the caller closes the connection, and a server
-			// discards a message whose data never ended.
-			return fmt.Errorf("commit point, message not handed over: %w", err)
-		}
-	}
-	// The dot, then the server's answer to the message. An error here
-	// leaves the outcome unknown when the dot was written (the connection
-	// dropped before the answer): it is returned, as before the commit
-	// point existed, so the delivery is released and a retry sends it
-	// again under the same Message-ID rather than risk losing it.
-	if err := w.Close(); err != nil {
-		return &smtpStepError{step: smtpStepDataEnd, err: err}
-	}
-	return nil
-}
-
-// smtpTimeout bounds each SMTP command and the whole data of a message,
-// as go-mail's WithTimeout bounds a session's dial and greeting.
-const smtpTimeout = 10 * time.Second
-
-// The steps of one message's transaction, as smtpStepError names them.
-const (
-	smtpStepConn    = "session"
-	smtpStepMail    = "MAIL FROM"
-	smtpStepRcpt    = "RCPT TO"
-	smtpStepData    = "DATA"
-	smtpStepDataEnd = "end of data"
-)
-
-// smtpStepError is a failed step of one message's transaction.
-type smtpStepError struct {
-	step string
-	err  error
-}
-
-// Error answers the step and what failed.
-func (e *smtpStepError) Error() string { return e.step + ": " + e.err.Error() }
-
-// Unwrap answers what failed.
-func (e *smtpStepError) Unwrap() error { return e.err }
-
-// replyCode answers the server's reply code to the step, 0 when it gave
-// none (a network error, say).
-func (e *smtpStepError) replyCode() int {
-	var te *textproto.Error
-	if errors.As(e.err, &te) {
-		return te.Code
-	}
-	return 0
 }
 
 // take answers the most recent idle session if it is young enough to
@@ -236,7 +139,7 @@ func (p *smtpSessions) mailer() (*mail.Client, error) {
 	// No RSET after a message: the server's 250 to its data ends the
 	// transaction (RFC 5321, 4.1.1.4), so the next MAIL needs none, and the
 	// message counts as sent one round trip sooner.
-	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(smtpTimeout), mail.WithTLSPolicy(mail.NoTLS),
+	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(10 * time.Second), mail.WithTLSPolicy(mail.NoTLS),
 		mail.WithoutRset()}
 	if p.cfg.StartTLS {
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))

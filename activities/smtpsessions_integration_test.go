@@ -19,7 +19,7 @@ func TestEmailsShareOneSMTPSessionAndADroppedOneIsReplaced(t *testing.T) {
 	n, _ := stackNotifier(t, "")
 	send := func(i int) {
 		t.Helper()
-		require.NoError(t, n.sendEmail(ctx, Email{ID: fmt.Sprintf("sessions/%s/%d", to, i), To: to, Subject: fmt.Sprintf("mail %d", i), Text: "hello"}, nil))
+		require.NoError(t, n.sendEmail(ctx, Email{ID: fmt.Sprintf("sessions/%s/%d", to, i), To: to, Subject: fmt.Sprintf("mail %d", i), Text: "hello"}))
 	}
 
 	send(1)

@@ -86,7 +86,7 @@ func TestAMessageTheServerTookIsSentEvenWhenTheSessionDiesAfter(t *testing.T) {
 		require.NoError(t, msg.To("ada@example.com"))
 		msg.Subject("Your case")
 		msg.SetBodyString(mail.TypeTextPlain, "hello")
-		require.NoError(t, sessions.send(context.Background(), msg, nil), "message %d", i+1)
+		require.NoError(t, sessions.send(context.Background(), msg), "message %d", i+1)
 		assert.Equal(t, int32(i+1), taken.Load(), "each message taken once")
 	}
 }

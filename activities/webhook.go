@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -121,37 +121,11 @@ func newWebhookPoster(signer webhookSigner) *webhookPoster {
 // post sends body to target signed under id. A 2xx answer is a delivery. A
 // network error, a timeout, 408, 425, 429 or 5xx may pass on retry (after
 // Retry-After when the receiver says); any other answer is permanent.
-//
-// commit, when not nil, is called before the body's last byte is handed to
-// the connection: a receiver takes the request once it has the whole body
-// (its Content-Length), so that byte hands it over. If commit fails the
-// request is aborted without it and post answers a retryable error. After
-// post returns, commit is never called.
-func (p *webhookPoster) post(ctx context.Context, target, id string, body []byte, commit func(context.Context) error) error {
+func (p *webhookPoster) post(ctx context.Context, target, id string, body []byte) error {
 	ts := p.now().Unix()
-	gate := &commitGate{ctx: ctx, commit: commit}
-	defer gate.close()
-	var reqBody io.Reader = http.NoBody
-	if len(body) == 0 {
-		// No last byte to hold back (the bodies here are JSON, never
-		// empty): the commit point comes before the request.
-		if err := gate.pass(); err != nil {
-			return fmt.Errorf("webhook to %s: %w", redactURL(target), err)
-		}
-	} else {
-		reqBody = gate.reader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, reqBody)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return permanent(fmt.Errorf("webhook request to %s: %w", redactURL(target), err))
-	}
-	if len(body) > 0 {
-		req.ContentLength = int64(len(body))
-		// The transport sends the request again, from a fresh body, only
-		// when nothing of it was written (a kept-alive connection the
-		// receiver had closed); the commit point may then be passed
-		// twice, which the log allows.
-		req.GetBody = func() (io.ReadCloser, error) { return gate.reader(body), nil }
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Handoff-Webhooks/1")
@@ -166,14 +140,6 @@ func (p *webhookPoster) post(ctx context.Context, target, id string, body []byte
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		if cerr := gate.failure(); cerr != nil && !errors.Is(err, cerr) {
-			err = fmt.Errorf("%w (%w)", cerr, err)
-		}
-		// Not permanent, whatever the transport made of it: a failed
-		// commit point sent nothing, a dropped connection may pass later.
-		// A connection that drops after the last byte leaves the outcome
-		// unknown; as before the commit point, the delivery is released
-		// and a retry sends it again under the same webhook-id.
 		return fmt.Errorf("webhook to %s: %w", redactURL(target), err)
 	}
 	defer resp.Body.Close()
@@ -191,95 +157,6 @@ func (p *webhookPoster) post(ctx context.Context, target, id string, body []byte
 	}
 	return permanent(err)
 }
-
-// commitGate holds a webhook body's last byte back until commit passes,
-// and commit off once post has returned (the transport may still read the
-// body of a request it got an answer to).
-type commitGate struct {
-	ctx    context.Context
-	commit func(context.Context) error
-
-	mu     sync.Mutex
-	closed bool
-	err    error
-}
-
-// reader answers a fresh body over b that calls the gate's commit before
-// its last byte (before EOF, for an empty b).
-func (g *commitGate) reader(b []byte) io.ReadCloser {
-	return &commitReader{gate: g, rest: b}
-}
-
-// pass calls commit, once per body read; an error, or a post already over,
-// stops the body.
-func (g *commitGate) pass() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return errCommitAfterPost
-	}
-	if g.commit == nil {
-		return nil
-	}
-	if err := g.commit(g.ctx); err != nil {
-		g.err = fmt.Errorf("commit point, webhook not handed over: %w", err)
-		return g.err
-	}
-	return nil
-}
-
-// failure answers commit's error, nil when it passed or was not called.
-func (g *commitGate) failure() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.err
-}
-
-// close ends the gate: commit is not called after it.
-func (g *commitGate) close() {
-	g.mu.Lock()
-	g.closed = true
-	g.mu.Unlock()
-}
-
-var errCommitAfterPost = errors.New("webhook body read after its post ended")
-
-// commitReader yields a body but its last byte, passes the gate, then
-// yields the last byte.
-type commitReader struct {
-	gate *commitGate
-	rest []byte
-	// passed: the gate was passed, the last byte may go.
-	passed bool
-}
-
-// Read answers the body up to its last byte, which it answers only after
-// the gate passes.
-func (r *commitReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if len(r.rest) > 1 {
-		n := copy(p, r.rest[:len(r.rest)-1])
-		r.rest = r.rest[n:]
-		return n, nil
-	}
-	if !r.passed {
-		if err := r.gate.pass(); err != nil {
-			return 0, err
-		}
-		r.passed = true
-	}
-	if len(r.rest) == 0 {
-		return 0, io.EOF
-	}
-	p[0] = r.rest[0]
-	r.rest = r.rest[1:]
-	return 1, nil
-}
-
-// Close lets the transport end the body; nothing to free.
-func (r *commitReader) Close() error { return nil }
 
 // redactURL keeps a URL's scheme and host: webhook paths are often secrets.
 func redactURL(s string) string {

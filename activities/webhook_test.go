@@ -131,7 +131,7 @@ func testPoster(t *testing.T) *webhookPoster {
 func TestWebhookArrivesSignedAndVerifies(t *testing.T) {
 	rcv := newReceiver(t)
 	body := []byte(`{"type":"case.opened"}`)
-	require.NoError(t, testPoster(t).post(context.Background(), rcv.URL+"/hooks", "case/C-1/1/customer/marketplace_webhook", body, nil))
+	require.NoError(t, testPoster(t).post(context.Background(), rcv.URL+"/hooks", "case/C-1/1/customer/marketplace_webhook", body))
 
 	got := rcv.received()
 	require.Len(t, got, 1)
@@ -168,7 +168,7 @@ func TestWebhookAnswerDecidesTheRetry(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			rcv := newReceiver(t, tc.answer)
-			err := testPoster(t).post(context.Background(), rcv.URL, "id", []byte(`{}`), nil)
+			err := testPoster(t).post(context.Background(), rcv.URL, "id", []byte(`{}`))
 			if tc.ok {
 				require.NoError(t, err)
 				return
@@ -186,7 +186,7 @@ func TestWebhookUnreachableIsRetriedAndHidesTheURLPath(t *testing.T) {
 	rcv := newReceiver(t)
 	target := rcv.URL + "/services/T000/B000/SECRET"
 	rcv.Close()
-	err := testPoster(t).post(context.Background(), target, "id", []byte(`{}`), nil)
+	err := testPoster(t).post(context.Background(), target, "id", []byte(`{}`))
 	require.Error(t, err)
 	assert.False(t, isPermanent(err))
 	assert.NotContains(t, err.Error(), "SECRET")

@@ -36,7 +36,7 @@ func TestAWebhookSignedWithTwoSecretsVerifiesUnderEachAloneWithTheStandardWebhoo
 	require.NoError(t, err)
 	rcv := newReceiver(t)
 	body := []byte(`{"type":"case.opened"}`)
-	require.NoError(t, newWebhookPoster(signer).post(context.Background(), rcv.URL+"/hooks", "case/C-1/1/customer/marketplace_webhook", body, nil))
+	require.NoError(t, newWebhookPoster(signer).post(context.Background(), rcv.URL+"/hooks", "case/C-1/1/customer/marketplace_webhook", body))
 
 	got := rcv.received()
 	require.Len(t, got, 1)
