@@ -30,13 +30,11 @@ type ClaimState string
 const (
 	// ClaimSend: the caller holds the delivery and sends it.
 	ClaimSend ClaimState = "send"
-	// ClaimSent: an earlier attempt sent it, or died handing it over
-	// (Claim.HandedOver); nothing to do.
+	// ClaimSent: an earlier attempt sent it; nothing to do.
 	ClaimSent ClaimState = "sent"
 	// ClaimFailed: an earlier attempt failed it for good (LastError says why).
 	ClaimFailed ClaimState = "failed"
-	// ClaimBusy: another attempt is sending it, or handing it over, until
-	// Until.
+	// ClaimBusy: another attempt is sending it until Until.
 	ClaimBusy ClaimState = "busy"
 )
 
@@ -49,11 +47,6 @@ type Claim struct {
 	LastError string
 	// Until is the end of the lease another attempt holds (ClaimBusy).
 	Until time.Time
-	// HandedOver is set with ClaimSent when this claim found the delivery
-	// 'committing' with its lease over: the attempt that held it died after
-	// committing to hand the message over, so it is taken as delivered, and
-	// the claim recorded it 'sent'.
-	HandedOver bool
 }
 
 // DeliveryRecord is one row of the delivery log.
@@ -70,14 +63,9 @@ type DeliveryRecord struct {
 // sent or failed for good already, or another attempt holds it. The claim
 // is a lease of the given length: an attempt that dies while holding it
 // (a crashed worker) frees the delivery when the lease ends. A claim on a
-// delivery whose earlier attempt died after sending and before its commit
-// point (MarkDeliveryCommitting) is granted too: that resend is a window
-// the log cannot close, and the deterministic id the channel carries lets
-// the receiver drop it. A delivery whose attempt died after its commit
-// point ('committing', the lease over) is taken as delivered: the claim
-// marks it 'sent' and answers ClaimSent with HandedOver set; if that
-// attempt died before its last byte left, the message is lost, never
-// doubled.
+// delivery whose earlier attempt died after sending is granted too: that
+// resend is the one window the log cannot close, and the deterministic id
+// the channel carries lets the receiver drop it.
 func (s *Store) ClaimDelivery(ctx context.Context, d Delivery, lease time.Duration) (Claim, error) {
 	if d.NotificationID == "" || d.Channel == "" {
 		return Claim{}, errors.New("claim delivery: needs a notification id and a channel")
@@ -93,24 +81,8 @@ func (s *Store) ClaimDelivery(ctx context.Context, d Delivery, lease time.Durati
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Claim{}, fmt.Errorf("claim delivery %s on %s: %w", d.NotificationID, d.Channel, err)
 	}
-	// The row exists and was not free. One whose holder died past its
-	// commit point is delivered, as far as anyone can know: record it so.
-	c.State = ClaimSent
-	c.HandedOver = true
-	err = s.logWrite(ctx, func(b *pgx.Batch) {
-		b.Queue(takeHandedOverSQL, d.NotificationID, d.Channel).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&c.Attempts) })
-	})
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Claim{}, fmt.Errorf("take delivery %s on %s as handed over: %w", d.NotificationID, d.Channel, err)
-	}
-	c = Claim{}
-	// Say why it was not free. A separate statement sees a row a
-	// concurrent claim committed after the first one began (another claim
-	// that took it as handed over, say).
+	// The row exists and was not free: say why. A separate statement sees
+	// a row a concurrent claim committed after the first one began.
 	var status string
 	var until *time.Time
 	err = s.pool.QueryRow(ctx, `
@@ -125,7 +97,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, d Delivery, lease time.Durati
 		c.State = ClaimSent
 	case "failed":
 		c.State = ClaimFailed
-	default: // 'sending' or 'committing' with a live lease
+	default:
 		c.State = ClaimBusy
 		if until != nil {
 			c.Until = *until
@@ -149,49 +121,21 @@ ON CONFLICT (notification_id, channel) DO UPDATE
     WHERE d.status = 'sending' AND (d.claimed_until IS NULL OR d.claimed_until <= now())
 RETURNING d.attempts, coalesce(d.last_error, '')`
 
-// takeHandedOverSQL marks 'sent' a 'committing' row whose lease is over,
-// answering its attempts; no row otherwise. Its attempts stay: no send is
-// tried. A concurrent claim waits for the row, then finds it 'sent'.
-const takeHandedOverSQL = `
-UPDATE notification_deliveries
-SET status = 'sent', sent_at = now(), claimed_until = NULL, last_error = NULL, updated_at = now()
-WHERE notification_id = $1 AND channel = $2 AND status = 'committing'
-  AND (claimed_until IS NULL OR claimed_until <= now())
-RETURNING attempts`
-
-// MarkDeliveryCommitting records that the holder of a claimed delivery is
-// about to hand the message over: what remains is the write of its last
-// byte. It keeps the lease. Should the holder die from here on, the next
-// claim after the lease takes the delivery as sent (Claim.HandedOver)
-// instead of sending it again. It fails, and the holder must not hand the
-// message over, unless the row is claimed ('sending', or 'committing'
-// already) and its lease still runs.
-func (s *Store) MarkDeliveryCommitting(ctx context.Context, notificationID, channel string) error {
-	return s.endDelivery(ctx, notificationID, channel, `
-		UPDATE notification_deliveries
-		SET status = 'committing', updated_at = now()
-		WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'committing')
-		  AND claimed_until > now()`)
-}
-
 // MarkDeliverySent records that a claimed delivery was sent.
 func (s *Store) MarkDeliverySent(ctx context.Context, notificationID, channel string) error {
 	return s.endDelivery(ctx, notificationID, channel, `
 		UPDATE notification_deliveries
 		SET status = 'sent', sent_at = now(), claimed_until = NULL, last_error = NULL, updated_at = now()
-		WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'committing')`)
+		WHERE notification_id = $1 AND channel = $2 AND status = 'sending'`)
 }
 
 // ReleaseDelivery gives a claimed delivery back after a failed send that a
 // retry may fix, keeping the reason; the next attempt claims it at once.
-// A delivery past its commit point goes back to 'sending': its holder
-// knows the receiver did not take the message (it answered a failure), or
-// cannot tell and would rather send it again under the same id.
 func (s *Store) ReleaseDelivery(ctx context.Context, notificationID, channel, reason string) error {
 	return s.endDelivery(ctx, notificationID, channel, `
 		UPDATE notification_deliveries
-		SET status = 'sending', claimed_until = NULL, last_error = $3, updated_at = now()
-		WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'committing')`, reason)
+		SET claimed_until = NULL, last_error = $3, updated_at = now()
+		WHERE notification_id = $1 AND channel = $2 AND status = 'sending'`, reason)
 }
 
 // FailDelivery records that a claimed delivery can never be sent (a
@@ -200,7 +144,7 @@ func (s *Store) FailDelivery(ctx context.Context, notificationID, channel, reaso
 	return s.endDelivery(ctx, notificationID, channel, `
 		UPDATE notification_deliveries
 		SET status = 'failed', claimed_until = NULL, last_error = $3, updated_at = now()
-		WHERE notification_id = $1 AND channel = $2 AND status IN ('sending', 'committing')`, reason)
+		WHERE notification_id = $1 AND channel = $2 AND status = 'sending'`, reason)
 }
 
 func (s *Store) endDelivery(ctx context.Context, notificationID, channel, sql string, args ...any) error {
@@ -213,10 +157,9 @@ func (s *Store) endDelivery(ctx context.Context, notificationID, channel, sql st
 		return fmt.Errorf("record delivery %s on %s: %w", notificationID, channel, err)
 	}
 	if tag.RowsAffected() == 0 {
-		// Only a claimed ('sending' or 'committing') delivery ends, and only
-		// one whose lease runs commits; anything else is a bug in the
-		// caller, a lease that ran out, or a row changed by hand.
-		return fmt.Errorf("record delivery %s on %s: %w (or not claimed)", notificationID, channel, ErrNotFound)
+		// Only a claimed ('sending') delivery ends; anything else is a bug
+		// in the caller or a row changed by hand.
+		return fmt.Errorf("record delivery %s on %s: %w (or not sending)", notificationID, channel, ErrNotFound)
 	}
 	return nil
 }
