@@ -21,9 +21,9 @@ import (
 
 // Email is one message to one recipient.
 type Email struct {
-	// ID is deterministic for the event it reports (workflow id, event
-	// sequence, channel) and becomes the Message-ID, so a receiver can
-	// recognise a retried send.
+	// ID is deterministic for the event it reports (workflow id, the
+	// notification's cause and event, audience, channel) and becomes the
+	// Message-ID, so a receiver can recognise a retried send.
 	ID string
 	// To is the recipient's address.
 	To string

@@ -22,8 +22,9 @@ import (
 // (https://www.standardwebhooks.com), so receivers verify them with its
 // libraries:
 //
-//	webhook-id:        the delivery's deterministic id (case/<id>/<seq>/<audience>/<channel>,
-//	                   delivery/<id>/<seq>/<audience>/<channel> for an account delivery's);
+//	webhook-id:        the delivery's deterministic id (case/<id>/<cause>/<event>/<audience>/<channel>,
+//	                   delivery/<id>/<cause>/<event>/customer/<channel> for an account delivery's;
+//	                   numbered by the timeline, <id>/<seq>/<audience>, for workflows begun before);
 //	                   the same on every retry, so a receiver drops what it has seen
 //	webhook-timestamp: Unix seconds of this send (fresh on each retry)
 //	webhook-signature: v1,<base64 of HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<body>")>,

@@ -13,7 +13,7 @@ import (
 // Delivery names one notification on one channel, with what an operator
 // needs to recognise it.
 type Delivery struct {
-	// NotificationID is the workflow's notification id (case/<id>/<seq>/<audience>).
+	// NotificationID is the workflow's notification id (case/<id>/<cause>/<event>/<audience>; see cases.notificationID).
 	NotificationID string
 	// Channel is email, team_webhook or marketplace_webhook.
 	Channel string
