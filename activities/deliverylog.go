@@ -30,6 +30,15 @@ type delivery struct {
 func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	logger := activity.GetLogger(ctx)
 	id, channel := d.record.NotificationID, d.record.Channel
+	if _, sent := n.unrecorded.Load(deliveryKey(id, channel)); sent {
+		// This process sent it and could not record it: record it, never
+		// send it again.
+		if err := n.recordSent(ctx, id, channel); err != nil {
+			return fmt.Errorf("sent earlier, not recorded yet: %w", err)
+		}
+		logger.Info("notification sent earlier, now recorded", "notification", id, "channel", channel)
+		return nil
+	}
 	claim, err := n.log.ClaimDelivery(ctx, d.record, deliveryLease)
 	if err != nil {
 		return err
@@ -66,7 +75,15 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	switch {
 	case sendErr == nil:
 		if err := n.log.MarkDeliverySent(rctx, id, channel); err != nil {
-			return fmt.Errorf("sent, but not recorded (a retry sends it again under the same id): %w", err)
+			// Postgres is away: this process remembers the send, so its
+			// retries record it instead of sending it again, and records
+			// it in the background meanwhile. Only another process that
+			// claims it after the lease (this one died, or another
+			// worker's retry wins the race) sends it again, under the
+			// same id.
+			n.unrecorded.Store(deliveryKey(id, channel), struct{}{})
+			go n.recordLater(id, channel)
+			return fmt.Errorf("sent, not recorded yet (this worker will not send it again): %w", err)
 		}
 		logger.Info("notification sent", "notification", id, "channel", channel, "target", d.record.Target)
 		return nil
@@ -83,6 +100,46 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	}
 }
 
+// deliveryKey names a delivery in Notifier.unrecorded.
+func deliveryKey(id, channel string) string { return id + "\x00" + channel }
+
+// recordSent records a delivery of Notifier.unrecorded as sent and forgets
+// it. A row no longer 'sending' is recorded already (recordLater won).
+func (n *Notifier) recordSent(ctx context.Context, id, channel string) error {
+	err := n.log.MarkDeliverySent(ctx, id, channel)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	n.unrecorded.Delete(deliveryKey(id, channel))
+	return nil
+}
+
+// recordLater tries to record a sent delivery every recordRetry until it
+// is recorded or recordFor has passed; past that the delivery stays
+// remembered, and the next attempt here tries again.
+func (n *Notifier) recordLater(id, channel string) {
+	ctx, cancel := context.WithTimeout(context.Background(), recordFor)
+	defer cancel()
+	tick := time.NewTicker(recordRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, ok := n.unrecorded.Load(deliveryKey(id, channel)); !ok {
+			return // an attempt recorded it
+		}
+		rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+		err := n.recordSent(rctx, id, channel)
+		rcancel()
+		if err == nil {
+			return
+		}
+	}
+}
+
 // Bounds of one delivery attempt.
 const (
 	// sendBound is the longest one send may take on any channel: the
@@ -96,6 +153,9 @@ const (
 	// busyPoll is how soon an attempt that found the delivery held looks
 	// again.
 	busyPoll = 5 * time.Second
+	// recordRetry and recordFor pace and bound recordLater.
+	recordRetry = time.Second
+	recordFor   = 15 * time.Minute
 )
 
 // deliveryError says how a failed send may be retried.

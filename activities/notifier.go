@@ -69,6 +69,10 @@ type Notifier struct {
 	log        deliveryLog
 	// sessions sends emails over SMTP sessions kept open between sends.
 	sessions *smtpSessions
+	// unrecorded holds the deliveries this process sent but could not yet
+	// record as sent (deliveryKey → struct{}): no attempt here sends them
+	// again, and recordLater keeps trying to record them.
+	unrecorded sync.Map
 }
 
 // NewNotifier answers a Notifier configured by cfg (SMTP, the routes file

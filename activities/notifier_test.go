@@ -59,6 +59,22 @@ type memoryLog struct {
 	rows map[[2]string]*store.DeliveryRecord
 	// leases holds each 'sending' row's lease end.
 	leases map[[2]string]time.Time
+	// recordDown fails every MarkDeliverySent, as Postgres away would.
+	recordDown bool
+}
+
+// setRecordDown makes MarkDeliverySent fail (down) or work again.
+func (l *memoryLog) setRecordDown(down bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recordDown = down
+}
+
+// expireLeases ends every lease, as time passing would.
+func (l *memoryLog) expireLeases() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clear(l.leases)
 }
 
 func newMemoryLog() *memoryLog {
@@ -101,6 +117,12 @@ func (l *memoryLog) end(id, channel, status, reason string) error {
 }
 
 func (l *memoryLog) MarkDeliverySent(_ context.Context, id, channel string) error {
+	l.mu.Lock()
+	down := l.recordDown
+	l.mu.Unlock()
+	if down {
+		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
 	return l.end(id, channel, "sent", "")
 }
 
@@ -690,4 +712,32 @@ func TestCaseMarketplaceEventCarriesTheCaseAndNoDelivery(t *testing.T) {
 	var c vocab.NotificationCase
 	require.NoError(t, json.Unmarshal(raw.Data["case"], &c))
 	assert.Equal(t, resolved.Case, c)
+}
+
+// A send whose record failed (Postgres away) is remembered by the worker
+// that sent it: its retries, even after the lease ended, record it instead
+// of sending it again, and it is recorded in the background once Postgres
+// answers.
+func TestASendWhoseRecordFailedIsNotSentAgainByItsWorker(t *testing.T) {
+	market := newReceiver(t)
+	n, log := webhookNotifier(t, market.URL, "")
+	note := opened("C-9")
+	log.setRecordDown(true)
+	err := notify(t, n, note)
+	require.Error(t, err)
+	assert.False(t, appError(t, err).NonRetryable())
+	assert.Contains(t, err.Error(), "not recorded yet")
+
+	log.expireLeases()
+	require.Error(t, notify(t, n, note), "Postgres is still away: the retry waits")
+	assert.Len(t, market.received(), 1, "the retry sent nothing")
+	assert.Equal(t, "sending", log.row(note.ID, ChannelMarketplaceWebhook).Status)
+
+	log.setRecordDown(false)
+	require.Eventually(t, func() bool {
+		return log.row(note.ID, ChannelMarketplaceWebhook).Status == "sent"
+	}, 5*recordRetry, 50*time.Millisecond, "recorded in the background once Postgres answers")
+	require.NoError(t, notify(t, n, note))
+	assert.Len(t, market.received(), 1, "sent once")
+	assert.Equal(t, 1, log.row(note.ID, ChannelMarketplaceWebhook).Attempts)
 }
