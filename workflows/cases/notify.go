@@ -63,14 +63,7 @@ func (c *supportCase) notificationID(cause, event, audience string) string {
 		return CaseWorkflowID(c.view.ID) + "/" + strconv.Itoa(c.view.LastSeq) + "/" + audience
 	}
 	id := CaseWorkflowID(c.view.ID) + "/" + cause + "/" + event + "/" + audience
-	if c.issued == nil {
-		c.issued = map[string]int{}
-	}
-	c.issued[id]++
-	if n := c.issued[id]; n > 1 {
-		id += "/" + strconv.Itoa(n)
-	}
-	return id
+	return c.issued.Name(id)
 }
 
 // notification is what tells audience about the newest timeline event, as

@@ -85,7 +85,7 @@ type supportCase struct {
 	// timeline number (changeCauseIDs); issued counts the ids so named, so
 	// a cause that tells one audience of one event twice names the second.
 	causeIDs bool
-	issued   map[string]int
+	issued   vocab.IssuedIDs
 	// incidents and recoveries count the account workflows started, for their ids.
 	incidents, recoveries, profileChanges int
 	// returns and disputes count the returns and disputes started, for their ids.

@@ -60,7 +60,7 @@ type delivery struct {
 	// timeline number (changeCauseIDs); issued counts the ids so named, so
 	// a cause that tells of one event twice names the second.
 	causeIDs bool
-	issued   map[string]int
+	issued   vocab.IssuedIDs
 	timer    deadlineTimer
 	attrs    attributes
 }

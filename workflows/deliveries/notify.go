@@ -45,14 +45,7 @@ func (d *delivery) notificationID(cause, event string) string {
 		return DeliveryWorkflowID(d.view.ID) + "/" + strconv.Itoa(d.view.LastSeq) + "/" + vocab.AudienceCustomer
 	}
 	id := DeliveryWorkflowID(d.view.ID) + "/" + cause + "/" + event + "/" + vocab.AudienceCustomer
-	if d.issued == nil {
-		d.issued = map[string]int{}
-	}
-	d.issued[id]++
-	if n := d.issued[id]; n > 1 {
-		id += "/" + strconv.Itoa(n)
-	}
-	return id
+	return d.issued.Name(id)
 }
 
 // notification is what tells the buyer about the newest timeline event, as

@@ -1,6 +1,10 @@
 package vocab
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"strconv"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // A notification's cause is what made a workflow tell someone: the update
 // being handled, a deadline, the nth signal of a channel, a failed
@@ -33,4 +37,21 @@ func CauseOf(ctx workflow.Context) string {
 		return "update/" + u.ID
 	}
 	return ""
+}
+
+// IssuedIDs counts the notification ids a workflow named after causes, so
+// a cause that tells one audience of one event twice names the second
+// apart. The zero value is ready to use.
+type IssuedIDs struct{ seen map[string]int }
+
+// Name answers id the first time it is named, then id/2, id/3 and so on.
+func (s *IssuedIDs) Name(id string) string {
+	if s.seen == nil {
+		s.seen = map[string]int{}
+	}
+	s.seen[id]++
+	if n := s.seen[id]; n > 1 {
+		return id + "/" + strconv.Itoa(n)
+	}
+	return id
 }
