@@ -3,7 +3,6 @@ package cases
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -28,11 +27,10 @@ const changeCauseIDs = "notification-ids-from-causes"
 // cause names deadline d: its kind, its target and when it is due, so a
 // breach's every level has its own.
 func (d deadline) cause() string {
-	cause := "deadline/" + strconv.Itoa(int(d.kind))
 	if d.target != "" {
-		cause += "/" + string(d.target)
+		return vocab.DeadlineCause(d.at, strconv.Itoa(int(d.kind)), string(d.target))
 	}
-	return cause + "/" + strconv.FormatInt(d.at.UTC().Truncate(time.Millisecond).UnixMilli(), 10)
+	return vocab.DeadlineCause(d.at, strconv.Itoa(int(d.kind)))
 }
 
 // notify tells audience about the newest timeline event in the background;

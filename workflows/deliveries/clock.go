@@ -1,7 +1,6 @@
 package deliveries
 
 import (
-	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -86,7 +85,7 @@ func (k deadlineKind) name() string {
 // cause names deadline dl by its kind and when it is due:
 // deadline/<kind>/<due, Unix ms>.
 func (dl deadline) cause() string {
-	return "deadline/" + dl.kind.name() + "/" + strconv.FormatInt(dl.at.UTC().Truncate(time.Millisecond).UnixMilli(), 10)
+	return vocab.DeadlineCause(dl.at, dl.kind.name())
 }
 
 // onDeadline does what dl asks for; run has checked it is due.

@@ -3,7 +3,6 @@ package sellers
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -364,7 +363,7 @@ func (o *onboarding) remind(ctx workflow.Context, step string) {
 	if o.causeIDs {
 		for _, s := range o.view.Steps {
 			if s.Name == step {
-				cause = "deadline/overdue/" + step + "/" + strconv.FormatInt(s.DueAt.UTC().Truncate(time.Millisecond).UnixMilli(), 10)
+				cause = vocab.DeadlineCause(s.DueAt, "overdue", step)
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package vocab
 
 import (
 	"strconv"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -37,6 +39,13 @@ func CauseOf(ctx workflow.Context) string {
 		return "update/" + u.ID
 	}
 	return ""
+}
+
+// DeadlineCause names a deadline due at as a notification's cause:
+// deadline/<names joined by slashes>/<due, Unix milliseconds>, the names
+// saying which deadline (its kind, its target or step).
+func DeadlineCause(at time.Time, names ...string) string {
+	return "deadline/" + strings.Join(names, "/") + "/" + strconv.FormatInt(at.UnixMilli(), 10)
 }
 
 // IssuedIDs counts the notification ids a workflow named after causes, so
