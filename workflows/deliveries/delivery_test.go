@@ -418,6 +418,25 @@ func count(xs []string, x string) int {
 	return n
 }
 
+// carriedUnderReview is what a run of in hands the next while under
+// review: delivered a minute after the start, a problem reported, its case
+// linked and its recovery outcome not yet acted on.
+func carriedUnderReview(in DeliveryInput) *Carried {
+	delivered := startedAt.Add(time.Minute)
+	ends := delivered.Add(in.Warranty)
+	return &Carried{
+		View: DeliveryView{ID: "D-1", Status: StatusUnderReview, Buyer: in.Buyer, SellerID: in.SellerID, Product: in.Product,
+			Handoff: HandoffRecord{AccountID: in.AccountID, OrderID: in.OrderID, DeliveredAt: &delivered,
+				RecoveryPath: in.RecoveryPath, AllowedUse: in.AllowedUse},
+			WarrantyEndsAt: &ends, Evidence: []vocab.Evidence{screenshot.Evidence},
+			LinkedCases: []LinkedCase{{CaseID: "C-A", Reason: LinkProblemReport, Open: true}}, LastSeq: 5},
+		Timeline: []vocab.Event{{Seq: 1, Kind: EventStarted}, {Seq: 2, Kind: EventEvidenceAdded}, {Seq: 3, Kind: EventDelivered},
+			{Seq: 4, Kind: EventProblemReported}, {Seq: 5, Kind: EventCaseLinked}},
+		Outcomes:  []vocab.LinkedCaseOutcome{{CaseID: "C-A", Outcome: vocab.OutcomeRecovered, Actor: "account_manager:al"}},
+		Projected: 5,
+	}
+}
+
 // converterFromPayloads decodes the input a continue-as-new carries.
 func converterFromPayloads(can *workflow.ContinueAsNewError, out any) error {
 	return converter.GetDefaultDataConverter().FromPayloads(can.Input, out)
@@ -427,20 +446,8 @@ func converterFromPayloads(can *workflow.ContinueAsNewError, out any) error {
 // by the next: a case outcome and an account signal carried in the input.
 func TestTheNextRunActsOnTheReportsItWasHandedFirst(t *testing.T) {
 	in := testInput()
-	delivered := startedAt.Add(time.Minute)
-	ends := delivered.Add(in.Warranty)
-	in.Carried = &Carried{
-		View: DeliveryView{ID: "D-1", Status: StatusUnderReview, Buyer: in.Buyer, SellerID: in.SellerID, Product: in.Product,
-			Handoff: HandoffRecord{AccountID: in.AccountID, OrderID: in.OrderID, DeliveredAt: &delivered,
-				RecoveryPath: in.RecoveryPath, AllowedUse: in.AllowedUse},
-			WarrantyEndsAt: &ends, Evidence: []vocab.Evidence{screenshot.Evidence},
-			LinkedCases: []LinkedCase{{CaseID: "C-A", Reason: LinkProblemReport, Open: true}}, LastSeq: 5},
-		Timeline: []vocab.Event{{Seq: 1, Kind: EventStarted}, {Seq: 2, Kind: EventEvidenceAdded}, {Seq: 3, Kind: EventDelivered},
-			{Seq: 4, Kind: EventProblemReported}, {Seq: 5, Kind: EventCaseLinked}},
-		Outcomes:  []vocab.LinkedCaseOutcome{{CaseID: "C-A", Outcome: vocab.OutcomeRecovered, Actor: "account_manager:al"}},
-		Signals:   []AccountSignal{{Kind: "new_device", ReportedBy: "integration:shop"}},
-		Projected: 5,
-	}
+	in.Carried = carriedUnderReview(in)
+	in.Carried.Signals = []AccountSignal{{Kind: "new_device", ReportedBy: "integration:shop"}}
 	dt := newDeliveryTest(t)
 	dt.env.SetStartTime(startedAt.Add(2 * time.Hour))
 	final := dt.run(in)

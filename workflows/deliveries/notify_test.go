@@ -72,20 +72,8 @@ func TestADeliveryNotificationIsNamedAfterItsCause(t *testing.T) {
 // channel's: the run before took one already.
 func TestACarriedOutcomeIsNamedByItsPlaceAmongAllRuns(t *testing.T) {
 	in := testInput()
-	delivered := startedAt.Add(time.Minute)
-	ends := delivered.Add(in.Warranty)
-	in.Carried = &Carried{
-		View: DeliveryView{ID: "D-1", Status: StatusUnderReview, Buyer: in.Buyer, SellerID: in.SellerID, Product: in.Product,
-			Handoff: HandoffRecord{AccountID: in.AccountID, OrderID: in.OrderID, DeliveredAt: &delivered,
-				RecoveryPath: in.RecoveryPath, AllowedUse: in.AllowedUse},
-			WarrantyEndsAt: &ends, Evidence: []vocab.Evidence{screenshot.Evidence},
-			LinkedCases: []LinkedCase{{CaseID: "C-A", Reason: LinkProblemReport, Open: true}}, LastSeq: 5},
-		Timeline: []vocab.Event{{Seq: 1, Kind: EventStarted}, {Seq: 2, Kind: EventEvidenceAdded}, {Seq: 3, Kind: EventDelivered},
-			{Seq: 4, Kind: EventProblemReported}, {Seq: 5, Kind: EventCaseLinked}},
-		Outcomes:      []vocab.LinkedCaseOutcome{{CaseID: "C-A", Outcome: vocab.OutcomeRecovered, Actor: "account_manager:al"}},
-		OutcomesTaken: 1,
-		Projected:     5,
-	}
+	in.Carried = carriedUnderReview(in)
+	in.Carried.OutcomesTaken = 1
 	dt := newDeliveryTest(t)
 	dt.env.SetStartTime(startedAt.Add(2 * time.Hour))
 	dt.at(time.Hour, func() {
