@@ -5,7 +5,7 @@ export GOFLAGS ?= -buildvcs=false
 
 BINARIES := bin/handoff-worker bin/handoff-api bin/handoff-inbox bin/handoff-payments bin/handoff-carrier bin/handoff-verification bin/localstack bin/starter
 
-.PHONY: run stop clean status tools build test test-unit lint fmt help bench faults
+.PHONY: run stop clean status tools build test test-unit test-cluster lint fmt help bench faults images deploy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -77,3 +77,11 @@ lint: ## gofmt, go vet, staticcheck and Temporal's workflowcheck
 
 fmt: ## format every Go file
 	gofmt -w $$(git ls-files '*.go')
+
+images: ## build the API and worker images with ko, without Docker, as OCI tarballs with SBOMs in .dev/images
+	deploy/tools.sh ko
+	deploy/images/build.sh
+
+deploy-check: ## build every Kustomize overlay and validate it with kubeconform; check the Compose file against the Compose schema
+	deploy/tools.sh kustomize kubeconform
+	deploy/check.sh
