@@ -53,8 +53,11 @@ bin/handoff-verification: $(shell find deploy/verificationsim verification signe
 	$(GO) build -o bin/handoff-verification ./deploy/verificationsim/cmd/handoff-verification
 
 test: bin/localstack bin/handoff-inbox bin/handoff-payments bin/handoff-carrier bin/handoff-verification ## every test: unit tests and integration tests on the real stack (started if not running)
-	deploy/tools.sh temporal minio mailpit
+	deploy/tools.sh temporal minio mailpit $(if $(filter cluster,$(TEMPORAL_MODE)),temporal-server temporal-sql-tool temporal-ui-server)
 	deploy/test.sh
+
+test-cluster: ## `make test` on a local Temporal cluster (Temporal Server on Postgres, 16 shards) instead of the dev server
+	TEMPORAL_MODE=cluster $(MAKE) test
 
 bench: build ## measure the running stack (`make run` first) beside the bare engine; BENCH_FLAGS for more (see README)
 	bin/starter bench $(BENCH_FLAGS)

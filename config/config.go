@@ -48,6 +48,9 @@ type Config struct {
 	// WebhookInboxAddr is where the local stack's webhook inbox
 	// (deploy/webhookinbox) listens; only the local stack uses it.
 	WebhookInboxAddr string
+	// LocalTemporal is which Temporal the local stack runs when nothing
+	// answers at TEMPORAL_ADDRESS; only the local stack uses it.
+	LocalTemporal LocalTemporal
 	// LogLevel is the minimum level of the structured logs.
 	LogLevel slog.Level
 	// ShutdownTimeout bounds how long a process waits for in-flight work when stopping.
@@ -349,6 +352,9 @@ var Vars = []Var{
 	{"WORKER_WORKFLOW_POLLERS", "2", "Long polls the worker keeps open for workflow tasks (bench/README.md has the measurements behind the default)."},
 	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
 	{"WORKER_WORKFLOW_TASK_SLOTS", "1000", "Workflow tasks the worker runs at once."},
+	{"TEMPORAL_MODE", "dev", "Which Temporal `make run`, `make test` and `make bench` start when none answers: dev (the CLI's dev server, SQLite, one history shard) or cluster (Temporal Server on the stack's Postgres with the Web UI)."},
+	{"TEMPORAL_SERVICES", "single", "With TEMPORAL_MODE=cluster: single (frontend, history, matching and worker services in one process) or split (one process each, as deployed)."},
+	{"TEMPORAL_SHARDS", "16", "With TEMPORAL_MODE=cluster: history shards of a new cluster; fixed once its `temporal` database exists (drop `temporal` and `temporal_visibility` for another count)."},
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"PAYMENTS_ADDR", "127.0.0.1:8027", "Where the local stack's payment provider stand-in (bin/handoff-payments) listens; `make run` points the worker's PAYMENTS_URL there unless it is set."},
 	{"CARRIER_ADDR", "127.0.0.1:8028", "Where the local stack's carrier stand-in (bin/handoff-carrier) listens; `make run` points the worker's CARRIER_URL there unless it is set, and has the stand-in post its tracking webhooks to the API at HTTP_ADDR."},
@@ -456,6 +462,11 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 		APIRatePerSecond:   r.nonNegativeFloat("API_RATE_PER_SECOND"),
 		WorkerMetricsAddr:  r.hostPort("WORKER_METRICS_ADDR"),
 		WebhookInboxAddr:   r.hostPort("WEBHOOK_INBOX_ADDR"),
+		LocalTemporal: LocalTemporal{
+			Mode:     r.oneOf("TEMPORAL_MODE", TemporalDev, TemporalCluster),
+			Services: r.oneOf("TEMPORAL_SERVICES", ServicesSingle, ServicesSplit),
+			Shards:   r.positiveInt("TEMPORAL_SHARDS"),
+		},
 		LogLevel:           r.logLevel("LOG_LEVEL"),
 		ShutdownTimeout:    r.positiveDuration("SHUTDOWN_TIMEOUT"),
 		WorkflowPollers:    r.positiveInt("WORKER_WORKFLOW_POLLERS"),

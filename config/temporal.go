@@ -53,3 +53,24 @@ func (t Temporal) Codec() (*codec.Codec, error) {
 	}
 	return codec.New(ring), nil
 }
+
+// The Temporal the local stack can start (TEMPORAL_MODE) and how it runs
+// the cluster's services (TEMPORAL_SERVICES).
+const (
+	TemporalDev     = "dev"
+	TemporalCluster = "cluster"
+	ServicesSingle  = "single"
+	ServicesSplit   = "split"
+)
+
+// LocalTemporal is the Temporal the local stack starts when none answers.
+type LocalTemporal struct {
+	// Mode is TemporalDev (the CLI's dev server) or TemporalCluster
+	// (Temporal Server persisting to Postgres, and the UI server).
+	Mode string
+	// Services is ServicesSingle (one process) or ServicesSplit (one
+	// process per service); only for the cluster.
+	Services string
+	// Shards is the number of history shards of a new cluster.
+	Shards int
+}

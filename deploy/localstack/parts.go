@@ -28,8 +28,18 @@ var (
 	// every client to disconnect.
 	postgresInfo = partInfo{"postgres", "postgres", syscall.SIGINT}
 	temporalInfo = partInfo{"temporal", "temporal", syscall.SIGTERM}
-	minioInfo    = partInfo{"minio", "minio", syscall.SIGTERM}
-	mailpitInfo  = partInfo{"mailpit", "mailpit", syscall.SIGTERM}
+	// TEMPORAL_MODE=cluster runs Temporal Server instead of the dev server:
+	// one process, or one per service (TEMPORAL_SERVICES=split), then the
+	// Web UI; temporal-schema names the log of its SQL tool's runs.
+	temporalServerInfo   = partInfo{"temporal-server", "temporal-server", syscall.SIGTERM}
+	temporalHistoryInfo  = partInfo{"temporal-history", "temporal-server", syscall.SIGTERM}
+	temporalMatchingInfo = partInfo{"temporal-matching", "temporal-server", syscall.SIGTERM}
+	temporalWorkerInfo   = partInfo{"temporal-worker", "temporal-server", syscall.SIGTERM}
+	temporalFrontInfo    = partInfo{"temporal-frontend", "temporal-server", syscall.SIGTERM}
+	temporalUIInfo       = partInfo{"temporal-ui", "temporal-ui-server", syscall.SIGTERM}
+	temporalSchemaInfo   = partInfo{"temporal-schema", "temporal-sql-tool", syscall.SIGTERM}
+	minioInfo            = partInfo{"minio", "minio", syscall.SIGTERM}
+	mailpitInfo          = partInfo{"mailpit", "mailpit", syscall.SIGTERM}
 	// The inbox starts before the worker and stops after it, so no webhook
 	// of a finishing activity finds it gone.
 	webhookInboxInfo = partInfo{"webhook-inbox", "handoff-inbox", syscall.SIGTERM}
@@ -45,6 +55,7 @@ var (
 	apiInfo          = partInfo{"api", "handoff-api", syscall.SIGTERM}
 
 	allParts = []partInfo{postgresInfo, temporalInfo, minioInfo, mailpitInfo, webhookInboxInfo,
+		temporalServerInfo, temporalHistoryInfo, temporalMatchingInfo, temporalWorkerInfo, temporalFrontInfo, temporalUIInfo,
 		paymentsInfo, carrierInfo, verificationInfo, workerInfo, apiInfo}
 )
 

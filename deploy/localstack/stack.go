@@ -45,7 +45,11 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 	if err != nil {
 		return nil, err
 	}
-	parts := []infra{pg, &temporalPart{cfg: cfg.Temporal, layout: l, codecEndpoint: codecEndpoint(cfg.HTTPAddr)}}
+	dev := &temporalPart{cfg: cfg.Temporal, layout: l, codecEndpoint: codecEndpoint(cfg.HTTPAddr)}
+	parts := []infra{pg}
+	if cfg.LocalTemporal.Mode == config.TemporalDev {
+		parts = append(parts, dev)
+	}
 	// An empty S3_ENDPOINT means AWS S3 itself, which is nothing to run.
 	if cfg.S3.Endpoint != "" {
 		parts = append(parts, &minioPart{cfg: cfg.S3, layout: l})
@@ -59,13 +63,23 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 		&carrierPart{cfg: cfg.Commerce, httpAddr: cfg.HTTPAddr, lookup: os.LookupEnv, layout: l},
 		&verificationPart{cfg: cfg.Verification, httpAddr: cfg.HTTPAddr, lookup: os.LookupEnv, layout: l},
 	}
+	waves := [][]infra{parts}
+	if cfg.LocalTemporal.Mode == config.TemporalCluster {
+		// The cluster persists to the stack's Postgres, so it starts once
+		// that answers; its UI starts with the stand-ins, once it answers.
+		cluster := &temporalCluster{cfg: cfg.Temporal, local: cfg.LocalTemporal, pg: pg.conn, layout: l}
+		processes := clusterProcesses(cluster, dev)
+		waves = append(waves, processes)
+		standIns = append([]infra{&temporalUIPart{cluster: cluster, codecEndpoint: dev.codecEndpoint}}, standIns...)
+	}
+	waves = append(waves, standIns)
 	return &stack{
 		cfg:      cfg,
 		layout:   l,
 		logger:   logger,
 		launcher: launcher{layout: l, detached: detached},
-		infra:    slices.Concat(parts, standIns),
-		waves:    [][]infra{parts, standIns},
+		infra:    slices.Concat(waves...),
+		waves:    waves,
 	}, nil
 }
 
