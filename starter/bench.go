@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
 	"handoff/bench"
 	"handoff/config"
 	"handoff/store"
@@ -106,8 +109,12 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	}
 	defer stopProcs()
 
+	engine, err := describeTemporal(ctx, tc)
+	if err != nil {
+		return err
+	}
 	rep := bench.Report{Started: time.Now(), Machine: machine(), Options: opts, Settings: []string{
-		"Temporal dev server on SQLite with journal_mode=wal and synchronous=normal (deploy/localstack)",
+		engine,
 		"API " + env.API + " and worker on task queue " + env.TaskQueue + ", started by the bench with its own SLA policy",
 		fmt.Sprintf("bare baseline: a worker in the bench process on %s, default SDK options", env.BareQueue),
 	}}
@@ -213,4 +220,20 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// describeTemporal says which Temporal the bench measures: the dev server
+// (SQLite, one shard) or a cluster, with its store and shard count, so a
+// report from one is never read as the other's.
+func describeTemporal(ctx context.Context, tc client.Client) (string, error) {
+	info, err := tc.WorkflowService().GetClusterInfo(ctx, &workflowservice.GetClusterInfoRequest{})
+	if err != nil {
+		return "", fmt.Errorf("describe the Temporal server: %w", err)
+	}
+	if info.GetPersistenceStore() == "sqlite" {
+		return fmt.Sprintf("Temporal dev server %s on SQLite with journal_mode=wal and synchronous=normal, %d history shard (deploy/localstack)",
+			info.GetServerVersion(), info.GetHistoryShardCount()), nil
+	}
+	return fmt.Sprintf("Temporal Server %s on %s (visibility %s), %d history shards",
+		info.GetServerVersion(), info.GetPersistenceStore(), info.GetVisibilityStore(), info.GetHistoryShardCount()), nil
 }
