@@ -8,7 +8,7 @@
 #                           podman load, skopeo copy oci-archive:...)
 #   handoff-api.docker.tar  ko's --tarball, the `docker save` format
 #   handoff-api.spdx.json   ko's SPDX SBOM of the image (Go modules of the binary)
-#   ... and the same for handoff-worker.
+#   ... and the same for handoff-worker and handoff-starter (the Jobs' image).
 #
 # The builds are reproducible: the same tree gives the same digests.
 # SOURCE_DATE_EPOCH (default: the time of the HEAD commit) is the image
@@ -62,7 +62,7 @@ archive() {
   mv "$file.partial" "$file"
 }
 
-for app in api worker; do
+for app in api worker starter; do
   name="handoff-$app"
   rm -rf "${out:?}/$name" "$out/$name.tar" "$out/$name.docker.tar" "$out/$name".*.json "$kocache/sbom"
   KO_DOCKER_REPO="$repo/$name" "$ko" build "./$app" \
