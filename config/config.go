@@ -59,6 +59,10 @@ type Config struct {
 	// worker keeps open for each kind of task; WorkflowTaskSlots bounds the
 	// workflow tasks it runs at once.
 	WorkflowPollers, ActivityPollers, WorkflowTaskSlots int
+	// WorkerDeployment and WorkerBuildID turn on Worker Deployment
+	// Versioning: the worker polls as that version of that deployment.
+	// Both empty (the default) runs an unversioned worker.
+	WorkerDeployment, WorkerBuildID string
 }
 
 // Temporal holds how to reach the Temporal service.
@@ -352,6 +356,8 @@ var Vars = []Var{
 	{"WORKER_WORKFLOW_POLLERS", "2", "Long polls the worker keeps open for workflow tasks (bench/README.md has the measurements behind the default)."},
 	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
 	{"WORKER_WORKFLOW_TASK_SLOTS", "1000", "Workflow tasks the worker runs at once."},
+	{"WORKER_DEPLOYMENT_NAME", "", "Worker Deployment the worker belongs to (Worker Deployment Versioning, docs/production.md); needs WORKER_BUILD_ID. Empty: an unversioned worker."},
+	{"WORKER_BUILD_ID", "", "This worker's version within WORKER_DEPLOYMENT_NAME, e.g. the image digest or the commit; needs WORKER_DEPLOYMENT_NAME."},
 	{"TEMPORAL_MODE", "dev", "Which Temporal `make run`, `make test` and `make bench` start when none answers: dev (the CLI's dev server, SQLite, one history shard) or cluster (Temporal Server on the stack's Postgres with the Web UI)."},
 	{"TEMPORAL_SERVICES", "single", "With TEMPORAL_MODE=cluster: single (frontend, history, matching and worker services in one process) or split (one process each, as deployed)."},
 	{"TEMPORAL_SHARDS", "16", "With TEMPORAL_MODE=cluster: history shards of a new cluster; fixed once its `temporal` database exists (drop `temporal` and `temporal_visibility` for another count)."},
@@ -467,15 +473,18 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 			Services: r.oneOf("TEMPORAL_SERVICES", ServicesSingle, ServicesSplit),
 			Shards:   r.positiveInt("TEMPORAL_SHARDS"),
 		},
-		LogLevel:           r.logLevel("LOG_LEVEL"),
-		ShutdownTimeout:    r.positiveDuration("SHUTDOWN_TIMEOUT"),
-		WorkflowPollers:    r.positiveInt("WORKER_WORKFLOW_POLLERS"),
-		ActivityPollers:    r.positiveInt("WORKER_ACTIVITY_POLLERS"),
-		WorkflowTaskSlots:  r.positiveInt("WORKER_WORKFLOW_TASK_SLOTS"),
+		LogLevel:          r.logLevel("LOG_LEVEL"),
+		ShutdownTimeout:   r.positiveDuration("SHUTDOWN_TIMEOUT"),
+		WorkflowPollers:   r.positiveInt("WORKER_WORKFLOW_POLLERS"),
+		ActivityPollers:   r.positiveInt("WORKER_ACTIVITY_POLLERS"),
+		WorkflowTaskSlots: r.positiveInt("WORKER_WORKFLOW_TASK_SLOTS"),
+		WorkerDeployment:  r.string("WORKER_DEPLOYMENT_NAME"),
+		WorkerBuildID:     r.string("WORKER_BUILD_ID"),
 	}
 	r.pair("TEMPORAL_TLS_CLIENT_CERT_PATH", cfg.Temporal.TLSCertPath, "TEMPORAL_TLS_CLIENT_KEY_PATH", cfg.Temporal.TLSKeyPath)
 	r.pair("S3_ACCESS_KEY_ID", cfg.S3.AccessKeyID, "S3_SECRET_ACCESS_KEY", cfg.S3.SecretAccessKey)
 	r.pair("SMTP_USERNAME", cfg.SMTP.Username, "SMTP_PASSWORD", cfg.SMTP.Password)
+	r.pair("WORKER_DEPLOYMENT_NAME", cfg.WorkerDeployment, "WORKER_BUILD_ID", cfg.WorkerBuildID)
 	if cfg.Accounts.Directory == "http" {
 		r.requiredWhen("ACCOUNT_SERVICE_URL", cfg.Accounts.ServiceURL, "ACCOUNT_DIRECTORY is http")
 		r.requiredWhen("ACCOUNT_SERVICE_SECRET", cfg.Accounts.ServiceSecret, "ACCOUNT_DIRECTORY is http")

@@ -4,6 +4,7 @@
 //
 //	go run ./starter migrate
 //	go run ./starter search-attributes
+//	WORKER_DEPLOYMENT_NAME=handoff WORKER_BUILD_ID=abc go run ./starter deployment promote
 //	go run ./starter keys create --role admin --name ops
 //	go run ./starter case open --category login_failure --priority p1
 //	go run ./starter case show C-123
@@ -34,6 +35,7 @@ const usage = `usage: starter <command> [flags]
 commands:
   migrate                              apply the Postgres migrations not applied yet
   search-attributes                    register Handoff's search attributes in the namespace
+  deployment promote                   make WORKER_BUILD_ID the current version of WORKER_DEPLOYMENT_NAME once its workers poll
   keys create --role ROLE --name NAME  create an API key and print it once
   case open [flags]                    open a demo case (see case open -h)
   case show ID                         print a case as its workflow holds it
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, cfg, logger)
 	case args[0] == "search-attributes":
 		return searchAttributes(ctx, cfg, logger, stdout)
+	case args[0] == "deployment" && len(args) == 2 && args[1] == "promote":
+		return promoteDeployment(ctx, cfg, logger, stdout)
 	case args[0] == "keys" && len(args) > 1 && args[1] == "create":
 		return createKey(ctx, cfg, args[2:], stdout)
 	case args[0] == "case" && len(args) > 1 && args[1] == "open":

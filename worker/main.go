@@ -55,6 +55,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 		MaxConcurrentWorkflowTaskPollers:       cfg.WorkflowPollers,
 		MaxConcurrentActivityTaskPollers:       cfg.ActivityPollers,
 		MaxConcurrentWorkflowTaskExecutionSize: cfg.WorkflowTaskSlots,
+		DeploymentOptions:                      registry.DeploymentOptions(cfg),
 	})
 	if err := registry.Register(w, registry.Deps{Config: cfg, Logger: logger, Store: db, Temporal: tc, S3: s3c}); err != nil {
 		return err
