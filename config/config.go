@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -485,6 +486,10 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 	r.pair("S3_ACCESS_KEY_ID", cfg.S3.AccessKeyID, "S3_SECRET_ACCESS_KEY", cfg.S3.SecretAccessKey)
 	r.pair("SMTP_USERNAME", cfg.SMTP.Username, "SMTP_PASSWORD", cfg.SMTP.Password)
 	r.pair("WORKER_DEPLOYMENT_NAME", cfg.WorkerDeployment, "WORKER_BUILD_ID", cfg.WorkerBuildID)
+	if strings.Contains(cfg.WorkerDeployment, ".") {
+		// Temporal joins the deployment and the build with a dot.
+		r.fail("WORKER_DEPLOYMENT_NAME", "must not contain '.', got %q", cfg.WorkerDeployment)
+	}
 	if cfg.Accounts.Directory == "http" {
 		r.requiredWhen("ACCOUNT_SERVICE_URL", cfg.Accounts.ServiceURL, "ACCOUNT_DIRECTORY is http")
 		r.requiredWhen("ACCOUNT_SERVICE_SECRET", cfg.Accounts.ServiceSecret, "ACCOUNT_DIRECTORY is http")

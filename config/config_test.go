@@ -186,6 +186,9 @@ func TestMalformedValuesFailNamingTheVariable(t *testing.T) {
 		"KYC_SECRET":                    "too-short",
 		"KYC_WEBHOOK_SECRET":            "whsec_c2hvcnQ=",
 		"KYC_ADDR":                      "",
+		"TEMPORAL_MODE":                 "prod",
+		"TEMPORAL_SERVICES":             "four",
+		"TEMPORAL_SHARDS":               "0",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -235,6 +238,8 @@ func TestPairedVariablesMustBeSetTogether(t *testing.T) {
 		{"TEMPORAL_TLS_CLIENT_CERT_PATH": cert},
 		{"S3_ACCESS_KEY_ID": ""},
 		{"SMTP_USERNAME": "mailer"},
+		{"WORKER_DEPLOYMENT_NAME": "handoff"},
+		{"WORKER_BUILD_ID": "abc123"},
 	} {
 		_, err := LoadFrom(lookupFrom(env))
 		require.Error(t, err, "%v", env)
@@ -244,6 +249,16 @@ func TestPairedVariablesMustBeSetTogether(t *testing.T) {
 
 // The README's configuration table is the only documentation of the
 // variables; this keeps it listing every one with its default.
+func TestWorkerDeploymentNameHasNoDot(t *testing.T) {
+	_, err := LoadFrom(lookupFrom(map[string]string{"WORKER_DEPLOYMENT_NAME": "handoff.eu", "WORKER_BUILD_ID": "abc"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WORKER_DEPLOYMENT_NAME: must not contain '.'")
+	cfg, err := LoadFrom(lookupFrom(map[string]string{"WORKER_DEPLOYMENT_NAME": "handoff", "WORKER_BUILD_ID": "abc"}))
+	require.NoError(t, err)
+	assert.Equal(t, "handoff", cfg.WorkerDeployment)
+	assert.Equal(t, "abc", cfg.WorkerBuildID)
+}
+
 func TestReadmeDocumentsEveryVariable(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestPromoteMakesTheWorkersBuildCurrentAndWorkflowsRunOnIt(t *testing.T) {
 	ctx := stacktest.Context(t)
 	cfg := stacktest.Config(t)
 	tc := stacktest.Temporal(t)
-	suffix := time.Now().UTC().Format("150405.000000")
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	cfg.WorkerDeployment, cfg.WorkerBuildID = "handoff-test-"+suffix, "build-1"
 	queue := "handoff-versioning-" + suffix
 
