@@ -356,7 +356,12 @@ func (p *clusterProcess) address() string {
 	if p.serves("frontend") {
 		return p.cfg.Address
 	}
-	return net.JoinHostPort(bindHost(p.cluster.host()), strconv.Itoa(p.services[0].grpc))
+	s := p.services[0]
+	if s.name == "worker" {
+		// The worker service serves no gRPC; it answers on its ring port.
+		return net.JoinHostPort(bindHost(p.cluster.host()), strconv.Itoa(s.membership))
+	}
+	return net.JoinHostPort(bindHost(p.cluster.host()), strconv.Itoa(s.grpc))
 }
 
 func (p *clusterProcess) probe(ctx context.Context) error {
