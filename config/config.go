@@ -60,6 +60,10 @@ type Config struct {
 	// worker keeps open for each kind of task; WorkflowTaskSlots bounds the
 	// workflow tasks it runs at once.
 	WorkflowPollers, ActivityPollers, WorkflowTaskSlots int
+	// StickyCacheSize is how many workflow executions the worker process
+	// keeps in memory between their tasks (the SDK's sticky cache), so a
+	// task of a cached case needs no replay of its history.
+	StickyCacheSize int
 	// WorkerDeployment and WorkerBuildID turn on Worker Deployment
 	// Versioning: the worker polls as that version of that deployment.
 	// Both empty (the default) runs an unversioned worker.
@@ -357,6 +361,7 @@ var Vars = []Var{
 	{"WORKER_WORKFLOW_POLLERS", "2", "Long polls the worker keeps open for workflow tasks (bench/README.md has the measurements behind the default)."},
 	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
 	{"WORKER_WORKFLOW_TASK_SLOTS", "1000", "Workflow tasks the worker runs at once."},
+	{"WORKER_STICKY_CACHE_SIZE", "10000", "Workflow executions the worker process keeps in memory between their tasks (the SDK's sticky cache; an evicted case replays its history at its next task)."},
 	{"WORKER_DEPLOYMENT_NAME", "", "Worker Deployment the worker belongs to (Worker Deployment Versioning, docs/production.md); needs WORKER_BUILD_ID. Empty: an unversioned worker."},
 	{"WORKER_BUILD_ID", "", "This worker's version within WORKER_DEPLOYMENT_NAME, e.g. the image digest or the commit; needs WORKER_DEPLOYMENT_NAME."},
 	{"TEMPORAL_MODE", "dev", "Which Temporal `make run`, `make test` and `make bench` start when none answers: dev (the CLI's dev server, SQLite, one history shard) or cluster (Temporal Server on the stack's Postgres with the Web UI)."},
@@ -479,6 +484,7 @@ func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
 		WorkflowPollers:   r.positiveInt("WORKER_WORKFLOW_POLLERS"),
 		ActivityPollers:   r.positiveInt("WORKER_ACTIVITY_POLLERS"),
 		WorkflowTaskSlots: r.positiveInt("WORKER_WORKFLOW_TASK_SLOTS"),
+		StickyCacheSize:   r.positiveInt("WORKER_STICKY_CACHE_SIZE"),
 		WorkerDeployment:  r.string("WORKER_DEPLOYMENT_NAME"),
 		WorkerBuildID:     r.string("WORKER_BUILD_ID"),
 	}

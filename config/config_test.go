@@ -189,6 +189,7 @@ func TestMalformedValuesFailNamingTheVariable(t *testing.T) {
 		"TEMPORAL_MODE":                 "prod",
 		"TEMPORAL_SERVICES":             "four",
 		"TEMPORAL_SHARDS":               "0",
+		"WORKER_STICKY_CACHE_SIZE":      "0",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -50,6 +50,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, h hooks) e
 	defer clients.Close()
 	reg, tc, db, s3c := clients.Registry, clients.Temporal, clients.Store, clients.S3
 
+	// The sticky cache is process-global in the SDK, shared by every worker
+	// of the process: it is sized before the first worker is made, and the
+	// first worker to start fixes it (a later call changes nothing).
+	sdkworker.SetStickyWorkflowCacheSize(cfg.StickyCacheSize)
 	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout:                      cfg.ShutdownTimeout,
 		MaxConcurrentWorkflowTaskPollers:       cfg.WorkflowPollers,
