@@ -46,15 +46,33 @@ type Env struct {
 	TaskQueue string
 	// BareQueue is where the bench's own bare worker polls.
 	BareQueue string
-	// APIProc and WorkerProc are the processes under test, for CPU and RSS.
+	// APIProc and WorkerProc are the processes under test, for CPU and RSS;
+	// WorkerProc is the first of WorkerProcs.
 	APIProc, WorkerProc *Proc
-	// APIMetrics, WorkerMetrics and TemporalMetrics are /metrics URLs.
+	// WorkerProcs are every worker under test, all polling TaskQueue.
+	WorkerProcs []*Proc
+	// APIMetrics, WorkerMetrics and TemporalMetrics are /metrics URLs
+	// (WorkerMetrics the first worker's).
 	APIMetrics, WorkerMetrics, TemporalMetrics string
 	// PolicyFile is the SLA policy the API under test reads; a part that
 	// needs another writes its own and restarts the API (see Restart).
 	PolicyFile string
 	// Restart starts the API and worker again with env added to theirs.
 	Restart func(ctx context.Context, env map[string]string) error
+}
+
+// underTest answers the API and every worker, for Watch.
+func (e *Env) underTest() []*Proc {
+	return append([]*Proc{e.APIProc}, e.workers()...)
+}
+
+// workers answers every worker under test: WorkerProcs, or WorkerProc
+// alone when the harness did not fill WorkerProcs.
+func (e *Env) workers() []*Proc {
+	if len(e.WorkerProcs) > 0 {
+		return e.WorkerProcs
+	}
+	return []*Proc{e.WorkerProc}
 }
 
 // Options choose what runs and how hard.
@@ -75,6 +93,12 @@ type Options struct {
 	EvidenceSizes []int64
 	// LongCase is the action count on one case for the growth figure.
 	LongCase int
+	// Workers is how many worker processes the harness runs on the task
+	// queue under test (Launch's workers); 0 and 1 run one.
+	Workers int
+	// Held is how many cases the held part opens and keeps open, from
+	// HeldConcurrency clients.
+	Held, HeldConcurrency int
 }
 
 // Figure is one measured number, with its target when the issue sets one.

@@ -103,7 +103,7 @@ var Cost = Part{
 
 func runCost(ctx context.Context, env *Env, opts Options) (res Result, err error) {
 	res = Result{Part: "cost"}
-	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
+	stop := Watch(ctx, 200*time.Millisecond, env.underTest()...)
 	defer func() { res.Usage = stop() }()
 
 	for _, lc := range costLifecycles(env) {

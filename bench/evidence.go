@@ -72,7 +72,7 @@ func runEvidence(ctx context.Context, env *Env, opts Options) (res Result, err e
 	run := evidenceRun{env: env, bucket: bucket, nonce: runNonce(6)}
 	defer run.cleanUp(context.WithoutCancel(ctx))
 
-	stopAll := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
+	stopAll := Watch(ctx, 200*time.Millisecond, env.underTest()...)
 	defer func() { res.Usage = stopAll() }() // res is named: the deferred write is returned
 
 	// One upload each way first, not timed: connections, the case's

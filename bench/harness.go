@@ -8,30 +8,55 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// Ports of the API and worker under test, apart from a `make run` stack's.
+// Ports of the API and worker under test, apart from a `make run` stack's;
+// the second worker serves its metrics on the next port, and so on.
 const (
 	apiAddr           = "127.0.0.1:18080"
-	workerMetricsAddr = "127.0.0.1:19090"
+	workerMetricsHost = "127.0.0.1"
+	workerMetricsPort = 19090
 )
 
-// processes runs the API and worker under test: the binaries `make build`
+// workerMetricsAddrs answers where each of n workers serves its metrics:
+// 19090, 19091, ... (one for n below 1).
+func workerMetricsAddrs(n int) []string {
+	out := make([]string, max(n, 1))
+	for i := range out {
+		out[i] = workerMetricsHost + ":" + strconv.Itoa(workerMetricsPort+i)
+	}
+	return out
+}
+
+// workerName answers the name of worker i of n in logs and usage lines:
+// "worker" alone, "worker1" to "workerN" among several.
+func workerName(i, n int) string {
+	if n <= 1 {
+		return "worker"
+	}
+	return "worker" + strconv.Itoa(i+1)
+}
+
+// processes runs the API and workers under test: the binaries `make build`
 // made, with the stack's configuration and the bench's overrides.
 type processes struct {
 	root   string
 	logDir string
 	base   map[string]string
-	api    *exec.Cmd
-	worker *exec.Cmd
+	// metricsAddrs has one WORKER_METRICS_ADDR per worker, all on one queue.
+	metricsAddrs []string
+	api          *exec.Cmd
+	workers      []*exec.Cmd
 }
 
-func (p *processes) environ(extra map[string]string) []string {
+func (p *processes) environ(extra ...map[string]string) []string {
 	env := os.Environ()
-	for _, m := range []map[string]string{p.base, extra} {
+	for _, m := range append([]map[string]string{p.base}, extra...) {
 		for k, v := range m {
 			env = append(env, k+"="+v)
 		}
@@ -39,25 +64,26 @@ func (p *processes) environ(extra map[string]string) []string {
 	return env
 }
 
-// start launches both processes with extra on top of the base overrides
-// and waits until both are ready.
+// start launches the API and every worker with extra on top of the base
+// overrides and waits until all are ready.
 func (p *processes) start(ctx context.Context, extra map[string]string) error {
 	if err := os.MkdirAll(p.logDir, 0o755); err != nil {
 		return fmt.Errorf("bench logs: %w", err)
 	}
-	launch := func(name string) (*exec.Cmd, error) {
+	// own is on top of extra: a worker's metrics port is its own.
+	launch := func(name, logName string, own map[string]string) (*exec.Cmd, error) {
 		bin := filepath.Join(p.root, "bin", name)
 		if _, err := os.Stat(bin); err != nil {
 			return nil, fmt.Errorf("%s: %w (run make build first)", bin, err)
 		}
-		logPath := filepath.Join(p.logDir, name+".log")
+		logPath := filepath.Join(p.logDir, logName+".log")
 		log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", logPath, err)
 		}
 		cmd := exec.Command(bin)
 		cmd.Dir = p.root
-		cmd.Env = p.environ(extra)
+		cmd.Env = p.environ(extra, own)
 		cmd.Stdout, cmd.Stderr = log, log
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
@@ -65,15 +91,27 @@ func (p *processes) start(ctx context.Context, extra map[string]string) error {
 		}
 		return cmd, nil
 	}
-	var err error
-	if p.worker, err = launch("handoff-worker"); err != nil {
-		return err
+	n := len(p.metricsAddrs)
+	var ready []string
+	for i, addr := range p.metricsAddrs {
+		logName := "handoff-worker"
+		if n > 1 {
+			logName = "handoff-" + workerName(i, n)
+		}
+		cmd, err := launch("handoff-worker", logName, map[string]string{"WORKER_METRICS_ADDR": addr})
+		if err != nil {
+			p.stop()
+			return err
+		}
+		p.workers = append(p.workers, cmd)
+		ready = append(ready, "http://"+addr+"/readyz")
 	}
-	if p.api, err = launch("handoff-api"); err != nil {
+	var err error
+	if p.api, err = launch("handoff-api", "handoff-api", nil); err != nil {
 		p.stop()
 		return err
 	}
-	for _, u := range []string{"http://" + workerMetricsAddr + "/readyz", "http://" + apiAddr + "/readyz"} {
+	for _, u := range append(ready, "http://"+apiAddr+"/readyz") {
 		if err := awaitReady(ctx, u, 60*time.Second); err != nil {
 			p.stop()
 			return fmt.Errorf("%w (logs in %s)", err, p.logDir)
@@ -82,23 +120,32 @@ func (p *processes) start(ctx context.Context, extra map[string]string) error {
 	return nil
 }
 
-// stop ends both processes gracefully, then for good.
+// stop ends the API, then every worker at once, gracefully, then for good.
 func (p *processes) stop() {
-	for _, cmd := range []*exec.Cmd{p.api, p.worker} {
-		if cmd == nil || cmd.Process == nil {
-			continue
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
+	end(p.api)
+	var wg sync.WaitGroup
+	for _, cmd := range p.workers {
+		wg.Go(func() { end(cmd) })
 	}
-	p.api, p.worker = nil, nil
+	wg.Wait()
+	p.api, p.workers = nil, nil
+}
+
+// end stops cmd with SIGTERM, and kills its process group when it has not
+// exited 20 s later.
+func end(cmd *exec.Cmd) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
 }
 
 func awaitReady(ctx context.Context, url string, within time.Duration) error {
@@ -124,10 +171,10 @@ func awaitReady(ctx context.Context, url string, within time.Duration) error {
 	}
 }
 
-// Launch starts the API and worker under test on a task queue of their own
-// with the bench's SLA policy, and fills env with them; the answered stop
-// ends them.
-func Launch(ctx context.Context, env *Env, root string) (stop func(), err error) {
+// Launch starts the API and workers (workers of them, at least one) under
+// test on a task queue of their own with the bench's SLA policy, and fills
+// env with them; the answered stop ends them.
+func Launch(ctx context.Context, env *Env, root string, workers int) (stop func(), err error) {
 	policy, err := writePolicy(filepath.Join(root, ".dev", "bench"), "policy.yaml", standardPolicy())
 	if err != nil {
 		return nil, err
@@ -136,9 +183,10 @@ func Launch(ctx context.Context, env *Env, root string) (stop func(), err error)
 	env.TaskQueue = "handoff-bench-" + time.Now().UTC().Format("150405")
 	env.API = "http://" + apiAddr
 	env.APIMetrics = env.API + "/metrics"
-	env.WorkerMetrics = "http://" + workerMetricsAddr + "/metrics"
-	p := &processes{root: root, logDir: filepath.Join(root, ".dev", "bench", "logs"), base: map[string]string{
-		"HTTP_ADDR": apiAddr, "WORKER_METRICS_ADDR": workerMetricsAddr, "HANDOFF_TASK_QUEUE": env.TaskQueue,
+	addrs := workerMetricsAddrs(workers)
+	env.WorkerMetrics = "http://" + addrs[0] + "/metrics"
+	p := &processes{root: root, logDir: filepath.Join(root, ".dev", "bench", "logs"), metricsAddrs: addrs, base: map[string]string{
+		"HTTP_ADDR": apiAddr, "WORKER_METRICS_ADDR": addrs[0], "HANDOFF_TASK_QUEUE": env.TaskQueue,
 		"SLA_POLICY_FILE": policy, "LOG_LEVEL": "warn",
 		// The bench measures the engine with one key at full speed: the
 		// per-key rate limit would measure itself.
@@ -152,9 +200,14 @@ func Launch(ctx context.Context, env *Env, root string) (stop func(), err error)
 	}
 	track := func() {
 		env.APIProc = &Proc{Name: "api", PID: p.api.Process.Pid}
-		env.WorkerProc = &Proc{Name: "worker", PID: p.worker.Process.Pid}
+		env.WorkerProcs = make([]*Proc, len(p.workers))
+		for i, cmd := range p.workers {
+			env.WorkerProcs[i] = &Proc{Name: workerName(i, len(p.workers)), PID: cmd.Process.Pid}
+		}
+		env.WorkerProc = env.WorkerProcs[0]
 	}
 	track()
+	// Every worker restarts with the API, with the same extra.
 	env.Restart = func(ctx context.Context, extra map[string]string) error {
 		p.stop()
 		if err := p.start(ctx, extra); err != nil {

@@ -66,7 +66,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	if time.Now().After(opensAt) {
 		return fmt.Errorf("lateness: opening %d cases ran past %s; lower N or raise the concurrency", n, opensAt.Format(time.TimeOnly))
 	}
-	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
+	stop := Watch(ctx, 200*time.Millisecond, env.underTest()...)
 	// Wait for the deadline, then for every breach to be in the read model.
 	select {
 	case <-ctx.Done():

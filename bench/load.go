@@ -58,7 +58,7 @@ func drive(ctx context.Context, concurrency int, d time.Duration, fn func(contex
 
 func runThroughput(ctx context.Context, env *Env, opts Options) (res Result, err error) {
 	res = Result{Part: "throughput"}
-	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
+	stop := Watch(ctx, 200*time.Millisecond, env.underTest()...)
 	defer func() { res.Usage = stop() }()
 	rounds := 2
 	phase := max(opts.Duration/time.Duration(2*rounds), 2*time.Second)
@@ -162,7 +162,7 @@ var Latency = Part{
 
 func runLatency(ctx context.Context, env *Env, opts Options) (res Result, err error) {
 	res = Result{Part: "latency"}
-	stop := Watch(ctx, 200*time.Millisecond, env.APIProc, env.WorkerProc)
+	stop := Watch(ctx, 200*time.Millisecond, env.underTest()...)
 	defer func() { res.Usage = stop() }()
 	samples := max(int(opts.Duration/(40*time.Millisecond)), 50)
 

@@ -24,7 +24,7 @@ import (
 )
 
 // benchParts are every part, in the order they run.
-var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench.Lateness, bench.ReadModel, bench.Evidence, bench.Reports}
+var benchParts = []bench.Part{bench.Cost, bench.Latency, bench.Throughput, bench.Lateness, bench.ReadModel, bench.Evidence, bench.Reports, bench.Held}
 
 // runBench drives the running stack through its own API and worker and
 // prints every figure beside its target (go run ./starter bench -h).
@@ -38,12 +38,19 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	readModel := fs.Int("readmodel-cases", 50_000, "cases in Postgres for the read model part (the big run: 1000000)")
 	sizes := fs.String("evidence-sizes", "1MiB,100MiB", "comma-separated evidence upload sizes")
 	long := fs.Int("long-case", 100, "actions on one case for the latency growth figure (the big run: 500)")
+	workers := fs.Int("workers", 1, "worker processes under test, on one task queue (metrics on 127.0.0.1:19090, 19091, ...)")
+	held := fs.Int("held", 2000, "cases the held part opens and keeps open (the big run: 100000)")
+	heldConcurrency := fs.Int("held-concurrency", 16, "clients opening the held part's cases")
 	out := fs.String("out", "bench/results", "folder for the JSON report (relative to the repository)")
 	temporalMetrics := fs.String("temporal-metrics", "http://127.0.0.1:7235/metrics", "the Temporal server's /metrics (billable actions, state transitions); empty to skip")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	opts := bench.Options{Duration: *duration, Concurrency: *concurrency, Cases: *cases, ReadModelCases: *readModel, LongCase: *long}
+	if *workers < 1 || *held < 1 || *heldConcurrency < 1 {
+		return fmt.Errorf("%w: -workers, -held and -held-concurrency must be positive", errUsage)
+	}
+	opts := bench.Options{Duration: *duration, Concurrency: *concurrency, Cases: *cases, ReadModelCases: *readModel, LongCase: *long,
+		Workers: *workers, Held: *held, HeldConcurrency: *heldConcurrency}
 	if *parts != "" {
 		opts.Parts = strings.Split(*parts, ",")
 	}
@@ -103,7 +110,7 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		return err
 	}
 	defer stopBare()
-	stopProcs, err := bench.Launch(ctx, env, root)
+	stopProcs, err := bench.Launch(ctx, env, root, opts.Workers)
 	if err != nil {
 		return err
 	}
@@ -113,9 +120,13 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	if err != nil {
 		return err
 	}
+	underTest := "worker"
+	if opts.Workers > 1 {
+		underTest = fmt.Sprintf("%d workers", opts.Workers)
+	}
 	rep := bench.Report{Started: time.Now(), Machine: machine(), Options: opts, Settings: []string{
 		engine,
-		"API " + env.API + " and worker on task queue " + env.TaskQueue + ", started by the bench with its own SLA policy",
+		"API " + env.API + " and " + underTest + " on task queue " + env.TaskQueue + ", started by the bench with its own SLA policy",
 		fmt.Sprintf("bare baseline: a worker in the bench process on %s, default SDK options", env.BareQueue),
 	}}
 	for _, p := range selected {
