@@ -38,10 +38,17 @@ func runLateness(ctx context.Context, env *Env, opts Options) (Result, error) {
 }
 
 func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result) error {
-	// Opening takes a while; the calendar opens once every case is open,
-	// at the next whole minute. Then each is due latenessTarget later, at
-	// the same moment.
-	estimate := time.Duration(n)*25*time.Millisecond/time.Duration(max(opts.Concurrency, 1)) + 5*time.Second
+	// Opening takes a while, and how long depends on the server (a cluster
+	// on Postgres opens slower than the dev server on SQLite): measure it
+	// first. The calendar opens once every case is open, at the next whole
+	// minute after half as long again; each case is then due
+	// latenessTarget later, at the same moment.
+	perCase, err := openRate(ctx, env, opts.Concurrency)
+	if err != nil {
+		return err
+	}
+	openFor := time.Duration(n) * perCase
+	estimate := openFor*3/2 + 5*time.Second
 	opensAt := time.Now().Add(estimate).Truncate(time.Minute).Add(time.Minute)
 	if opensAt.Add(2*time.Minute).Day() != opensAt.Day() {
 		return fmt.Errorf("lateness: the burst would cross midnight UTC; run it again after 00:02")
@@ -56,6 +63,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	due := opensAt.Add(latenessTarget)
 	env.Logger.Info("opening cases due at the same moment", "n", n, "due", due.Format(time.TimeOnly))
 	ids := make([]string, n)
+	opening := time.Now()
 	if err := forEach(n, opts.Concurrency, func(i int) error {
 		v, err := env.openCase(ctx, vocab.CategoryGeneralQuestion, vocab.P4)
 		ids[i] = v.ID
@@ -66,6 +74,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	if time.Now().After(opensAt) {
 		return fmt.Errorf("lateness: opening %d cases ran past %s; lower N or raise the concurrency", n, opensAt.Format(time.TimeOnly))
 	}
+	openFor = time.Since(opening)
 	stop := Watch(ctx, 200*time.Millisecond, env.underTest()...)
 	// Wait for the deadline, then for every breach to be in the read model.
 	select {
@@ -101,7 +110,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	}
 	terminate(ctx, env, ids)
 
-	bare, err := bareLateness(ctx, env, n, opts.Concurrency)
+	bare, err := bareLateness(ctx, env, n, opts.Concurrency, openFor)
 	if err != nil {
 		return err
 	}
@@ -115,9 +124,11 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 
 // bareLateness starts n bare workflows that sleep to the same moment and
 // answers how late each woke up.
-func bareLateness(ctx context.Context, env *Env, n, concurrency int) ([]time.Duration, error) {
+func bareLateness(ctx context.Context, env *Env, n, concurrency int, openFor time.Duration) ([]time.Duration, error) {
 	concurrency = max(concurrency, 1)
-	until := time.Now().Add(time.Duration(n)*30*time.Millisecond/time.Duration(concurrency) + 8*time.Second)
+	// A bare start is no slower than opening a case through the API, which
+	// took openFor for the same n.
+	until := time.Now().Add(openFor*3/2 + 8*time.Second)
 	runs := make([]client.WorkflowRun, n)
 	if err := forEach(n, concurrency, func(i int) error {
 		run, err := env.Temporal.ExecuteWorkflow(ctx, env.bareOptions("sleep"), sleepWorkflowName, until)
@@ -141,6 +152,26 @@ func bareLateness(ctx context.Context, env *Env, n, concurrency int) ([]time.Dur
 		out = append(out, late)
 	}
 	return out, nil
+}
+
+// openRateSample is how many cases openRate opens to time them.
+const openRateSample = 200
+
+// openRate opens openRateSample cases at concurrency under the policy in
+// force, terminates them, and answers the time per case it took.
+func openRate(ctx context.Context, env *Env, concurrency int) (time.Duration, error) {
+	ids := make([]string, openRateSample)
+	start := time.Now()
+	if err := forEach(openRateSample, concurrency, func(i int) error {
+		v, err := env.openCase(ctx, vocab.CategoryGeneralQuestion, vocab.P4)
+		ids[i] = v.ID
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("time the opening of cases: %w", err)
+	}
+	perCase := time.Since(start) / openRateSample
+	terminate(ctx, env, ids)
+	return perCase, nil
 }
 
 // breachLateness answers, for each case of ids that has breached, how long
