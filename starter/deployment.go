@@ -38,16 +38,17 @@ func promoteDeployment(ctx context.Context, cfg config.Config, logger *slog.Logg
 }
 
 // promote sets buildID current in deployment, retrying while the version
-// is not known yet (its workers have not polled).
+// is not known yet (its workers have not polled). It reads the deployment
+// first and passes its conflict token, so a change made meanwhile by
+// someone else fails the call instead of being overwritten.
 func promote(ctx context.Context, c client.Client, deployment, buildID string, stdout io.Writer) error {
 	h := c.WorkerDeploymentClient().GetHandle(deployment)
 	for {
-		resp, err := h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: buildID})
+		previous, token, err := currentVersion(ctx, h)
 		if err == nil {
-			previous := "unversioned workers"
-			if resp.PreviousVersion != nil && resp.PreviousVersion.BuildID != "" {
-				previous = resp.PreviousVersion.BuildID
-			}
+			_, err = h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: buildID, ConflictToken: token})
+		}
+		if err == nil {
 			fmt.Fprintf(stdout, "deployment %s: build %s is current (was %s)\n", deployment, buildID, previous)
 			return nil
 		}
@@ -62,4 +63,17 @@ func promote(ctx context.Context, c client.Client, deployment, buildID string, s
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// currentVersion answers the build the deployment routes new workflows to
+// ("unversioned workers" when none) and the token of that state.
+func currentVersion(ctx context.Context, h client.WorkerDeploymentHandle) (string, []byte, error) {
+	d, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+	if err != nil {
+		return "", nil, fmt.Errorf("describe: %w", err)
+	}
+	if v := d.Info.RoutingConfig.CurrentVersion; v != nil && v.BuildID != "" {
+		return v.BuildID, d.ConflictToken, nil
+	}
+	return "unversioned workers", d.ConflictToken, nil
 }

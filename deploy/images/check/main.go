@@ -160,7 +160,7 @@ func CheckLayout(dir string) ([]Report, error) {
 
 func run(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: check OCI-LAYOUT-DIR...")
+		return errors.New("usage: check OCI-LAYOUT-DIR [OCI-LAYOUT-DIR ...]")
 	}
 	for _, dir := range args {
 		reports, err := CheckLayout(dir)
