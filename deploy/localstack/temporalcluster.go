@@ -19,7 +19,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"handoff/config"
-	"handoff/workflows/vocab"
 )
 
 // TEMPORAL_MODE=cluster runs Temporal Server itself, built from
@@ -423,6 +422,15 @@ func (p *clusterProcess) setup(ctx context.Context) error {
 	if !p.serves("frontend") {
 		return nil
 	}
+	if err := p.registerNamespace(ctx); err != nil {
+		return err
+	}
+	return p.temporalPart.setup(ctx)
+}
+
+// registerNamespace registers TEMPORAL_NAMESPACE, which the dev server
+// would have made itself, and waits until it is served.
+func (p *clusterProcess) registerNamespace(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	c, err := p.dial(ctx)
@@ -430,10 +438,7 @@ func (p *clusterProcess) setup(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	if err := ensureNamespace(ctx, c.WorkflowService(), p.cfg.Namespace); err != nil {
-		return err
-	}
-	return vocab.RegisterSearchAttributes(ctx, c, p.cfg.Namespace)
+	return ensureNamespace(ctx, c.WorkflowService(), p.cfg.Namespace)
 }
 
 func (p *clusterProcess) endpoints() [][2]string {
