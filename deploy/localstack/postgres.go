@@ -202,30 +202,39 @@ func (p *postgresPart) setup(ctx context.Context) error {
 
 // ensureDatabase creates DATABASE_URL's database when the server lacks it.
 func (p *postgresPart) ensureDatabase(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, p.maintenance())
+	created, err := createDatabase(ctx, p.maintenance(), p.conn.Database)
+	if created {
+		p.logger.Info("postgres: created database", "name", p.conn.Database)
+	}
+	return err
+}
+
+// createDatabase creates database name on the server maintenance reaches
+// (connected to its `postgres` database) when it lacks it, and answers
+// whether this call created it.
+func createDatabase(ctx context.Context, maintenance *pgx.ConnConfig, name string) (bool, error) {
+	conn, err := pgx.ConnectConfig(ctx, maintenance)
 	if err != nil {
-		return fmt.Errorf("connect to the postgres database: %w", err)
+		return false, fmt.Errorf("connect to the postgres database: %w", err)
 	}
 	defer conn.Close(ctx)
-	name := p.conn.Database
 	var exists bool
 	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists)
 	if err != nil {
-		return fmt.Errorf("look for database %s: %w", name, err)
+		return false, fmt.Errorf("look for database %s: %w", name, err)
 	}
 	if exists {
-		return nil
+		return false, nil
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database: a concurrent run made it
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("create database %s: %w", name, err)
+		return false, fmt.Errorf("create database %s: %w", name, err)
 	}
-	p.logger.Info("postgres: created database", "name", name)
-	return nil
+	return true, nil
 }
 
 func (p *postgresPart) endpoints() [][2]string {

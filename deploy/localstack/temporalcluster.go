@@ -130,39 +130,27 @@ func (c *temporalCluster) toolEnv() []string {
 }
 
 // ensureDatabase creates database name when missing and answers whether
-// it did, so that only a new database gets the base schema.
+// it needs the base schema: it is new, or its base schema never finished.
 func (c *temporalCluster) ensureDatabase(ctx context.Context, name string) (bool, error) {
 	cc := c.pg.Copy()
 	cc.Database = "postgres"
 	cc.ConnectTimeout = 3 * time.Second
+	created, err := createDatabase(ctx, cc, name)
+	if err != nil || created {
+		return created, err
+	}
+	cc.Database = name
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
-		return false, fmt.Errorf("connect to the postgres database: %w", err)
+		return false, fmt.Errorf("connect to database %s: %w", name, err)
 	}
 	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return false, fmt.Errorf("look for database %s: %w", name, err)
+	var versioned bool
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version')`).Scan(&versioned)
+	if err != nil {
+		return false, fmt.Errorf("look for the schema version of %s: %w", name, err)
 	}
-	if exists {
-		// A database whose base schema never finished gets it again.
-		cc.Database = name
-		dbConn, err := pgx.ConnectConfig(ctx, cc)
-		if err != nil {
-			return false, fmt.Errorf("connect to database %s: %w", name, err)
-		}
-		defer dbConn.Close(ctx)
-		var versioned bool
-		err = dbConn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version')`).Scan(&versioned)
-		if err != nil {
-			return false, fmt.Errorf("look for the schema version of %s: %w", name, err)
-		}
-		return !versioned, nil
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return false, fmt.Errorf("create database %s: %w", name, err)
-	}
-	return true, nil
+	return !versioned, nil
 }
 
 // dir is where the cluster's generated configuration lives.
