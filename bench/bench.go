@@ -51,6 +51,9 @@ type Env struct {
 	APIProc, WorkerProc *Proc
 	// WorkerProcs are every worker under test, all polling TaskQueue.
 	WorkerProcs []*Proc
+	// EngineProcs are the Temporal server's processes when the local stack
+	// runs them (EngineProcs), watched beside the processes under test.
+	EngineProcs []*Proc
 	// APIMetrics, WorkerMetrics and TemporalMetrics are /metrics URLs
 	// (WorkerMetrics the first worker's).
 	APIMetrics, WorkerMetrics, TemporalMetrics string
@@ -61,9 +64,12 @@ type Env struct {
 	Restart func(ctx context.Context, env map[string]string) error
 }
 
-// underTest answers the API and every worker, for Watch.
+// underTest answers the API and every worker, then the engine's processes
+// and the machine as a whole, for Watch.
 func (e *Env) underTest() []*Proc {
-	return append([]*Proc{e.APIProc}, e.workers()...)
+	out := append([]*Proc{e.APIProc}, e.workers()...)
+	out = append(out, e.EngineProcs...)
+	return append(out, MachineProc())
 }
 
 // workers answers every worker under test: WorkerProcs, or WorkerProc

@@ -2,10 +2,14 @@ package bench
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func sortedMarks(n int) []int {
@@ -61,7 +65,36 @@ func TestRunningQueryNamesTheQueueAndTheStatus(t *testing.T) {
 func TestWorkersOfAnEnvWithoutWorkerProcsIsWorkerProcAlone(t *testing.T) {
 	w := &Proc{Name: "worker", PID: 1}
 	env := &Env{APIProc: &Proc{Name: "api", PID: 2}, WorkerProc: w}
-	assert.Equal(t, []*Proc{env.APIProc, w}, env.underTest())
+	assert.Equal(t, []*Proc{env.APIProc, w, MachineProc()}, env.underTest())
 	env.WorkerProcs = []*Proc{w, {Name: "worker2", PID: 3}}
-	assert.Len(t, env.underTest(), 3)
+	env.EngineProcs = []*Proc{{Name: "temporal-server", PID: 4}}
+	assert.Equal(t, []string{"api", "worker", "worker2", "temporal-server", "machine"}, procNames(env.underTest()))
+}
+
+func procNames(ps []*Proc) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+func TestTheMachineIsBusyAndUsesMemory(t *testing.T) {
+	m := MachineProc()
+	ticks, err := m.cpuTicks()
+	require.NoError(t, err)
+	assert.Positive(t, ticks)
+	used, err := m.RSS()
+	require.NoError(t, err)
+	assert.Positive(t, used)
+}
+
+func TestEngineProcsAreThoseWhosePidFilesNameALiveProcess(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, ".dev", "run")
+	require.NoError(t, os.MkdirAll(run, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(run, "temporal-history.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(run, "temporal-matching.pid"), []byte("999999999\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(run, "minio.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644))
+	assert.Equal(t, []*Proc{{Name: "temporal-history", PID: os.Getpid()}}, EngineProcs(root))
 }

@@ -47,6 +47,12 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	if err != nil {
 		return err
 	}
+	// Both bursts start on a settled engine: the cases' after the sample's
+	// terminations, the bare timers' after the cases'.
+	caseWait, caseSettled, err := settle(ctx, env)
+	if err != nil {
+		return err
+	}
 	openFor := time.Duration(n) * perCase
 	estimate := openFor*3/2 + 5*time.Second
 	opensAt := time.Now().Add(estimate).Truncate(time.Minute).Add(time.Minute)
@@ -98,6 +104,7 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 	res.Usage = append(res.Usage, usage...)
 	label := fmt.Sprintf("N=%d ", n)
 	res.Add(label+"breaches recorded", float64(len(late)), "cases")
+	res.Note(settleNote("opened", caseWait, caseSettled))
 	res.Add(label+"p50 lateness", Ms(Percentile(late, 50)), "ms")
 	if n >= 10000 {
 		res.AddTarget(label+"p99 lateness", Ms(Percentile(late, 99)), "ms", latenessP99Target, true)
@@ -109,13 +116,17 @@ func latenessAt(ctx context.Context, env *Env, opts Options, n int, res *Result)
 		res.Note(fmt.Sprintf("%d breaches missing after the wait", n-len(late)))
 	}
 	terminate(ctx, env, ids)
+	bareWait, bareSettled, err := settle(ctx, env)
+	if err != nil {
+		return err
+	}
 
 	bare, err := bareLateness(ctx, env, n, opts.Concurrency, openFor)
 	if err != nil {
 		return err
 	}
 	res.Add(label+"bare timers: p50 lateness", Ms(Percentile(bare, 50)), "ms")
-	res.Note(fmt.Sprintf("%d no-op workflows sleeping to one moment, same server", n))
+	res.Note(settleNote(fmt.Sprintf("%d no-op workflows sleeping to one moment, same server, started", n), bareWait, bareSettled))
 	res.Add(label+"bare timers: p99 lateness", Ms(Percentile(bare, 99)), "ms")
 	res.Add(label+"bare timers: max lateness", Ms(Percentile(bare, 100)), "ms")
 	ratio := Ratio(Ms(Percentile(late, 99)), Ms(Percentile(bare, 99)))

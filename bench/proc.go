@@ -6,17 +6,24 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Proc is a process under test, watched through /proc.
+// Proc is a process under test, watched through /proc; the one with PID 0
+// (MachineProc) stands for the whole machine.
 type Proc struct {
 	Name string
 	PID  int
 }
+
+// Machine answers the Proc of the whole machine: its CPU is every core's
+// busy time (200% with two cores busy), its RSS the memory in use
+// (MemTotal less MemAvailable).
+func MachineProc() *Proc { return &Proc{Name: "machine"} }
 
 // Usage is a process's CPU and memory over a part.
 type Usage struct {
@@ -32,6 +39,9 @@ const clockTicks = 100
 
 // cpuTicks answers the process's user plus system time in clock ticks.
 func (p *Proc) cpuTicks() (int64, error) {
+	if p.PID == 0 {
+		return machineBusyTicks()
+	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID))
 	if err != nil {
 		return 0, err
@@ -52,6 +62,9 @@ func (p *Proc) cpuTicks() (int64, error) {
 
 // RSS answers the process's resident memory in bytes.
 func (p *Proc) RSS() (int64, error) {
+	if p.PID == 0 {
+		return machineUsedMemory()
+	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID))
 	if err != nil {
 		return 0, err
@@ -66,6 +79,84 @@ func (p *Proc) RSS() (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", p.PID)
+}
+
+// machineBusyTicks answers the time every core spent outside idle and
+// iowait since boot, in clock ticks, from /proc/stat's first line.
+func machineBusyTicks() (int64, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 8 || fields[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: no cpu line")
+	}
+	var busy int64
+	// user nice system idle iowait irq softirq steal ...
+	for i, f := range fields[1:9] {
+		if i == 3 || i == 4 {
+			continue
+		}
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += v
+	}
+	return busy, nil
+}
+
+// machineUsedMemory answers MemTotal less MemAvailable, in bytes.
+func machineUsedMemory() (int64, error) {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	var total, avail int64
+	for _, line := range strings.Split(string(data), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "MemTotal":
+			total = kb
+		case "MemAvailable":
+			avail = kb
+		}
+	}
+	if total == 0 {
+		return 0, fmt.Errorf("/proc/meminfo: no MemTotal")
+	}
+	return (total - avail) << 10, nil
+}
+
+// EngineProcs answers the Temporal processes the local stack started under
+// root (the dev server, or the cluster's one or four processes), from their
+// pid files; none when the engine runs elsewhere.
+func EngineProcs(root string) []*Proc {
+	var out []*Proc
+	for _, name := range []string{"temporal", "temporal-server", "temporal-history", "temporal-matching", "temporal-frontend", "temporal-worker"} {
+		data, err := os.ReadFile(filepath.Join(root, ".dev", "run", name+".pid"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		p := &Proc{Name: name, PID: pid}
+		if _, err := p.cpuTicks(); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Watch samples procs every interval until the answered stop is called,

@@ -110,6 +110,7 @@ func runBench(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		return err
 	}
 	defer stopBare()
+	env.EngineProcs = bench.EngineProcs(root)
 	stopProcs, err := bench.Launch(ctx, env, root, opts.Workers)
 	if err != nil {
 		return err
@@ -247,4 +248,33 @@ func describeTemporal(ctx context.Context, tc client.Client) (string, error) {
 	}
 	return fmt.Sprintf("Temporal Server %s on %s (visibility %s), %d history shards",
 		info.GetServerVersion(), info.GetPersistenceStore(), info.GetVisibilityStore(), info.GetHistoryShardCount()), nil
+}
+
+// benchChart reads bench reports and writes the scaling chart (SVG) and its
+// table (Markdown, on stdout): bench/scaling.sh's runs, by history shards
+// and worker processes.
+func benchChart(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench chart", flag.ContinueOnError)
+	out := fs.String("out", "bench/scaling.svg", "the SVG to write")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: bench chart: name the JSON reports to draw", errUsage)
+	}
+	reports, err := bench.ReadReports(fs.Args())
+	if err != nil {
+		return err
+	}
+	sc, err := bench.CollectScaling(reports, bench.ScalingPanels)
+	if err != nil {
+		return err
+	}
+	var svg strings.Builder
+	sc.SVG(&svg)
+	if err := os.WriteFile(*out, []byte(svg.String()), 0o644); err != nil {
+		return fmt.Errorf("write the chart: %w", err)
+	}
+	sc.Table(stdout)
+	return nil
 }

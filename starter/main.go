@@ -42,6 +42,7 @@ commands:
   accounts seed [--reset]              put the demo accounts in the Postgres account directory
   seller event --seller ID --kind K    post a signed marketplace seller event to the API (see seller event -h)
   bench [flags]                        measure the running stack beside the bare engine (see bench -h)
+  bench chart -out FILE REPORT...      draw bench reports by history shards and worker processes (SVG, and a Markdown table on stdout)
   faults [flags]                       run the fault matrix on a stack of its own and print it (see faults -h)
   seed history [flags]                 COPY months of cases, deliveries, returns, disputes and articles into Postgres (see seed history -h)
 `
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return openCase(ctx, cfg, logger, args[2:], stdout)
 	case args[0] == "case" && len(args) == 3 && args[1] == "show":
 		return showCase(ctx, cfg, logger, args[2], stdout)
+	case args[0] == "bench" && len(args) > 1 && args[1] == "chart":
+		return benchChart(args[2:], stdout)
 	case args[0] == "bench":
 		return runBench(ctx, cfg, logger, args[1:], stdout)
 	case args[0] == "faults":
