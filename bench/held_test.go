@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,4 +98,12 @@ func TestEngineProcsAreThoseWhosePidFilesNameALiveProcess(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(run, "temporal-matching.pid"), []byte("999999999\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(run, "minio.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644))
 	assert.Equal(t, []*Proc{{Name: "temporal-history", PID: os.Getpid()}}, EngineProcs(root))
+}
+
+func TestTheHeldPolicyMovesOnlyTheP4TargetsAway(t *testing.T) {
+	held, standard := heldPolicy(), standardPolicy()
+	assert.NotEqual(t, standard, held)
+	assert.Contains(t, held, "{priority: p4, calendar: 24x7, first_response: 72h, next_response: 72h, resolution: 240h}")
+	assert.Contains(t, held, "{priority: p1, calendar: 24x7, first_response: 2s")
+	assert.Less(t, heldQuietFor, 72*time.Hour)
 }
