@@ -4,7 +4,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -13,14 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func sortedMarks(n int) []int {
-	var out []int
-	for k := range sampleMarks(n) {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func sortedMarks(n int) []int { return sortedKeys(sampleMarks(n)) }
 
 func TestHeldSamplesAtEveryTenthOfNIncludingHalfAndN(t *testing.T) {
 	assert.Equal(t, []int{200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000}, sortedMarks(2000))

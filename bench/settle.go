@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 )
 
 // settleSlack is how late a probe timer may wake for the engine to count as
@@ -85,4 +89,49 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// backlog answers the approximate count of tasks waiting on the task queue
+// under test for a worker, workflow and activity tasks together.
+func backlog(ctx context.Context, env *Env) (int64, error) {
+	var sum int64
+	for _, kind := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+		resp, err := env.Temporal.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+			Namespace:     env.Config.Temporal.Namespace,
+			TaskQueue:     &taskqueuepb.TaskQueue{Name: env.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+			TaskQueueType: kind,
+			ReportStats:   true,
+		})
+		if err != nil {
+			return 0, fmt.Errorf("describe task queue %s (%s): %w", env.TaskQueue, kind, err)
+		}
+		sum += resp.GetStats().GetApproximateBacklogCount()
+	}
+	return sum, nil
+}
+
+// awaitDrained waits until the task queue under test has had no backlog on
+// three looks two seconds apart, or within has passed; it answers how long
+// it waited and whether the queue drained.
+func awaitDrained(ctx context.Context, env *Env, within time.Duration) (time.Duration, bool, error) {
+	start := time.Now()
+	empty := 0
+	for empty < 3 {
+		if time.Since(start) > within {
+			return time.Since(start), false, nil
+		}
+		n, err := backlog(ctx, env)
+		if err != nil {
+			return 0, false, err
+		}
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if err := sleepCtx(ctx, 2*time.Second); err != nil {
+			return 0, false, err
+		}
+	}
+	return time.Since(start), true, nil
 }
