@@ -67,7 +67,7 @@ func newStack(cfg config.Config, l layout, logger *slog.Logger, detached bool) (
 	if cfg.LocalTemporal.Mode == config.TemporalCluster {
 		// The cluster persists to the stack's Postgres, so it starts once
 		// that answers; its UI starts with the stand-ins, once it answers.
-		cluster := &temporalCluster{cfg: cfg.Temporal, local: cfg.LocalTemporal, pg: pg.conn, layout: l}
+		cluster := &temporalCluster{cfg: cfg.Temporal, local: cfg.LocalTemporal, pg: pg.conn, layout: l, logger: logger}
 		processes := clusterProcesses(cluster, dev)
 		waves = append(waves, processes)
 		standIns = append([]infra{&temporalUIPart{cluster: cluster, codecEndpoint: dev.codecEndpoint}}, standIns...)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"handoff/config"
+	"handoff/workflows/vocab"
 )
 
 // TEMPORAL_MODE=cluster runs Temporal Server itself, built from
@@ -62,6 +64,7 @@ type temporalCluster struct {
 	local  config.LocalTemporal
 	pg     *pgx.ConnConfig
 	layout layout
+	logger *slog.Logger
 	once   sync.Once
 	// schemaErr is what preparing the schema answered.
 	schemaErr error
@@ -226,12 +229,11 @@ func (c *temporalCluster) host() string {
 }
 
 // clusterDynamicConfig is the dynamic configuration of the local cluster.
-// Search attributes show at once, as on the dev server (the local stack
-// registers them and starts workflows that set them right after); the
-// persistence budgets are the dev server's, since the attribute cache is off.
-const clusterDynamicConfig = `system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
-frontend.persistenceMaxQPS:
+// Unlike the dev server it keeps the search-attribute cache (forcing a
+// refresh on every read costs a Postgres query per task: some 6 for each
+// case opened); setup waits for the cache instead (registerSearchAttributes).
+// The persistence budgets are the dev server's.
+const clusterDynamicConfig = `frontend.persistenceMaxQPS:
   - value: 10000
 history.persistenceMaxQPS:
   - value: 45000
@@ -413,7 +415,38 @@ func (p *clusterProcess) setup(ctx context.Context) error {
 	if err := p.registerNamespace(ctx); err != nil {
 		return err
 	}
-	return p.temporalPart.setup(ctx)
+	return p.registerSearchAttributes(ctx)
+}
+
+// searchAttributeCacheTTL is how long a Temporal Server process serves the
+// search attributes it read last (the server's fixed refresh interval),
+// with a margin: the cluster runs without the dev server's forced refresh
+// on every read, which would cost a Postgres query per task.
+const searchAttributeCacheTTL = 65 * time.Second
+
+// registerSearchAttributes registers Handoff's search attributes; when it
+// added any (a new cluster), it waits until every process's cache has
+// expired, so the first workflows that set them are not refused.
+func (p *clusterProcess) registerSearchAttributes(ctx context.Context) error {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := p.dial(rctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	added, err := vocab.AddMissingSearchAttributes(rctx, c, p.cfg.Namespace)
+	if err != nil || added == 0 {
+		return err
+	}
+	p.cluster.logger.Info("search attributes added; waiting for the cluster's caches to serve them",
+		"added", added, "wait", searchAttributeCacheTTL)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(searchAttributeCacheTTL):
+		return nil
+	}
 }
 
 // registerNamespace registers TEMPORAL_NAMESPACE, which the dev server

@@ -79,10 +79,18 @@ var SearchAttributes = []SearchAttribute{
 // SearchAttributes it lacks, so a deployment or the local stack can call it
 // at every start. An attribute registered with another type is an error.
 func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	_, err := AddMissingSearchAttributes(ctx, c, namespace)
+	return err
+}
+
+// AddMissingSearchAttributes is RegisterSearchAttributes answering how many
+// attributes it added: a server that caches search attributes (every one
+// but a dev server) serves new ones only after its cache refreshes.
+func AddMissingSearchAttributes(ctx context.Context, c client.Client, namespace string) (int, error) {
 	ops := c.OperatorService()
 	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes of %s: %w", namespace, err)
+		return 0, fmt.Errorf("list search attributes of %s: %w", namespace, err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for _, sa := range SearchAttributes {
@@ -91,18 +99,18 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 		case !ok:
 			missing[sa.Name] = sa.Type
 		case t != sa.Type:
-			return fmt.Errorf("search attribute %s is registered as %s, Handoff needs %s", sa.Name, t, sa.Type)
+			return 0, fmt.Errorf("search attribute %s is registered as %s, Handoff needs %s", sa.Name, t, sa.Type)
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return 0, nil
 	}
 	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 		Namespace:        namespace,
 		SearchAttributes: missing,
 	})
 	if err != nil {
-		return fmt.Errorf("add search attributes to %s: %w", namespace, err)
+		return 0, fmt.Errorf("add search attributes to %s: %w", namespace, err)
 	}
-	return nil
+	return len(missing), nil
 }
