@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"handoff/config"
 	"handoff/store"
@@ -34,7 +35,7 @@ const usage = `usage: starter <command> [flags]
 
 commands:
   migrate                              apply the Postgres migrations not applied yet
-  search-attributes                    register Handoff's search attributes in the namespace
+  search-attributes                    register Handoff's search attributes in the namespace (waits a minute after adding any, for the server's caches)
   deployment promote                   make WORKER_BUILD_ID the current version of WORKER_DEPLOYMENT_NAME once its workers poll
   keys create --role ROLE --name NAME  create an API key and print it once
   case open [flags]                    open a demo case (see case open -h)
@@ -116,12 +117,25 @@ func searchAttributes(ctx context.Context, cfg config.Config, logger *slog.Logge
 		return err
 	}
 	defer c.Close()
-	if err := vocab.RegisterSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
+	added, err := vocab.AddMissingSearchAttributes(ctx, c, cfg.Temporal.Namespace)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d search attributes registered in namespace %s\n",
-		len(vocab.SearchAttributes), cfg.Temporal.Namespace)
-	return nil
+	fmt.Fprintf(stdout, "%d search attributes registered in namespace %s, %d of them added now\n",
+		len(vocab.SearchAttributes), cfg.Temporal.Namespace, added)
+	if added == 0 {
+		return nil
+	}
+	// A server process serves attributes added after its last read once its
+	// cache expires: the release goes on, with this Job done, when every
+	// process does.
+	fmt.Fprintf(stdout, "waiting %s for the server's caches to serve them\n", vocab.SearchAttributeCacheTTL)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(vocab.SearchAttributeCacheTTL):
+		return nil
+	}
 }
 
 func createKey(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {

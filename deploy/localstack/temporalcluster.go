@@ -418,15 +418,11 @@ func (p *clusterProcess) setup(ctx context.Context) error {
 	return p.registerSearchAttributes(ctx)
 }
 
-// searchAttributeCacheTTL is how long a Temporal Server process serves the
-// search attributes it read last (the server's fixed refresh interval),
-// with a margin: the cluster runs without the dev server's forced refresh
-// on every read, which would cost a Postgres query per task.
-const searchAttributeCacheTTL = 65 * time.Second
-
 // registerSearchAttributes registers Handoff's search attributes; when it
 // added any (a new cluster), it waits until every process's cache has
-// expired, so the first workflows that set them are not refused.
+// expired, so the first workflows that set them are not refused. The
+// cluster runs without the dev server's refresh on every read, which would
+// cost a Postgres query per task.
 func (p *clusterProcess) registerSearchAttributes(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -440,11 +436,11 @@ func (p *clusterProcess) registerSearchAttributes(ctx context.Context) error {
 		return err
 	}
 	p.cluster.logger.Info("search attributes added; waiting for the cluster's caches to serve them",
-		"added", added, "wait", searchAttributeCacheTTL)
+		"added", added, "wait", vocab.SearchAttributeCacheTTL)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(searchAttributeCacheTTL):
+	case <-time.After(vocab.SearchAttributeCacheTTL):
 		return nil
 	}
 }

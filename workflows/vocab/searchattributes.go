@@ -3,6 +3,7 @@ package vocab
 import (
 	"context"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -74,6 +75,12 @@ var SearchAttributes = []SearchAttribute{
 	{VerificationStatusKey.GetName(), enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST},
 	{PayoutHoldKey.GetName(), enumspb.INDEXED_VALUE_TYPE_BOOL},
 }
+
+// SearchAttributeCacheTTL is how long a Temporal Server process may serve
+// the search attributes it read last (the server refreshes its cache every
+// minute), with a margin: attributes added now are served everywhere after
+// it. A dev server refreshes on every read.
+const SearchAttributeCacheTTL = 65 * time.Second
 
 // RegisterSearchAttributes adds to namespace every attribute of
 // SearchAttributes it lacks, so a deployment or the local stack can call it
