@@ -77,6 +77,12 @@ func runHeld(ctx context.Context, env *Env, opts Options) (res Result, err error
 	if err != nil {
 		return res, err
 	}
+	// The first worker's Go runtime, before and at N: what a cached
+	// workflow holds besides RSS (its coroutines' goroutines and stacks).
+	go0, err := scrape(ctx, env.WorkerMetrics)
+	if err != nil {
+		return res, err
+	}
 	marks := sampleMarks(n)
 	samples := make(map[int]int64, len(marks))
 	env.Logger.Info("opening held cases", "n", n, "concurrency", opts.HeldConcurrency, "sticky_cache", cache, "workers", len(workers))
@@ -149,6 +155,14 @@ func runHeld(ctx context.Context, env *Env, opts Options) (res Result, err error
 	}
 	res.Add("RSS per cached workflow", perCachedKiB(rss0, rssN, n, capacity), "KiB")
 	res.Note(fmt.Sprintf("(RSS at N - RSS before) / min(N, cache x workers) = / %d", min(n, capacity)))
+	if goN, err := scrape(ctx, env.WorkerMetrics); err == nil && env.WorkerMetrics != "" {
+		held := float64(min(n, cache))
+		res.Add("goroutines per cached workflow", delta(go0, goN, "go_goroutines")/held, "goroutines")
+		res.Note("the first worker's go_goroutines growth / the workflows its cache holds")
+		res.Add("goroutine stacks per cached workflow", delta(go0, goN, "go_memstats_stack_inuse_bytes")/1024/held, "KiB")
+		res.Add("Go heap in use per cached workflow", delta(go0, goN, "go_memstats_heap_inuse_bytes")/1024/held, "KiB")
+		res.Note("live objects and garbage not yet collected; RSS also holds the heap's room to grow before the next GC")
+	}
 	res.Add("opening rate, the worker keeping up", float64(n)/took.Seconds(), "cases/s")
 	note := fmt.Sprintf("not a speed figure: N over the opening with the waits for the worker at every tenth, %d clients", max(opts.HeldConcurrency, 1))
 	if took >= heldQuietFor {
