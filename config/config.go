@@ -366,7 +366,7 @@ var Vars = []Var{
 	{"WORKER_BUILD_ID", "", "This worker's version within WORKER_DEPLOYMENT_NAME, e.g. the image digest or the commit; needs WORKER_DEPLOYMENT_NAME."},
 	{"TEMPORAL_MODE", "dev", "Which Temporal `make run`, `make test` and `make bench` start when none answers: dev (the CLI's dev server, SQLite, one history shard) or cluster (Temporal Server on the stack's Postgres with the Web UI)."},
 	{"TEMPORAL_SERVICES", "single", "With TEMPORAL_MODE=cluster: single (frontend, history, matching and worker services in one process) or split (one process each, as deployed)."},
-	{"TEMPORAL_SHARDS", "16", "With TEMPORAL_MODE=cluster: history shards of a new cluster; fixed once its `temporal` database exists (drop `temporal` and `temporal_visibility` for another count)."},
+	{"TEMPORAL_SHARDS", "16", "With TEMPORAL_MODE=cluster: history shards of the cluster. 16 keeps its state in the databases `temporal` and `temporal_visibility`; another count in databases of its own (`temporal_4shards`, `temporal_visibility_4shards`), since a cluster's shard count is fixed once created."},
 	{"WEBHOOK_INBOX_ADDR", "127.0.0.1:8026", "Where the local stack's webhook inbox listens; `make run` sends the worker's webhooks there unless MARKETPLACE_WEBHOOK_URL or TEAM_WEBHOOK_URLS says otherwise."},
 	{"PAYMENTS_ADDR", "127.0.0.1:8027", "Where the local stack's payment provider stand-in (bin/handoff-payments) listens; `make run` points the worker's PAYMENTS_URL there unless it is set."},
 	{"CARRIER_ADDR", "127.0.0.1:8028", "Where the local stack's carrier stand-in (bin/handoff-carrier) listens; `make run` points the worker's CARRIER_URL there unless it is set, and has the stand-in post its tracking webhooks to the API at HTTP_ADDR."},
