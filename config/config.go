@@ -361,7 +361,7 @@ var Vars = []Var{
 	{"WORKER_WORKFLOW_POLLERS", "2", "Long polls the worker keeps open for workflow tasks (bench/README.md has the measurements behind the default)."},
 	{"WORKER_ACTIVITY_POLLERS", "2", "Long polls the worker keeps open for activity tasks."},
 	{"WORKER_WORKFLOW_TASK_SLOTS", "1000", "Workflow tasks the worker runs at once."},
-	{"WORKER_STICKY_CACHE_SIZE", "10000", "Workflow executions the worker process keeps in memory between their tasks (the SDK's sticky cache; an evicted case replays its history at its next task)."},
+	{"WORKER_STICKY_CACHE_SIZE", "5000", "Workflow executions the worker process keeps in memory between their tasks (the SDK's sticky cache; an evicted case replays its history at its next task). Each cached case holds some 85 KiB (six goroutines' stacks and its state), about 130 KiB of RSS with Go's default GC: 5000 keeps a worker near 700 MiB with every slot full (bench/README.md, held)."},
 	{"WORKER_DEPLOYMENT_NAME", "", "Worker Deployment the worker belongs to (Worker Deployment Versioning, docs/production.md); needs WORKER_BUILD_ID. Empty: an unversioned worker."},
 	{"WORKER_BUILD_ID", "", "This worker's version within WORKER_DEPLOYMENT_NAME, e.g. the image digest or the commit; needs WORKER_DEPLOYMENT_NAME."},
 	{"TEMPORAL_MODE", "dev", "Which Temporal `make run`, `make test` and `make bench` start when none answers: dev (the CLI's dev server, SQLite, one history shard) or cluster (Temporal Server on the stack's Postgres with the Web UI)."},
