@@ -43,7 +43,9 @@ var ScalingPanels = []Panel{
 // worker processes.
 type Config struct{ Shards, Workers int }
 
-func (c Config) String() string { return fmt.Sprintf("%d shards, %d worker", c.Shards, c.Workers) }
+func (c Config) String() string {
+	return fmt.Sprintf("%d shards, %d worker%s", c.Shards, c.Workers, plural(c.Workers))
+}
 
 // Runs holds the values of one panel's figure (and baseline) per
 // configuration, one value per report that measured it.
