@@ -166,8 +166,8 @@ func runHeld(ctx context.Context, env *Env, opts Options) (res Result, err error
 	res.Add("opening rate, the worker keeping up", float64(n)/took.Seconds(), "cases/s")
 	note := fmt.Sprintf("not a speed figure: N over the opening with the waits for the worker at every tenth, %d clients", max(opts.HeldConcurrency, 1))
 	if took >= heldQuietFor {
-		// The standard policy's p4 warning falls half an hour after the
-		// open: the first cases' warnings ran during the samples.
+		// The held policy's p4 warning falls heldQuietFor after the open:
+		// the first cases' warnings ran during the samples.
 		note += fmt.Sprintf("; opening took %s, past the %s before the first SLA warnings", took.Round(time.Second), heldQuietFor)
 	}
 	res.Note(note)

@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"handoff/config"
 	"handoff/store"
@@ -130,12 +129,7 @@ func searchAttributes(ctx context.Context, cfg config.Config, logger *slog.Logge
 	// cache expires: the release goes on, with this Job done, when every
 	// process does.
 	fmt.Fprintf(stdout, "waiting %s for the server's caches to serve them\n", vocab.SearchAttributeCacheTTL)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(vocab.SearchAttributeCacheTTL):
-		return nil
-	}
+	return vocab.AwaitSearchAttributeCaches(ctx)
 }
 
 func createKey(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {

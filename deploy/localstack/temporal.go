@@ -103,14 +103,21 @@ func (t *temporalPart) start(_ context.Context, l launcher) (*child, error) {
 }
 
 func (t *temporalPart) setup(ctx context.Context) error {
+	_, err := t.addSearchAttributes(ctx)
+	return err
+}
+
+// addSearchAttributes registers Handoff's search attributes the namespace
+// lacks and answers how many it added.
+func (t *temporalPart) addSearchAttributes(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := t.dial(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer c.Close()
-	return vocab.RegisterSearchAttributes(ctx, c, t.cfg.Namespace)
+	return vocab.AddMissingSearchAttributes(ctx, c, t.cfg.Namespace)
 }
 
 func (t *temporalPart) endpoints() [][2]string {

@@ -424,25 +424,13 @@ func (p *clusterProcess) setup(ctx context.Context) error {
 // cluster runs without the dev server's refresh on every read, which would
 // cost a Postgres query per task.
 func (p *clusterProcess) registerSearchAttributes(ctx context.Context) error {
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, err := p.dial(rctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	added, err := vocab.AddMissingSearchAttributes(rctx, c, p.cfg.Namespace)
+	added, err := p.addSearchAttributes(ctx)
 	if err != nil || added == 0 {
 		return err
 	}
 	p.cluster.logger.Info("search attributes added; waiting for the cluster's caches to serve them",
 		"added", added, "wait", vocab.SearchAttributeCacheTTL)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(vocab.SearchAttributeCacheTTL):
-		return nil
-	}
+	return vocab.AwaitSearchAttributeCaches(ctx)
 }
 
 // registerNamespace registers TEMPORAL_NAMESPACE, which the dev server

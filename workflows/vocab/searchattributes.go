@@ -82,6 +82,17 @@ var SearchAttributes = []SearchAttribute{
 // it. A dev server refreshes on every read.
 const SearchAttributeCacheTTL = 65 * time.Second
 
+// AwaitSearchAttributeCaches waits SearchAttributeCacheTTL, or until ctx
+// ends: after it, every server process serves the attributes added before.
+func AwaitSearchAttributeCaches(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(SearchAttributeCacheTTL):
+		return nil
+	}
+}
+
 // RegisterSearchAttributes adds to namespace every attribute of
 // SearchAttributes it lacks, so a deployment or the local stack can call it
 // at every start. An attribute registered with another type is an error.
